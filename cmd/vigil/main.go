@@ -1,0 +1,100 @@
+// Command vigil is Vigil's single binary: collectors, detection, console and the offline
+// tools (parse, hunt, simulate, eval). main only wires: each subcommand lives in its own file.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// command is one subcommand: it parses its own flags from args.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdio stdio) error
+}
+
+// stdio is where a command reads and writes, so tests can run commands in-process.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// errUsage marks a command-line mistake: the usage was printed, exit 2.
+var errUsage = errors.New("usage")
+
+// exitError carries a specific exit status (e.g. `vigil parse` exits 1 when a path cannot
+// be read, after processing the others).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func commands() map[string]command {
+	return map[string]command{
+		"parse":    {"normalize native records to events (JSON lines)", runParse},
+		"ingest":   {"load native log files into the store", runIngest},
+		"hunt":     {"offline detection over log files, alerts as JSON lines", runHunt},
+		"rules":    {"rule tools: `rules lint DIR`", runRules},
+		"simulate": {"write a simulated tenant's logs in native formats, with truth.jsonl", runSimulate},
+		"eval":     {"hunt over a simulated folder and score it against truth.jsonl", runEval},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, std stdio) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(std.err, cmds)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(std.err, "vigil: unknown command %q\n", args[0])
+		usage(std.err, cmds)
+		return 2
+	}
+	err := c.run(ctx, args[1:], std)
+	var ee *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.As(err, &ee):
+		fmt.Fprintf(std.err, "vigil %s: %v\n", args[0], ee.err)
+		return ee.code
+	default:
+		fmt.Fprintf(std.err, "vigil %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "usage: vigil COMMAND [flags] [args]")
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", n, cmds[n].summary)
+	}
+}

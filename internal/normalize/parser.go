@@ -1,0 +1,31 @@
+// Package normalize turns native log records into normalized events. It owns what is common
+// to every format: reading files and streams (gzip, JSON arrays, provider wrappers, JSON
+// lines, CSV), splitting them into records, repairing dirty JSON, choosing the parser for
+// each record, and the `unparsed` event for anything no parser can take. Each child package
+// is one native format and implements Parser.
+package normalize
+
+import (
+	"errors"
+
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// A Parser normalizes records of one native format.
+type Parser interface {
+	// Format is the parser's name, used by `vigil parse --format` and in vigil.source
+	// (e.g. "cloudtrail", "entra", "activitylog", "azmonitor", "sentinel").
+	Format() string
+	// Detect reports whether the record, seen through its top-level keys, is of this format.
+	// It must be cheap: it runs for every record until one parser claims it.
+	Detect(p *Probe) bool
+	// Parse fills ev (zeroed by the caller) from rec, one JSON object that is valid JSON.
+	// It sets everything but Raw, Vigil.Repairs and Metadata.ProcessedTime, which the caller
+	// sets. It returns ErrNotEvent for records that are not events (a CloudTrail digest),
+	// and any other error for a record it recognised but could not normalize.
+	Parse(rec []byte, ev *event.Event) error
+}
+
+// ErrNotEvent marks a record that is recognised but is not a log event, such as a
+// CloudTrail digest file. It is counted and skipped, never turned into an event.
+var ErrNotEvent = errors.New("not an event")

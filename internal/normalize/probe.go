@@ -1,0 +1,152 @@
+package normalize
+
+import "bytes"
+
+// Probe is a cheap view of a record's top-level keys and simple string values, computed
+// once per record so that every parser's Detect costs a few comparisons, not a decode.
+type Probe struct {
+	keys   [][]byte // top-level keys, as written (escapes not decoded)
+	values [][]byte // the raw value of each key: a string's contents without quotes, else the raw JSON
+	isStr  []bool
+}
+
+// NewProbe scans the top-level object of rec. A record that is not an object gives an empty
+// probe.
+func NewProbe(rec []byte) *Probe {
+	p := &Probe{}
+	p.Reset(rec)
+	return p
+}
+
+// Reset rescans p for rec, reusing its memory.
+func (p *Probe) Reset(rec []byte) {
+	p.keys, p.values, p.isStr = p.keys[:0], p.values[:0], p.isStr[:0]
+	i := skipSpace(rec, 0)
+	if i >= len(rec) || rec[i] != '{' {
+		return
+	}
+	i++
+	for {
+		i = skipSpace(rec, i)
+		if i >= len(rec) || rec[i] == '}' {
+			return
+		}
+		if rec[i] == ',' {
+			i++
+			continue
+		}
+		if rec[i] != '"' {
+			return
+		}
+		end := endOfString(rec, i)
+		if end < 0 {
+			return
+		}
+		key := rec[i+1 : end-1]
+		i = skipSpace(rec, end)
+		if i >= len(rec) || rec[i] != ':' {
+			return
+		}
+		i = skipSpace(rec, i+1)
+		vend := endOfValue(rec, i)
+		if vend < 0 {
+			return
+		}
+		val, str := rec[i:vend], false
+		if len(val) >= 2 && val[0] == '"' {
+			val, str = val[1:len(val)-1], true
+		}
+		p.keys = append(p.keys, key)
+		p.values = append(p.values, val)
+		p.isStr = append(p.isStr, str)
+		i = vend
+	}
+}
+
+// Len is the number of top-level keys.
+func (p *Probe) Len() int { return len(p.keys) }
+
+// Has reports whether the record has the top-level key, compared case-insensitively.
+func (p *Probe) Has(key string) bool { return p.index(key) >= 0 }
+
+// HasAll reports whether the record has every one of the keys.
+func (p *Probe) HasAll(keys ...string) bool {
+	for _, k := range keys {
+		if p.index(k) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// HasAny reports whether the record has at least one of the keys.
+func (p *Probe) HasAny(keys ...string) bool {
+	for _, k := range keys {
+		if p.index(k) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// String is the value of a top-level key holding a JSON string, as written between the
+// quotes (escapes not decoded), and whether the key holds a string.
+func (p *Probe) String(key string) (string, bool) {
+	i := p.index(key)
+	if i < 0 || !p.isStr[i] {
+		return "", false
+	}
+	return string(p.values[i]), true
+}
+
+// StringIs reports whether a top-level key holds a string equal to one of want, compared
+// case-insensitively.
+func (p *Probe) StringIs(key string, want ...string) bool {
+	i := p.index(key)
+	if i < 0 || !p.isStr[i] {
+		return false
+	}
+	for _, w := range want {
+		if bytes.EqualFold(p.values[i], []byte(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Value is the raw JSON of a top-level key's value (a string without its quotes).
+func (p *Probe) Value(key string) ([]byte, bool) {
+	i := p.index(key)
+	if i < 0 {
+		return nil, false
+	}
+	return p.values[i], true
+}
+
+func (p *Probe) index(key string) int {
+	for i, k := range p.keys {
+		if len(k) == len(key) && equalFoldASCII(k, key) {
+			return i
+		}
+	}
+	return -1
+}
+
+func equalFoldASCII(b []byte, s string) bool {
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

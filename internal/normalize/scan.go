@@ -1,0 +1,74 @@
+package normalize
+
+// The structural scanner below finds the extent of JSON values without decoding them. It is
+// deliberately tolerant: it only needs strings and brackets to balance, so dirty records
+// (trailing commas, raw control characters, unquoted keys) can still be cut out of their
+// container and repaired one by one.
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// endOfString returns the index just past the closing quote of the string starting at
+// b[i] == '"', or -1 when it does not end.
+func endOfString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// endOfValue returns the index just past the value starting at b[i], or -1 when it does not
+// end within b. Objects and arrays are matched by bracket depth, honouring strings.
+func endOfValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return endOfString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				e := endOfString(b, j)
+				if e < 0 {
+					return -1
+				}
+				j = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	default:
+		j := i
+		for j < len(b) {
+			c := b[j]
+			if c == ',' || c == '}' || c == ']' || isSpace(c) {
+				break
+			}
+			j++
+		}
+		if j == i {
+			return -1
+		}
+		return j
+	}
+}
