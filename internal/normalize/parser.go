@@ -29,3 +29,17 @@ type Parser interface {
 // ErrNotEvent marks a record that is recognised but is not a log event, such as a
 // CloudTrail digest file. It is counted and skipped, never turned into an event.
 var ErrNotEvent = errors.New("not an event")
+
+// OperationMapping documents which native operations a parser maps to a category.
+// docs/categories.md is generated from these, so they must come from the same tables the
+// parser uses, never a hand-kept copy.
+type OperationMapping struct {
+	Category   event.Category
+	Source     string   // e.g. "CloudTrail", "Entra sign-ins", "Azure Activity Log"
+	Operations []string // native operation names, error codes or rules, as a person would search for them
+}
+
+// A Documenter is a Parser that can list its category mappings.
+type Documenter interface {
+	Mappings() []OperationMapping
+}
