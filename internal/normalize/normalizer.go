@@ -2,7 +2,10 @@ package normalize
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
 )
@@ -28,15 +31,40 @@ func (s *Stats) Add(o Stats) {
 // EmitFunc receives each event. The event is the callee's to keep.
 type EmitFunc func(ev *event.Event) error
 
-// Normalizer reads native input with a set of parsers.
+// Normalizer reads native input with a set of parsers. It is safe for concurrent use.
 type Normalizer struct {
 	parsers []Parser
 	forced  Parser // set by WithFormat: no detection
+	now     func() time.Time
 }
 
 // New returns a Normalizer that tries parsers in order.
 func New(parsers ...Parser) *Normalizer {
-	return &Normalizer{parsers: parsers}
+	return &Normalizer{parsers: parsers, now: time.Now}
+}
+
+// WithFormat returns a Normalizer that gives every record to the named parser, skipping
+// detection.
+func (n *Normalizer) WithFormat(name string) (*Normalizer, error) {
+	for _, p := range n.parsers {
+		if strings.EqualFold(p.Format(), name) {
+			c := *n
+			c.forced = p
+			return &c, nil
+		}
+	}
+	var names []string
+	for _, p := range n.parsers {
+		names = append(names, p.Format())
+	}
+	return nil, fmt.Errorf("normalize: unknown format %q (known: %s)", name, strings.Join(names, ", "))
+}
+
+// WithClock returns a Normalizer that reads processing times from now (for tests).
+func (n *Normalizer) WithClock(now func() time.Time) *Normalizer {
+	c := *n
+	c.now = now
+	return &c
 }
 
 // Stream reads every record of r (gzip, a JSON array, a provider wrapper such as
@@ -45,4 +73,26 @@ func New(parsers ...Parser) *Normalizer {
 // It returns an error only when r fails or emit does; bad records become unparsed events.
 func (n *Normalizer) Stream(ctx context.Context, r io.Reader, name string, emit EmitFunc) (Stats, error) {
 	return n.stream(ctx, r, name, emit)
+}
+
+// Record normalizes one record already cut out of its container (a Kafka message holding a
+// single record, say). Wrappers are unwrapped, so a whole {"records":[...]} body works too.
+func (n *Normalizer) Record(ctx context.Context, rec []byte, emit EmitFunc) (Stats, error) {
+	rs := &recordSink{n: n, ctx: ctx, emit: emit}
+	err := rs.document(rec)
+	return rs.stats, err
+}
+
+// parserFor picks the parser for a record.
+func (n *Normalizer) parserFor(rec []byte, p *Probe) Parser {
+	p.Reset(rec)
+	if n.forced != nil {
+		return n.forced
+	}
+	for _, ps := range n.parsers {
+		if ps.Detect(p) {
+			return ps
+		}
+	}
+	return nil
 }

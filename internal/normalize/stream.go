@@ -1,11 +1,257 @@
 package normalize
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
-	"errors"
+	"fmt"
 	"io"
 )
 
+// peekSize is how much of an input is examined to choose between JSON lines (streamed line
+// by line, for exports of any size) and a whole document (read at once).
+const peekSize = 64 << 10
+
+// maxLine bounds one JSON line; a longer one is kept as an unparsed record.
+const maxLine = 64 << 20
+
+var wrapperKeys = []string{"Records", "value", "records", "Events"}
+
 func (n *Normalizer) stream(ctx context.Context, r io.Reader, name string, emit EmitFunc) (Stats, error) {
-	return Stats{}, errors.New("normalize: stream not built yet")
+	br := bufio.NewReaderSize(r, peekSize)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return Stats{}, fmt.Errorf("normalize: %s: gunzip: %w", name, err)
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, peekSize)
+	}
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	rs := &recordSink{n: n, ctx: ctx, emit: emit}
+	head, _ := br.Peek(peekSize)
+	start := skipSpace(head, 0)
+	switch {
+	case start >= len(head):
+		return rs.stats, nil // empty input
+	case isJSONLines(head[start:]):
+		err := rs.lines(br)
+		return rs.stats, wrapRead(name, err)
+	case head[start] == '{' || head[start] == '[':
+		data, err := io.ReadAll(br)
+		if err != nil {
+			return rs.stats, wrapRead(name, err)
+		}
+		return rs.stats, rs.document(data)
+	default:
+		data, err := io.ReadAll(br)
+		if err != nil {
+			return rs.stats, wrapRead(name, err)
+		}
+		return rs.stats, rs.csv(data)
+	}
+}
+
+func wrapRead(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("normalize: read %s: %w", name, err)
+}
+
+// isJSONLines reports whether b starts with a one-line JSON value followed by another
+// value on a following line.
+func isJSONLines(b []byte) bool {
+	if b[0] != '{' && b[0] != '[' {
+		return false
+	}
+	nl := bytes.IndexByte(b, '\n')
+	if nl < 0 {
+		return false
+	}
+	end := endOfValue(b, 0)
+	if end < 0 || end > nl {
+		return false
+	}
+	next := skipSpace(b, nl)
+	return next < len(b) && (b[next] == '{' || b[next] == '[')
+}
+
+// lines reads JSON lines. A value spanning several lines (pretty-printed objects one after
+// another) is gathered until it closes.
+func (rs *recordSink) lines(br *bufio.Reader) error {
+	var pending []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			pending = append(pending, line...)
+			if len(pending) > maxLine {
+				if e := rs.unparsed(pending, "record longer than 64 MiB"); e != nil {
+					return e
+				}
+				pending = pending[:0]
+				if _, e := br.ReadBytes('\n'); e != nil && e != io.EOF {
+					return e
+				}
+			}
+			continue
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+		buf := line
+		if len(pending) > 0 {
+			pending = append(pending, line...)
+			buf = pending
+		}
+		if i := skipSpace(buf, 0); i < len(buf) {
+			if (buf[i] == '{' || buf[i] == '[') && endOfValue(buf, i) < 0 && err == nil && len(buf) < maxLine {
+				if len(pending) == 0 {
+					pending = append(pending, line...)
+				}
+				continue // the value goes on on the next line
+			}
+			if e := rs.document(buf); e != nil {
+				return e
+			}
+		}
+		pending = pending[:0]
+		if err == io.EOF {
+			return nil
+		}
+	}
+}
+
+// document handles a sequence of top-level JSON values: arrays and provider wrappers are
+// unwrapped, objects are records, anything else is kept as unparsed text.
+func (rs *recordSink) document(data []byte) error {
+	i := skipSpace(data, 0)
+	for i < len(data) {
+		if err := rs.ctx.Err(); err != nil {
+			return err
+		}
+		c := data[i]
+		if c == ',' { // between concatenated values
+			i = skipSpace(data, i+1)
+			continue
+		}
+		if c != '{' && c != '[' {
+			end := nextValueStart(data, i)
+			if err := rs.unparsed(bytes.TrimSpace(data[i:end]), "not JSON: text outside any record"); err != nil {
+				return err
+			}
+			i = skipSpace(data, end)
+			continue
+		}
+		end := endOfValue(data, i)
+		if end < 0 {
+			return rs.truncated(data[i:])
+		}
+		var err error
+		if c == '[' {
+			err = rs.array(data[i:end])
+		} else if inner, ok := wrapped(data[i:end]); ok {
+			err = rs.array(inner)
+		} else {
+			err = rs.record(data[i:end])
+		}
+		if err != nil {
+			return err
+		}
+		i = skipSpace(data, end)
+	}
+	return nil
+}
+
+// truncated handles a value that never closes: records that do close inside it are kept,
+// the rest becomes one unparsed record.
+func (rs *recordSink) truncated(b []byte) error {
+	if b[0] == '[' {
+		return rs.elements(b[1:], true)
+	}
+	if inner, ok := openWrapper(b); ok {
+		return rs.elements(inner, true)
+	}
+	return rs.unparsed(b, "truncated: the record does not end")
+}
+
+// array emits the elements of a JSON array (b includes the brackets).
+func (rs *recordSink) array(b []byte) error { return rs.elements(b[1:len(b)-1], false) }
+
+func (rs *recordSink) elements(b []byte, open bool) error {
+	i := 0
+	for {
+		i = skipSpace(b, i)
+		for i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+		if i >= len(b) {
+			return nil
+		}
+		if b[i] == ']' && open {
+			return nil
+		}
+		if b[i] != '{' && b[i] != '[' {
+			end := nextValueStart(b, i)
+			if err := rs.unparsed(bytes.TrimSpace(b[i:end]), "not a record: unexpected text in an array"); err != nil {
+				return err
+			}
+			i = end
+			continue
+		}
+		end := endOfValue(b, i)
+		if end < 0 {
+			return rs.unparsed(b[i:], "truncated: the record does not end")
+		}
+		if err := rs.record(b[i:end]); err != nil {
+			return err
+		}
+		i = end
+	}
+}
+
+// nextValueStart finds the next line that starts a JSON object, or the end.
+func nextValueStart(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		if b[j] == '\n' {
+			k := skipSpace(b, j)
+			if k < len(b) && (b[k] == '{' || b[k] == '[') {
+				return k
+			}
+		}
+	}
+	return len(b)
+}
+
+// wrapped returns the array inside a provider wrapper object ({"Records":[...]},
+// {"value":[...]}, {"records":[...]}, {"Events":[...]}), including its brackets.
+func wrapped(obj []byte) ([]byte, bool) {
+	var p Probe
+	p.Reset(obj)
+	for _, k := range wrapperKeys {
+		if v, ok := p.Value(k); ok && len(v) > 1 && v[0] == '[' {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// openWrapper finds the unterminated array of a truncated wrapper object.
+func openWrapper(b []byte) ([]byte, bool) {
+	for _, k := range wrapperKeys {
+		key := []byte(`"` + k + `"`)
+		if j := bytes.Index(b, key); j > 0 {
+			rest := skipSpace(b, j+len(key))
+			if rest < len(b) && b[rest] == ':' {
+				rest = skipSpace(b, rest+1)
+				if rest < len(b) && b[rest] == '[' {
+					return b[rest+1:], true
+				}
+			}
+		}
+	}
+	return nil, false
 }
