@@ -81,49 +81,90 @@ func isJSONLines(b []byte) bool {
 }
 
 // lines reads JSON lines. A value spanning several lines (pretty-printed objects one after
-// another) is gathered until it closes.
+// another) is gathered until it closes; a line starting a new object at column 0 ends a
+// value that never closed, so one broken line cannot swallow the records after it.
 func (rs *recordSink) lines(br *bufio.Reader) error {
 	var pending []byte
+	var open depthScanner
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		err := rs.document(pending)
+		pending, open = pending[:0], depthScanner{}
+		return err
+	}
 	for {
 		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			pending = append(pending, line...)
-			if len(pending) > maxLine {
-				if e := rs.unparsed(pending, "record longer than 64 MiB"); e != nil {
-					return e
-				}
-				pending = pending[:0]
-				if _, e := br.ReadBytes('\n'); e != nil && e != io.EOF {
-					return e
-				}
-			}
-			continue
-		}
-		if err != nil && err != io.EOF {
+		if err != nil && err != bufio.ErrBufferFull && err != io.EOF {
 			return err
 		}
-		buf := line
-		if len(pending) > 0 {
-			pending = append(pending, line...)
-			buf = pending
-		}
-		if i := skipSpace(buf, 0); i < len(buf) {
-			if (buf[i] == '{' || buf[i] == '[') && endOfValue(buf, i) < 0 && err == nil && len(buf) < maxLine {
-				if len(pending) == 0 {
-					pending = append(pending, line...)
-				}
-				continue // the value goes on on the next line
-			}
-			if e := rs.document(buf); e != nil {
+		if len(pending) > 0 && len(line) > 0 && (line[0] == '{' || line[0] == '[') {
+			if e := flush(); e != nil { // the open value never closed
 				return e
 			}
 		}
-		pending = pending[:0]
-		if err == io.EOF {
-			return nil
+		if len(pending) == 0 {
+			if i := skipSpace(line, 0); i == len(line) && err != bufio.ErrBufferFull {
+				if err == io.EOF {
+					return nil
+				}
+				continue
+			}
+		}
+		pending = append(pending, line...)
+		open.feed(line)
+		switch {
+		case err == io.EOF:
+			return flush()
+		case len(pending) > maxLine:
+			if e := rs.unparsed(pending, "record longer than 64 MiB"); e != nil {
+				return e
+			}
+			pending, open = pending[:0], depthScanner{}
+		case err == bufio.ErrBufferFull || open.inside():
+			continue
+		default:
+			if e := flush(); e != nil {
+				return e
+			}
 		}
 	}
 }
+
+// depthScanner tracks bracket depth and string state across chunks of input.
+type depthScanner struct {
+	depth    int
+	inString bool
+	escaped  bool
+	started  bool
+}
+
+func (d *depthScanner) feed(b []byte) {
+	for _, c := range b {
+		switch {
+		case d.inString:
+			switch {
+			case d.escaped:
+				d.escaped = false
+			case c == '\\':
+				d.escaped = true
+			case c == '"':
+				d.inString = false
+			}
+		case c == '"':
+			d.inString = true
+		case c == '{' || c == '[':
+			d.depth++
+			d.started = true
+		case c == '}' || c == ']':
+			d.depth--
+		}
+	}
+}
+
+// inside reports whether a value has started and not closed.
+func (d *depthScanner) inside() bool { return d.started && d.depth > 0 }
 
 // document handles a sequence of top-level JSON values: arrays and provider wrappers are
 // unwrapped, objects are records, anything else is kept as unparsed text.

@@ -46,7 +46,7 @@ func parseISOLoose(s string) (time.Time, error) {
 	y, err1 := strconv.Atoi(s[:4])
 	mo, err2 := strconv.Atoi(s[5:7])
 	d, err3 := strconv.Atoi(s[8:10])
-	if err1 != nil || err2 != nil || err3 != nil {
+	if err1 != nil || err2 != nil || err3 != nil || mo < 1 || mo > 12 || d < 1 || d > 31 {
 		return time.Time{}, bad
 	}
 	rest := s[10:]
