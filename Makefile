@@ -1,0 +1,35 @@
+# Vigil: `make demo` runs the main job, `make test` runs every test (what CI runs).
+GO ?= go
+export PATH := $(PATH):/usr/local/go/bin
+DEMO_DIR ?= /tmp/vigil-demo
+
+.PHONY: build test bench demo setup vet fuzz samples
+
+build:
+	$(GO) build -o bin/vigil ./cmd/vigil
+
+setup:
+	./scripts/setup.sh
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above are not formatted"; exit 1)
+
+fuzz:
+	./scripts/fuzz-smoke.sh
+
+samples:
+	./scripts/check-samples.sh
+
+# test: setup, vet, a short run of every fuzz target, the third-party sample check, then
+# every Go test (last, so its summary closes the output).
+test: setup vet fuzz samples
+	$(GO) test -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
+
+demo: build
+	rm -rf $(DEMO_DIR)
+	./bin/vigil simulate --out $(DEMO_DIR)
+	./bin/vigil eval $(DEMO_DIR)
