@@ -73,7 +73,14 @@ func (rs *recordSink) record(rec []byte) error {
 	if ev.Vigil.Category == "" {
 		ev.Vigil.Category = event.CategoryOther
 	}
-	ev.Metadata.ProcessedTime = rs.n.now().UnixMilli()
+	now := rs.n.now()
+	if ev.Time == 0 {
+		// No readable event time: stamp the processing time so time-ordered stages and
+		// retention still work, and say so.
+		ev.SetTime(now)
+		ev.Vigil.Repairs = append(ev.Vigil.Repairs, RepairTimeFromProcessing)
+	}
+	ev.Metadata.ProcessedTime = now.UnixMilli()
 	rs.stats.Events++
 	return rs.emit(ev)
 }

@@ -13,6 +13,10 @@ const (
 	RepairSingleQuotes    = "single_quotes"    // 'strings' turned into "strings"
 	RepairUnquotedKeys    = "unquoted_keys"    // {key: …} turned into {"key": …}
 	RepairPythonLiterals  = "python_literals"  // True/False/None turned into true/false/null
+
+	// RepairTimeFromProcessing marks an event whose record had no readable event time: its
+	// time is when Vigil read it (metadata.original_time keeps what the record said).
+	RepairTimeFromProcessing = "time_from_processing"
 )
 
 // Repair rewrites the dirty JSON real feeds emit into valid JSON, in one pass, and names the

@@ -1,0 +1,140 @@
+package cloudtrail
+
+import (
+	"strconv"
+
+	"github.com/goccy/go-json"
+)
+
+// record is one CloudTrail event as AWS documents it (eventVersion 1.0–1.11). Fields whose
+// JSON type varies between producers use flex, so a type change never loses the record.
+type record struct {
+	EventVersion        string          `json:"eventVersion"`
+	UserIdentity        *userIdentity   `json:"userIdentity"`
+	EventTime           flex            `json:"eventTime"`
+	LogstashTime        flex            `json:"@timestamp"`
+	EventSource         string          `json:"eventSource"`
+	EventName           string          `json:"eventName"`
+	AWSRegion           string          `json:"awsRegion"`
+	SourceIPAddress     string          `json:"sourceIPAddress"`
+	UserAgent           string          `json:"userAgent"`
+	ErrorCode           string          `json:"errorCode"`
+	ErrorMessage        string          `json:"errorMessage"`
+	RequestParameters   json.RawMessage `json:"requestParameters"`
+	ResponseElements    json.RawMessage `json:"responseElements"`
+	AdditionalEventData json.RawMessage `json:"additionalEventData"`
+	ServiceEventDetails json.RawMessage `json:"serviceEventDetails"`
+	RequestID           string          `json:"requestID"`
+	EventID             string          `json:"eventID"`
+	EventType           string          `json:"eventType"`
+	EventCategory       string          `json:"eventCategory"`
+	APIVersion          string          `json:"apiVersion"`
+	ReadOnly            flex            `json:"readOnly"`
+	Resources           []resource      `json:"resources"`
+	RecipientAccountID  string          `json:"recipientAccountId"`
+	SharedEventID       string          `json:"sharedEventID"`
+	VPCEndpointID       string          `json:"vpcEndpointId"`
+	InsightDetails      *insightDetails `json:"insightDetails"`
+
+	// A LookupEvents item carries the record as a JSON string.
+	CloudTrailEvent string `json:"CloudTrailEvent"`
+	// Digest files are recognised by these.
+	DigestStartTime string `json:"digestStartTime"`
+	DigestSignature string `json:"digestSignatureAlgorithm"`
+}
+
+type userIdentity struct {
+	Type             string          `json:"type"`
+	PrincipalID      string          `json:"principalId"`
+	ARN              string          `json:"arn"`
+	AccountID        string          `json:"accountId"`
+	AccessKeyID      string          `json:"accessKeyId"`
+	UserName         string          `json:"userName"`
+	InvokedBy        string          `json:"invokedBy"`
+	IdentityProvider string          `json:"identityProvider"`
+	SessionContext   *sessionContext `json:"sessionContext"`
+	OnBehalfOf       *struct {
+		UserID           string `json:"userId"`
+		IdentityStoreARN string `json:"identityStoreArn"`
+	} `json:"onBehalfOf"`
+	CredentialID string `json:"credentialId"`
+}
+
+type sessionContext struct {
+	SessionIssuer *struct {
+		Type        string `json:"type"`
+		PrincipalID string `json:"principalId"`
+		ARN         string `json:"arn"`
+		AccountID   string `json:"accountId"`
+		UserName    string `json:"userName"`
+	} `json:"sessionIssuer"`
+	Attributes *struct {
+		CreationDate     flex `json:"creationDate"`
+		MFAAuthenticated flex `json:"mfaAuthenticated"`
+	} `json:"attributes"`
+	SourceIdentity string `json:"sourceIdentity"`
+}
+
+type resource struct {
+	ARN       string `json:"ARN"`
+	AccountID string `json:"accountId"`
+	Type      string `json:"type"`
+}
+
+type insightDetails struct {
+	State       string `json:"state"`
+	EventSource string `json:"eventSource"`
+	EventName   string `json:"eventName"`
+	InsightType string `json:"insightType"`
+	ErrorCode   string `json:"errorCode"`
+}
+
+// flex holds a JSON scalar of any type as text: "true", "12", "2021-01-01T00:00:00Z".
+type flex string
+
+// UnmarshalJSON accepts strings, numbers, booleans and null; objects and arrays are kept as
+// their JSON text.
+func (f *flex) UnmarshalJSON(b []byte) error {
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*f = ""
+	case b[0] == '"':
+		s, err := strconv.Unquote(string(b))
+		if err != nil {
+			var v string
+			if err := json.Unmarshal(b, &v); err != nil {
+				return err
+			}
+			s = v
+		}
+		*f = flex(s)
+	default:
+		*f = flex(b)
+	}
+	return nil
+}
+
+// targets are the request parameters that name what a write acted on.
+type targets struct {
+	UserName   string `json:"userName"`
+	RoleName   string `json:"roleName"`
+	GroupName  string `json:"groupName"`
+	PolicyARN  string `json:"policyArn"`
+	PolicyName string `json:"policyName"`
+	BucketName string `json:"bucketName"`
+	Name       flex   `json:"name"`
+	TrailName  string `json:"trailName"`
+	KeyID      string `json:"keyId"`
+	GroupID    string `json:"groupId"`
+	SecretID   string `json:"secretId"`
+	DetectorID string `json:"detectorId"`
+	InstanceID string `json:"instanceId"`
+}
+
+// consoleResult is what sign-in events put in responseElements and additionalEventData.
+type consoleResult struct {
+	ConsoleLogin   string `json:"ConsoleLogin"`
+	MFAUsed        string `json:"MFAUsed"`
+	LoginTo        string `json:"LoginTo"`
+	CredentialType string `json:"CredentialType"`
+}

@@ -1,0 +1,169 @@
+package cloudtrail
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/goccy/go-json"
+
+	"github.com/vigil-sec/vigil/internal/normalize"
+)
+
+// row is a Log Analytics / Sentinel AWSCloudTrail table row, as exported to JSON or to CSV
+// (every CSV value arrives as a string; JSON columns as JSON text).
+type row struct {
+	TimeGenerated            string   `json:"TimeGenerated"`
+	TimeGeneratedUTC         string   `json:"TimeGenerated [UTC]"`
+	AwsEventID               string   `json:"AwsEventId"`
+	EventVersion             string   `json:"EventVersion"`
+	EventSource              string   `json:"EventSource"`
+	EventTypeName            string   `json:"EventTypeName"`
+	EventName                string   `json:"EventName"`
+	UserIdentityType         string   `json:"UserIdentityType"`
+	UserIdentityPrincipalID  string   `json:"UserIdentityPrincipalid"`
+	UserIdentityARN          string   `json:"UserIdentityArn"`
+	UserIdentityAccountID    string   `json:"UserIdentityAccountId"`
+	UserIdentityInvokedBy    string   `json:"UserIdentityInvokedBy"`
+	UserIdentityAccessKeyID  string   `json:"UserIdentityAccessKeyId"`
+	UserIdentityUserName     string   `json:"UserIdentityUserName"`
+	UserIdentityUserID       string   `json:"UserIdentityUserId"`
+	UserIdentityStoreARN     string   `json:"UserIdentityStoreArn"`
+	SessionMFA               flex     `json:"SessionMfaAuthenticated"`
+	SessionCreation          string   `json:"SessionCreationDate"`
+	SessionCreationUTC       string   `json:"SessionCreationDate [UTC]"`
+	SessionIssuerType        string   `json:"SessionIssuerType"`
+	SessionIssuerPrincipalID string   `json:"SessionIssuerPrincipalId"`
+	SessionIssuerARN         string   `json:"SessionIssuerArn"`
+	SessionIssuerAccountID   string   `json:"SessionIssuerAccountId"`
+	SessionIssuerUserName    string   `json:"SessionIssuerUserName"`
+	AWSRegion                string   `json:"AWSRegion"`
+	SourceIPAddress          string   `json:"SourceIpAddress"`
+	UserAgent                string   `json:"UserAgent"`
+	ErrorCode                string   `json:"ErrorCode"`
+	ErrorMessage             string   `json:"ErrorMessage"`
+	RequestParameters        jsonText `json:"RequestParameters"`
+	ResponseElements         jsonText `json:"ResponseElements"`
+	AdditionalEventData      jsonText `json:"AdditionalEventData"`
+	ServiceEventDetails      jsonText `json:"ServiceEventDetails"`
+	AwsRequestID             string   `json:"AwsRequestId"`
+	AwsRequestIDAlt          string   `json:"AwsRequestId_"`
+	Resources                jsonText `json:"Resources"`
+	APIVersion               string   `json:"APIVersion"`
+	ReadOnly                 flex     `json:"ReadOnly"`
+	RecipientAccountID       string   `json:"RecipientAccountId"`
+	SharedEventID            string   `json:"SharedEventId"`
+	VpcEndpointID            string   `json:"VpcEndpointId"`
+	Category                 string   `json:"Category"`
+	Type                     string   `json:"Type"`
+}
+
+// jsonText is a column holding JSON: either embedded JSON or JSON text in a string.
+type jsonText []byte
+
+// UnmarshalJSON keeps embedded JSON as is and decodes JSON text out of a string.
+func (j *jsonText) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || string(b) == "null" {
+		*j = nil
+		return nil
+	}
+	if b[0] != '"' {
+		*j = append((*j)[:0], b...)
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	s = strings.TrimSpace(s)
+	if s == "" || !json.Valid([]byte(s)) {
+		*j = nil
+		return nil
+	}
+	*j = jsonText(s)
+	return nil
+}
+
+// isSentinelRow tells an exported table row from a native record by its column names.
+func isSentinelRow(rec []byte) bool {
+	var p normalize.Probe
+	p.Reset(rec)
+	return p.HasAny("AwsEventId", "TimeGenerated", "TimeGenerated [UTC]", "UserIdentityArn") && !p.Has("userIdentity")
+}
+
+func decodeRow(rec []byte) (*row, error) {
+	var r row
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return nil, fmt.Errorf("decode AWSCloudTrail row: %w", err)
+	}
+	return &r, nil
+}
+
+// record turns the row back into the native record shape, so one mapping serves both.
+func (r *row) record() record {
+	out := record{
+		EventVersion:        r.EventVersion,
+		EventSource:         r.EventSource,
+		EventName:           r.EventName,
+		AWSRegion:           r.AWSRegion,
+		SourceIPAddress:     r.SourceIPAddress,
+		UserAgent:           r.UserAgent,
+		ErrorCode:           r.ErrorCode,
+		ErrorMessage:        r.ErrorMessage,
+		RequestParameters:   []byte(r.RequestParameters),
+		ResponseElements:    []byte(r.ResponseElements),
+		AdditionalEventData: []byte(r.AdditionalEventData),
+		ServiceEventDetails: []byte(r.ServiceEventDetails),
+		RequestID:           firstNonEmpty(r.AwsRequestID, r.AwsRequestIDAlt),
+		EventID:             r.AwsEventID,
+		EventType:           r.EventTypeName,
+		APIVersion:          r.APIVersion,
+		ReadOnly:            r.ReadOnly,
+		RecipientAccountID:  r.RecipientAccountID,
+		SharedEventID:       r.SharedEventID,
+		VPCEndpointID:       r.VpcEndpointID,
+	}
+	if len(r.Resources) > 0 && r.Resources[0] == '[' {
+		_ = json.Unmarshal(r.Resources, &out.Resources)
+	}
+	switch {
+	case r.TimeGeneratedUTC != "":
+		if t, err := normalize.ParseDayFirstTime(r.TimeGeneratedUTC); err == nil {
+			out.EventTime = flex(t.Format("2006-01-02T15:04:05.000Z07:00"))
+		} else {
+			out.EventTime = flex(r.TimeGeneratedUTC)
+		}
+	default:
+		out.EventTime = flex(r.TimeGenerated)
+	}
+	if r.UserIdentityType != "" || r.UserIdentityARN != "" || r.UserIdentityUserName != "" {
+		id := &userIdentity{
+			Type: r.UserIdentityType, PrincipalID: r.UserIdentityPrincipalID, ARN: r.UserIdentityARN,
+			AccountID: r.UserIdentityAccountID, AccessKeyID: r.UserIdentityAccessKeyID,
+			UserName: r.UserIdentityUserName, InvokedBy: r.UserIdentityInvokedBy,
+		}
+		if r.SessionIssuerARN != "" || r.SessionMFA != "" {
+			id.SessionContext = &sessionContext{}
+			if r.SessionIssuerARN != "" {
+				id.SessionContext.SessionIssuer = &struct {
+					Type        string `json:"type"`
+					PrincipalID string `json:"principalId"`
+					ARN         string `json:"arn"`
+					AccountID   string `json:"accountId"`
+					UserName    string `json:"userName"`
+				}{r.SessionIssuerType, r.SessionIssuerPrincipalID, r.SessionIssuerARN, r.SessionIssuerAccountID, r.SessionIssuerUserName}
+			}
+			id.SessionContext.Attributes = &struct {
+				CreationDate     flex `json:"creationDate"`
+				MFAAuthenticated flex `json:"mfaAuthenticated"`
+			}{flex(firstNonEmpty(r.SessionCreation)), r.SessionMFA}
+		}
+		if r.UserIdentityUserID != "" {
+			id.OnBehalfOf = &struct {
+				UserID           string `json:"userId"`
+				IdentityStoreARN string `json:"identityStoreArn"`
+			}{r.UserIdentityUserID, r.UserIdentityStoreARN}
+		}
+		out.UserIdentity = id
+	}
+	return out
+}
