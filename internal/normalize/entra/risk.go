@@ -1,0 +1,99 @@
+package entra
+
+import (
+	"strings"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/normalize"
+)
+
+// riskDetection is a Graph riskDetection (identityProtection/riskDetections), the
+// properties of UserRiskEvents / ServicePrincipalRiskEvents diagnostic records, and, for
+// RiskyUsers / RiskyServicePrincipals, a risky identity's state.
+type riskDetection struct {
+	ID                      string             `json:"id"`
+	RequestID               string             `json:"requestId"`
+	CorrelationID           string             `json:"correlationId"`
+	RiskType                string             `json:"riskType"`
+	RiskEventType           string             `json:"riskEventType"`
+	RiskState               string             `json:"riskState"`
+	RiskLevel               string             `json:"riskLevel"`
+	RiskDetail              string             `json:"riskDetail"`
+	Source                  string             `json:"source"`
+	DetectionTimingType     string             `json:"detectionTimingType"`
+	Activity                string             `json:"activity"`
+	IPAddress               string             `json:"ipAddress"`
+	UserID                  string             `json:"userId"`
+	UserDisplayName         string             `json:"userDisplayName"`
+	UserPrincipalName       string             `json:"userPrincipalName"`
+	ServicePrincipalID      string             `json:"servicePrincipalId"`
+	ServicePrincipalName    string             `json:"servicePrincipalDisplayName"`
+	AppID                   string             `json:"appId"`
+	DetectedDateTime        normalize.Text     `json:"detectedDateTime"`
+	ActivityDateTime        normalize.Text     `json:"activityDateTime"`
+	LastUpdatedDateTime     normalize.Text     `json:"lastUpdatedDateTime"`
+	RiskLastUpdatedDateTime normalize.Text     `json:"riskLastUpdatedDateTime"`
+	Location                normalize.JSONText `json:"location"`
+	AdditionalInfo          normalize.Text     `json:"additionalInfo"`
+}
+
+func (p *Parser) normalizeRisk(r *riskDetection, ev *event.Event) {
+	ev.SetClass(event.ClassDetectionFinding, event.ActivityCreate)
+	ev.Metadata.UID = r.ID
+	ev.Metadata.CorrelationUID = r.CorrelationID
+	ev.Metadata.Product = event.Product{Name: "Entra ID Protection", VendorName: "Microsoft"}
+	if ev.Metadata.LogName == "" {
+		ev.Metadata.LogName = "riskDetection"
+	}
+	when := firstNonEmpty(string(r.DetectedDateTime), string(r.ActivityDateTime), string(r.RiskLastUpdatedDateTime), string(r.LastUpdatedDateTime))
+	setTime(ev, when)
+	if t, err := normalize.ParseTime(string(r.LastUpdatedDateTime)); err == nil {
+		ev.Metadata.LoggedTime = t.UnixMilli()
+	}
+	ev.Vigil.Category = event.CategoryIdentityRisk
+	ev.SetSeverity(riskSeverity(r.RiskLevel))
+	ev.SetStatus(event.StatusSuccess)
+	kind := firstNonEmpty(r.RiskEventType, r.RiskType)
+	title := "Entra ID risk: " + firstNonEmpty(kind, "risky "+firstNonEmpty(r.RiskState, "identity"))
+	ev.FindingInfo = &event.FindingInfo{UID: r.ID, Title: title, Desc: r.RiskDetail, Types: nonEmpty(kind, r.RiskState)}
+	ev.Message = title
+	ev.StatusDetail = r.RiskState
+	ev.API.Operation = firstNonEmpty(kind, "riskyUser")
+	ev.API.Service.Name = firstNonEmpty(r.Source, "IdentityProtection")
+	ev.Cloud.Provider = "Azure"
+	setIP(ev, r.IPAddress)
+	setLocation(ev, r.Location)
+	u := &ev.Actor.User
+	if r.UserPrincipalName != "" || r.UserID != "" {
+		u.UID, u.Name, u.Type, u.TypeID = r.UserID, firstNonEmpty(r.UserPrincipalName, r.UserDisplayName), "User", event.UserTypeUser
+		setEmail(u, r.UserPrincipalName)
+		ev.Vigil.Entity = event.UserEntity(firstNonEmpty(r.UserPrincipalName, r.UserID))
+		ev.User = &event.User{UID: u.UID, Name: u.Name, Type: "User", EmailAddr: u.EmailAddr}
+	} else if id := firstNonEmpty(r.ServicePrincipalID, r.AppID); id != "" {
+		u.UID, u.Name, u.Type, u.TypeID = id, r.ServicePrincipalName, "ServicePrincipal", event.UserTypeSystem
+		ev.Vigil.Entity = event.Entity{Type: event.EntityServicePrincipal, Name: strings.ToLower(id)}
+	}
+}
+
+// riskSeverity maps Entra risk levels to severities.
+func riskSeverity(level string) int {
+	switch strings.ToLower(level) {
+	case "high":
+		return event.SeverityHigh
+	case "medium":
+		return event.SeverityMedium
+	case "low":
+		return event.SeverityLow
+	}
+	return event.SeverityInformational
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,93 @@
+package entra
+
+import (
+	"strings"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/normalize"
+)
+
+// sentinelTables maps the Log Analytics / Sentinel tables of Entra data to the diagnostic
+// category whose body they carry.
+func sentinelTables() map[string]string {
+	return map[string]string{
+		"signinlogs":                      "SignInLogs",
+		"aadnoninteractiveusersigninlogs": "NonInteractiveUserSignInLogs",
+		"aadserviceprincipalsigninlogs":   "ServicePrincipalSignInLogs",
+		"aadmanagedidentitysigninlogs":    "ManagedIdentitySignInLogs",
+		"adfssigninlogs":                  "ADFSSignInLogs",
+		"auditlogs":                       "AuditLogs",
+		"aaduserriskevents":               "UserRiskEvents",
+		"aadriskyusers":                   "RiskyUsers",
+		"aadserviceprincipalriskevents":   "ServicePrincipalRiskEvents",
+		"aadriskyserviceprincipals":       "RiskyServicePrincipals",
+		"aadprovisioninglogs":             "ProvisioningLogs",
+	}
+}
+
+// sentinelExtra holds the columns of table rows whose names differ from the Graph body.
+type sentinelExtra struct {
+	Type              string             `json:"Type"`
+	TimeGenerated     normalize.Text     `json:"TimeGenerated"`
+	TimeGeneratedUTC  normalize.Text     `json:"TimeGenerated [UTC]"`
+	LocationDetails   normalize.JSONText `json:"LocationDetails"`
+	ResultType        normalize.Text     `json:"ResultType"`
+	ResultDescription normalize.Text     `json:"ResultDescription"`
+	Category          string             `json:"Category"`
+}
+
+// tableCategory is the diagnostic category of a row's table, "" when it is not an Entra table.
+func tableCategory(table string) string {
+	return sentinelTables()[strings.ToLower(strings.TrimSpace(table))]
+}
+
+// normalizeRow maps a table row exported from Log Analytics (JSON or CSV).
+func (p *Parser) normalizeRow(rec []byte, category string, ev *event.Event) error {
+	var x sentinelExtra
+	if err := decode(rec, &x, ev); err != nil {
+		return err
+	}
+	ev.Metadata.LogName = firstNonEmpty(x.Type, category)
+	switch diagKindOf(category) {
+	case diagSignIn:
+		var s signIn
+		if err := decode(rec, &s, ev); err != nil {
+			return err
+		}
+		if s.Location == nil {
+			s.Location = x.LocationDetails
+		}
+		p.normalizeSignIn(&s, category, ev)
+		if s.Status == nil || x.ResultType != "" {
+			applyResultType(p, ev, &s, category, x.ResultType, string(x.ResultDescription))
+		}
+	case diagRisk:
+		var r riskDetection
+		if err := decode(rec, &r, ev); err != nil {
+			return err
+		}
+		p.normalizeRisk(&r, ev)
+	default:
+		var a directoryAudit
+		if err := decode(rec, &a, ev); err != nil {
+			return err
+		}
+		p.normalizeAudit(&a, ev)
+	}
+	if ev.Time == 0 {
+		rowTime(ev, x)
+	}
+	return nil
+}
+
+// rowTime falls back to the row's ingestion time.
+func rowTime(ev *event.Event, x sentinelExtra) {
+	if x.TimeGeneratedUTC != "" {
+		if t, err := normalize.ParseDayFirstTime(string(x.TimeGeneratedUTC)); err == nil {
+			ev.SetTime(t)
+			ev.Metadata.OriginalTime = string(x.TimeGeneratedUTC)
+			return
+		}
+	}
+	setTime(ev, string(x.TimeGenerated))
+}
