@@ -1,24 +1,195 @@
-// Package activitylog is a placeholder until its parser lands.
+// Package activitylog normalizes the Azure Activity Log (the management plane) and other
+// Azure resource logs: the ARM REST API's events, Azure Monitor diagnostic records streamed
+// to Event Hubs or storage, and Log Analytics / Sentinel AzureActivity rows.
 package activitylog
 
 import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/goccy/go-json"
+
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
 )
 
-// Parser is a placeholder.
-type Parser struct{}
+// Parser normalizes Azure Activity Log and resource-log records.
+type Parser struct {
+	operations operationIndex
+}
 
 // New returns the parser.
-func New() *Parser { return &Parser{} }
+func New() *Parser { return &Parser{operations: newOperationIndex()} }
 
 // Format names the format.
 func (*Parser) Format() string { return "activitylog" }
 
-// Detect claims nothing yet.
-func (*Parser) Detect(*normalize.Probe) bool { return false }
+// Detect claims activity-log events of every shape and, as the last Azure parser, any
+// Azure resource log (an operationName with a resource, category or caller address).
+func (*Parser) Detect(p *normalize.Probe) bool {
+	if p.HasAny("eventDataId", "eventTimestamp", "OperationNameValue", "submissionTimestamp") || p.StringIs("Type", "AzureActivity") {
+		return true
+	}
+	if p.Has("operationName") && p.HasAny("resourceId", "category", "callerIpAddress", "properties", "identity", "resultType") {
+		return true
+	}
+	// The minimal diagnostic record: a time and a category.
+	return p.Has("time") && p.Has("category")
+}
 
-// Parse is not built yet.
-func (*Parser) Parse([]byte, *event.Event) error { return normalize.ErrNotEvent }
+// Parse normalizes one record.
+func (p *Parser) Parse(rec []byte, ev *event.Event) error {
+	var r record
+	if err := json.Unmarshal(rec, &r); err != nil {
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) {
+			return fmt.Errorf("decode: %w", err)
+		}
+		ev.Vigil.Repairs = append(ev.Vigil.Repairs, "type_mismatch:"+te.Field)
+	}
+	p.normalize(&r, ev)
+	return nil
+}
 
-var _ normalize.Parser = (*Parser)(nil)
+func (p *Parser) normalize(r *record, ev *event.Event) {
+	ev.Vigil.Source = "activitylog"
+	ev.Metadata.Version = event.SchemaVersion
+	ev.Cloud.Provider = "Azure"
+	category := firstNonEmpty(r.CategoryValue, r.Category.String())
+	op := firstNonEmpty(r.OperationNameValue, r.OperationName.Value, r.OperationName.LocalizedValue)
+	var props properties
+	propsJSON := firstJSON(r.Properties, r.PropertiesD)
+	if propsJSON.IsObject() {
+		_ = propsJSON.Decode(&props)
+	}
+	resourceLog := isResourceLog(category)
+	ev.Metadata.UID = firstNonEmpty(r.EventDataID, props.EventDataID)
+	ev.Metadata.CorrelationUID = r.CorrelationID
+	ev.Metadata.LogName = category
+	ev.Metadata.Product = event.Product{Name: "Azure Activity Log", VendorName: "Microsoft"}
+	if resourceLog {
+		ev.Metadata.Product.Name = "Azure Monitor"
+	}
+	p.setTimes(r, ev)
+	ev.API.Operation = op
+	ev.API.Service.Name = firstNonEmpty(r.ResourceProviderValue, r.ResourceProviderName.String(), providerOf(op), providerOf(r.ResourceID))
+	ev.API.Request.UID = firstNonEmpty(r.OperationID, r.CorrelationID)
+	ev.Message = firstNonEmpty(props.Message, r.Description)
+	ev.HTTPRequest.UserAgent = props.UserAgent
+
+	res := resourceFromID(r.ResourceID, firstNonEmpty(r.ResourceGroupName, r.ResourceGroup), r.ResourceType.String())
+	if res.UID != "" {
+		ev.Resources = append(ev.Resources, res)
+	}
+	ev.Cloud.Account.UID = firstNonEmpty(r.SubscriptionID, subscriptionOf(r.ResourceID))
+	ev.Cloud.Region = r.Location
+	if tenant := firstNonEmpty(r.TenantID); tenant != "" {
+		ev.Cloud.Org = &event.Org{UID: tenant}
+	}
+	p.setActor(r, &props, ev)
+	setStatus(r, &props, ev)
+	ev.SetSeverity(levelSeverity(r.Level))
+	p.classify(category, op, &props, ev)
+}
+
+func (p *Parser) setTimes(r *record, ev *event.Event) {
+	raw := firstNonEmpty(string(r.EventTimestamp), string(r.Time), string(r.TimeGenerated))
+	if raw != "" {
+		ev.Metadata.OriginalTime = raw
+		if t, err := normalize.ParseTime(raw); err == nil {
+			ev.SetTime(t)
+		}
+	} else if r.TimeGeneratedUTC != "" {
+		ev.Metadata.OriginalTime = string(r.TimeGeneratedUTC)
+		if t, err := normalize.ParseDayFirstTime(string(r.TimeGeneratedUTC)); err == nil {
+			ev.SetTime(t)
+		}
+	}
+	if t, err := normalize.ParseTime(string(r.SubmissionTimestamp)); err == nil {
+		ev.Metadata.LoggedTime = t.UnixMilli()
+	}
+}
+
+// setStatus reads the outcome from status/subStatus (REST), resultType (diagnostic) or
+// ActivityStatusValue (Log Analytics); HTTP status codes of resource logs count too.
+func setStatus(r *record, props *properties, ev *event.Event) {
+	st := firstNonEmpty(r.ActivityStatusValue, r.Status.String(), string(r.ResultType), string(r.ResultSignature))
+	ev.StatusDetail = firstNonEmpty(r.ActivitySubstatus, r.SubStatus.String(), r.StatusText)
+	switch strings.ToLower(st) {
+	case "succeeded", "success", "resolved", "ok", "created", "accepted":
+		ev.SetStatus(event.StatusSuccess)
+	case "failed", "failure", "error", "badrequest", "forbidden", "conflict":
+		ev.SetStatus(event.StatusFailure)
+	case "started", "start", "active", "inprogress", "in progress", "updated", "in-progress":
+		ev.SetStatus(event.StatusOther)
+	default:
+		ev.SetStatus(event.StatusUnknown)
+	}
+	code := firstNonEmpty(string(r.StatusCode), string(props.StatusCode))
+	if n, ok := normalize.Text(code).Int(); ok && n >= 100 {
+		ev.StatusCode = code
+		if n >= 400 {
+			ev.SetStatus(event.StatusFailure)
+		} else if ev.StatusID == event.StatusUnknown {
+			ev.SetStatus(event.StatusSuccess)
+		}
+	} else if code != "" {
+		ev.StatusCode = code
+	}
+	if ev.StatusCode == "" && st != "" {
+		ev.StatusCode = st
+	}
+}
+
+// levelSeverity maps the Activity Log level (name or Azure's number) to a severity.
+func levelSeverity(level normalize.Text) int {
+	switch strings.ToLower(strings.TrimSpace(string(level))) {
+	case "critical", "1":
+		return event.SeverityCritical
+	case "error", "2":
+		return event.SeverityHigh
+	case "warning", "3":
+		return event.SeverityMedium
+	}
+	return event.SeverityInformational
+}
+
+// setSourceIP strips ports and CIDR suffixes; only a valid address is kept.
+func setSourceIP(ev *event.Event, s string) {
+	s = strings.TrimSpace(s)
+	if s == "" || ev.SrcEndpoint.IP != "" {
+		return
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		ev.SrcEndpoint.IP = a.String()
+	} else if ap, err := netip.ParseAddrPort(s); err == nil {
+		ev.SrcEndpoint.IP, ev.SrcEndpoint.Port = ap.Addr().String(), int(ap.Port())
+	} else if pf, err := netip.ParsePrefix(s); err == nil {
+		ev.SrcEndpoint.IP = pf.Addr().String()
+	}
+}
+
+func firstJSON(js ...normalize.JSONText) normalize.JSONText {
+	for _, j := range js {
+		if len(j) > 0 {
+			return j
+		}
+	}
+	return nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+var (
+	_ normalize.Parser     = (*Parser)(nil)
+	_ normalize.Documenter = (*Parser)(nil)
+)

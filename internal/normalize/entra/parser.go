@@ -44,7 +44,7 @@ const (
 func (*Parser) Detect(p *normalize.Probe) bool { return shapeOf(p) != shapeNone }
 
 func shapeOf(p *normalize.Probe) shape {
-	if cat, ok := p.String("category"); ok && (p.Has("properties") || p.HasAny("operationName", "resourceId")) {
+	if cat, ok := p.String("category"); ok && p.HasAny("properties", "operationName", "resourceId", "time") {
 		if diagKindOf(cat) != diagNone {
 			return shapeDiag
 		}
