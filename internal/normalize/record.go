@@ -58,7 +58,7 @@ func (rs *recordSink) record(rec []byte) error {
 	}
 	ev.Raw = append(stdjson.RawMessage(nil), raw...)
 	if len(repairs) > 0 {
-		ev.Vigil.Repairs = repairs
+		ev.Vigil.Repairs = append(repairs, ev.Vigil.Repairs...)
 		rs.stats.Repaired++
 	}
 	if ev.Vigil.Source == "" {

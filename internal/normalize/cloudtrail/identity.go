@@ -36,7 +36,12 @@ func setActor(ev *event.Event, id *userIdentity) {
 	case "iamuser":
 		u.Name = firstNonEmpty(id.UserName, lastSegment(id.ARN))
 		u.TypeID = event.UserTypeUser
-		ev.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: firstNonEmpty(id.ARN, id.UserName)}
+		arn := id.ARN
+		if arn == "" && id.AccountID != "" && id.UserName != "" {
+			// Failed console sign-ins carry no ARN; rebuild it so the person stays one entity.
+			arn = "arn:aws:iam::" + id.AccountID + ":user/" + id.UserName
+		}
+		ev.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: firstNonEmpty(arn, id.UserName)}
 		setEmail(u, u.Name)
 	case "root":
 		u.Name = firstNonEmpty(id.UserName, "root")

@@ -95,7 +95,7 @@ func (p *Parser) normalize(r *record, ev *event.Event) error {
 	setTime(ev, r)
 	ev.Cloud.Provider = "AWS"
 	ev.Cloud.Region = r.AWSRegion
-	ev.Cloud.Account.UID = r.RecipientAccountID
+	ev.Cloud.Account.UID = string(r.RecipientAccountID)
 	if ev.Cloud.Account.UID == "" && r.UserIdentity != nil {
 		ev.Cloud.Account.UID = r.UserIdentity.AccountID
 	}
@@ -232,7 +232,7 @@ func lastName(arn string) string {
 }
 
 // boolFlex reads "true"/"false" (any case) as a *bool, nil when absent or unclear.
-func boolFlex(f flex) *bool {
+func boolFlex(f normalize.Text) *bool {
 	switch strings.ToLower(strings.TrimSpace(string(f))) {
 	case "true", "yes":
 		t := true

@@ -1,18 +1,18 @@
 package cloudtrail
 
 import (
-	"strconv"
-
 	"github.com/goccy/go-json"
+
+	"github.com/vigil-sec/vigil/internal/normalize"
 )
 
 // record is one CloudTrail event as AWS documents it (eventVersion 1.0–1.11). Fields whose
-// JSON type varies between producers use flex, so a type change never loses the record.
+// JSON type varies between producers use normalize.Text, so a type change never loses the record.
 type record struct {
 	EventVersion        string          `json:"eventVersion"`
 	UserIdentity        *userIdentity   `json:"userIdentity"`
-	EventTime           flex            `json:"eventTime"`
-	LogstashTime        flex            `json:"@timestamp"`
+	EventTime           normalize.Text  `json:"eventTime"`
+	LogstashTime        normalize.Text  `json:"@timestamp"`
 	EventSource         string          `json:"eventSource"`
 	EventName           string          `json:"eventName"`
 	AWSRegion           string          `json:"awsRegion"`
@@ -29,9 +29,9 @@ type record struct {
 	EventType           string          `json:"eventType"`
 	EventCategory       string          `json:"eventCategory"`
 	APIVersion          string          `json:"apiVersion"`
-	ReadOnly            flex            `json:"readOnly"`
+	ReadOnly            normalize.Text  `json:"readOnly"`
 	Resources           []resource      `json:"resources"`
-	RecipientAccountID  string          `json:"recipientAccountId"`
+	RecipientAccountID  normalize.Text  `json:"recipientAccountId"`
 	SharedEventID       string          `json:"sharedEventID"`
 	VPCEndpointID       string          `json:"vpcEndpointId"`
 	InsightDetails      *insightDetails `json:"insightDetails"`
@@ -69,8 +69,8 @@ type sessionContext struct {
 		UserName    string `json:"userName"`
 	} `json:"sessionIssuer"`
 	Attributes *struct {
-		CreationDate     flex `json:"creationDate"`
-		MFAAuthenticated flex `json:"mfaAuthenticated"`
+		CreationDate     normalize.Text `json:"creationDate"`
+		MFAAuthenticated normalize.Text `json:"mfaAuthenticated"`
 	} `json:"attributes"`
 	SourceIdentity string `json:"sourceIdentity"`
 }
@@ -89,46 +89,21 @@ type insightDetails struct {
 	ErrorCode   string `json:"errorCode"`
 }
 
-// flex holds a JSON scalar of any type as text: "true", "12", "2021-01-01T00:00:00Z".
-type flex string
-
-// UnmarshalJSON accepts strings, numbers, booleans and null; objects and arrays are kept as
-// their JSON text.
-func (f *flex) UnmarshalJSON(b []byte) error {
-	switch {
-	case len(b) == 0 || string(b) == "null":
-		*f = ""
-	case b[0] == '"':
-		s, err := strconv.Unquote(string(b))
-		if err != nil {
-			var v string
-			if err := json.Unmarshal(b, &v); err != nil {
-				return err
-			}
-			s = v
-		}
-		*f = flex(s)
-	default:
-		*f = flex(b)
-	}
-	return nil
-}
-
 // targets are the request parameters that name what a write acted on.
 type targets struct {
-	UserName   string `json:"userName"`
-	RoleName   string `json:"roleName"`
-	GroupName  string `json:"groupName"`
-	PolicyARN  string `json:"policyArn"`
-	PolicyName string `json:"policyName"`
-	BucketName string `json:"bucketName"`
-	Name       flex   `json:"name"`
-	TrailName  string `json:"trailName"`
-	KeyID      string `json:"keyId"`
-	GroupID    string `json:"groupId"`
-	SecretID   string `json:"secretId"`
-	DetectorID string `json:"detectorId"`
-	InstanceID string `json:"instanceId"`
+	UserName   string         `json:"userName"`
+	RoleName   string         `json:"roleName"`
+	GroupName  string         `json:"groupName"`
+	PolicyARN  string         `json:"policyArn"`
+	PolicyName string         `json:"policyName"`
+	BucketName string         `json:"bucketName"`
+	Name       normalize.Text `json:"name"`
+	TrailName  string         `json:"trailName"`
+	KeyID      string         `json:"keyId"`
+	GroupID    string         `json:"groupId"`
+	SecretID   string         `json:"secretId"`
+	DetectorID string         `json:"detectorId"`
+	InstanceID string         `json:"instanceId"`
 }
 
 // consoleResult is what sign-in events put in responseElements and additionalEventData.

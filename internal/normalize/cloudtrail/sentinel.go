@@ -12,49 +12,49 @@ import (
 // row is a Log Analytics / Sentinel AWSCloudTrail table row, as exported to JSON or to CSV
 // (every CSV value arrives as a string; JSON columns as JSON text).
 type row struct {
-	TimeGenerated            string   `json:"TimeGenerated"`
-	TimeGeneratedUTC         string   `json:"TimeGenerated [UTC]"`
-	AwsEventID               string   `json:"AwsEventId"`
-	EventVersion             string   `json:"EventVersion"`
-	EventSource              string   `json:"EventSource"`
-	EventTypeName            string   `json:"EventTypeName"`
-	EventName                string   `json:"EventName"`
-	UserIdentityType         string   `json:"UserIdentityType"`
-	UserIdentityPrincipalID  string   `json:"UserIdentityPrincipalid"`
-	UserIdentityARN          string   `json:"UserIdentityArn"`
-	UserIdentityAccountID    string   `json:"UserIdentityAccountId"`
-	UserIdentityInvokedBy    string   `json:"UserIdentityInvokedBy"`
-	UserIdentityAccessKeyID  string   `json:"UserIdentityAccessKeyId"`
-	UserIdentityUserName     string   `json:"UserIdentityUserName"`
-	UserIdentityUserID       string   `json:"UserIdentityUserId"`
-	UserIdentityStoreARN     string   `json:"UserIdentityStoreArn"`
-	SessionMFA               flex     `json:"SessionMfaAuthenticated"`
-	SessionCreation          string   `json:"SessionCreationDate"`
-	SessionCreationUTC       string   `json:"SessionCreationDate [UTC]"`
-	SessionIssuerType        string   `json:"SessionIssuerType"`
-	SessionIssuerPrincipalID string   `json:"SessionIssuerPrincipalId"`
-	SessionIssuerARN         string   `json:"SessionIssuerArn"`
-	SessionIssuerAccountID   string   `json:"SessionIssuerAccountId"`
-	SessionIssuerUserName    string   `json:"SessionIssuerUserName"`
-	AWSRegion                string   `json:"AWSRegion"`
-	SourceIPAddress          string   `json:"SourceIpAddress"`
-	UserAgent                string   `json:"UserAgent"`
-	ErrorCode                string   `json:"ErrorCode"`
-	ErrorMessage             string   `json:"ErrorMessage"`
-	RequestParameters        jsonText `json:"RequestParameters"`
-	ResponseElements         jsonText `json:"ResponseElements"`
-	AdditionalEventData      jsonText `json:"AdditionalEventData"`
-	ServiceEventDetails      jsonText `json:"ServiceEventDetails"`
-	AwsRequestID             string   `json:"AwsRequestId"`
-	AwsRequestIDAlt          string   `json:"AwsRequestId_"`
-	Resources                jsonText `json:"Resources"`
-	APIVersion               string   `json:"APIVersion"`
-	ReadOnly                 flex     `json:"ReadOnly"`
-	RecipientAccountID       string   `json:"RecipientAccountId"`
-	SharedEventID            string   `json:"SharedEventId"`
-	VpcEndpointID            string   `json:"VpcEndpointId"`
-	Category                 string   `json:"Category"`
-	Type                     string   `json:"Type"`
+	TimeGenerated            string         `json:"TimeGenerated"`
+	TimeGeneratedUTC         string         `json:"TimeGenerated [UTC]"`
+	AwsEventID               string         `json:"AwsEventId"`
+	EventVersion             string         `json:"EventVersion"`
+	EventSource              string         `json:"EventSource"`
+	EventTypeName            string         `json:"EventTypeName"`
+	EventName                string         `json:"EventName"`
+	UserIdentityType         string         `json:"UserIdentityType"`
+	UserIdentityPrincipalID  string         `json:"UserIdentityPrincipalid"`
+	UserIdentityARN          string         `json:"UserIdentityArn"`
+	UserIdentityAccountID    string         `json:"UserIdentityAccountId"`
+	UserIdentityInvokedBy    string         `json:"UserIdentityInvokedBy"`
+	UserIdentityAccessKeyID  string         `json:"UserIdentityAccessKeyId"`
+	UserIdentityUserName     string         `json:"UserIdentityUserName"`
+	UserIdentityUserID       string         `json:"UserIdentityUserId"`
+	UserIdentityStoreARN     string         `json:"UserIdentityStoreArn"`
+	SessionMFA               normalize.Text `json:"SessionMfaAuthenticated"`
+	SessionCreation          string         `json:"SessionCreationDate"`
+	SessionCreationUTC       string         `json:"SessionCreationDate [UTC]"`
+	SessionIssuerType        string         `json:"SessionIssuerType"`
+	SessionIssuerPrincipalID string         `json:"SessionIssuerPrincipalId"`
+	SessionIssuerARN         string         `json:"SessionIssuerArn"`
+	SessionIssuerAccountID   string         `json:"SessionIssuerAccountId"`
+	SessionIssuerUserName    string         `json:"SessionIssuerUserName"`
+	AWSRegion                string         `json:"AWSRegion"`
+	SourceIPAddress          string         `json:"SourceIpAddress"`
+	UserAgent                string         `json:"UserAgent"`
+	ErrorCode                string         `json:"ErrorCode"`
+	ErrorMessage             string         `json:"ErrorMessage"`
+	RequestParameters        jsonText       `json:"RequestParameters"`
+	ResponseElements         jsonText       `json:"ResponseElements"`
+	AdditionalEventData      jsonText       `json:"AdditionalEventData"`
+	ServiceEventDetails      jsonText       `json:"ServiceEventDetails"`
+	AwsRequestID             string         `json:"AwsRequestId"`
+	AwsRequestIDAlt          string         `json:"AwsRequestId_"`
+	Resources                jsonText       `json:"Resources"`
+	APIVersion               string         `json:"APIVersion"`
+	ReadOnly                 normalize.Text `json:"ReadOnly"`
+	RecipientAccountID       string         `json:"RecipientAccountId"`
+	SharedEventID            string         `json:"SharedEventId"`
+	VpcEndpointID            string         `json:"VpcEndpointId"`
+	Category                 string         `json:"Category"`
+	Type                     string         `json:"Type"`
 }
 
 // jsonText is a column holding JSON: either embedded JSON or JSON text in a string.
@@ -118,7 +118,7 @@ func (r *row) record() record {
 		EventType:           r.EventTypeName,
 		APIVersion:          r.APIVersion,
 		ReadOnly:            r.ReadOnly,
-		RecipientAccountID:  r.RecipientAccountID,
+		RecipientAccountID:  normalize.Text(r.RecipientAccountID),
 		SharedEventID:       r.SharedEventID,
 		VPCEndpointID:       r.VpcEndpointID,
 	}
@@ -128,12 +128,12 @@ func (r *row) record() record {
 	switch {
 	case r.TimeGeneratedUTC != "":
 		if t, err := normalize.ParseDayFirstTime(r.TimeGeneratedUTC); err == nil {
-			out.EventTime = flex(t.Format("2006-01-02T15:04:05.000Z07:00"))
+			out.EventTime = normalize.Text(t.Format("2006-01-02T15:04:05.000Z07:00"))
 		} else {
-			out.EventTime = flex(r.TimeGeneratedUTC)
+			out.EventTime = normalize.Text(r.TimeGeneratedUTC)
 		}
 	default:
-		out.EventTime = flex(r.TimeGenerated)
+		out.EventTime = normalize.Text(r.TimeGenerated)
 	}
 	if r.UserIdentityType != "" || r.UserIdentityARN != "" || r.UserIdentityUserName != "" {
 		id := &userIdentity{
@@ -153,9 +153,9 @@ func (r *row) record() record {
 				}{r.SessionIssuerType, r.SessionIssuerPrincipalID, r.SessionIssuerARN, r.SessionIssuerAccountID, r.SessionIssuerUserName}
 			}
 			id.SessionContext.Attributes = &struct {
-				CreationDate     flex `json:"creationDate"`
-				MFAAuthenticated flex `json:"mfaAuthenticated"`
-			}{flex(firstNonEmpty(r.SessionCreation)), r.SessionMFA}
+				CreationDate     normalize.Text `json:"creationDate"`
+				MFAAuthenticated normalize.Text `json:"mfaAuthenticated"`
+			}{normalize.Text(firstNonEmpty(r.SessionCreation)), r.SessionMFA}
 		}
 		if r.UserIdentityUserID != "" {
 			id.OnBehalfOf = &struct {
