@@ -235,6 +235,13 @@ func setIP(ev *event.Event, ip string) {
 	}
 	if pf, err := netip.ParsePrefix(ip); err == nil {
 		ev.SrcEndpoint.IP = pf.Addr().String()
+		return
+	}
+	// Azure has written IPv6 addresses with a stray "::" in front of all eight groups.
+	if strings.HasPrefix(ip, "::") {
+		if a, err := netip.ParseAddr(ip[2:]); err == nil {
+			ev.SrcEndpoint.IP = a.String()
+		}
 	}
 }
 
