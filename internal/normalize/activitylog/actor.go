@@ -28,7 +28,7 @@ func (p *Parser) setActor(r *record, props *properties, ev *event.Event) {
 	if r.Identity.IsObject() {
 		var id identity
 		if r.Identity.Decode(&id) == nil {
-			claimsJSON = firstJSON(claimsJSON, id.Claims)
+			claimsJSON = firstJSON(claimsJSON, id.Claims, id.Claim)
 			authJSON = firstJSON(authJSON, id.Authorization)
 		}
 	}

@@ -79,11 +79,11 @@ func (p *Parser) normalize(r *record, ev *event.Event) {
 	ev.Message = firstNonEmpty(props.Message, r.Description)
 	ev.HTTPRequest.UserAgent = props.UserAgent
 
-	res := resourceFromID(r.ResourceID, firstNonEmpty(r.ResourceGroupName, r.ResourceGroup), r.ResourceType.String())
+	res := resourceFromID(firstNonEmpty(r.ResourceID, r.ResourceIDAlt), firstNonEmpty(r.ResourceGroupName, r.ResourceGroup), r.ResourceType.String())
 	if res.UID != "" {
 		ev.Resources = append(ev.Resources, res)
 	}
-	ev.Cloud.Account.UID = firstNonEmpty(r.SubscriptionID, subscriptionOf(r.ResourceID))
+	ev.Cloud.Account.UID = firstNonEmpty(r.SubscriptionID, subscriptionOf(firstNonEmpty(r.ResourceID, r.ResourceIDAlt)))
 	ev.Cloud.Region = r.Location
 	if tenant := firstNonEmpty(r.TenantID); tenant != "" {
 		ev.Cloud.Org = &event.Org{UID: tenant}

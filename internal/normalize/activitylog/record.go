@@ -56,6 +56,7 @@ type record struct {
 	ActivitySubstatus     string             `json:"ActivitySubstatusValue"`
 	ResourceProviderValue string             `json:"ResourceProviderValue"`
 	ResourceGroup         string             `json:"ResourceGroup"`
+	ResourceIDAlt         string             `json:"_ResourceId"`
 	PropertiesD           normalize.JSONText `json:"Properties_d"`
 	ClaimsD               normalize.JSONText `json:"Claims_d"`
 	AuthorizationD        normalize.JSONText `json:"Authorization_d"`
@@ -116,6 +117,7 @@ type authorization struct {
 type identity struct {
 	Authorization normalize.JSONText `json:"authorization"`
 	Claims        normalize.JSONText `json:"claims"`
+	Claim         normalize.JSONText `json:"claim"` // Key Vault AuditEvent: {"upn":…, "oid":…, "appid":…}
 	Type          string             `json:"type"`
 }
 
