@@ -28,6 +28,7 @@ func (idParser) Parse(rec []byte, ev *event.Event) error {
 		Digest  bool   `json:"digest"`
 		Explode bool   `json:"explode"`
 		Bad     bool   `json:"bad"`
+		NoTime  bool   `json:"notime"`
 	}
 	if err := json.Unmarshal(rec, &v); err != nil {
 		return err
@@ -44,6 +45,9 @@ func (idParser) Parse(rec []byte, ev *event.Event) error {
 	}
 	ev.Metadata.UID = v.ID
 	ev.Vigil.Category = event.CategoryLogin
+	if !v.NoTime {
+		ev.SetTime(time.Unix(1600000000, 0))
+	}
 	return nil
 }
 
@@ -194,6 +198,13 @@ func TestContentUIDForRecordsWithoutID(t *testing.T) {
 	evs, _ := collect(t, []byte(`[{"id":""},{"id":""},{"id":"", "x":1}]`))
 	if evs[0].Metadata.UID == "" || evs[0].Metadata.UID != evs[1].Metadata.UID || evs[0].Metadata.UID == evs[2].Metadata.UID {
 		t.Errorf("content uids: %q %q %q", evs[0].Metadata.UID, evs[1].Metadata.UID, evs[2].Metadata.UID)
+	}
+}
+
+func TestRecordWithoutTimeIsStamped(t *testing.T) {
+	evs, _ := collect(t, []byte(`{"id":"a","notime":true}`))
+	if evs[0].Time != 1700000000000 || strings.Join(evs[0].Vigil.Repairs, ",") != RepairTimeFromProcessing {
+		t.Errorf("time %d repairs %v", evs[0].Time, evs[0].Vigil.Repairs)
 	}
 }
 
