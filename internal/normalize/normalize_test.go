@@ -22,7 +22,7 @@ func (idParser) Format() string { return "test" }
 func (idParser) Detect(p *Probe) bool {
 	return p.HasAny("id", "digest", "explode")
 }
-func (idParser) Parse(rec []byte, ev *event.Event) error {
+func (idParser) Parse(rec []byte, _ *Probe, ev *event.Event) error {
 	var v struct {
 		ID      string `json:"id"`
 		Digest  bool   `json:"digest"`

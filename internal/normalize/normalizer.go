@@ -84,8 +84,7 @@ func (n *Normalizer) Record(ctx context.Context, rec []byte, emit EmitFunc) (Sta
 }
 
 // parserFor picks the parser for a record.
-func (n *Normalizer) parserFor(rec []byte, p *Probe) Parser {
-	p.Reset(rec)
+func (n *Normalizer) parserFor(p *Probe) Parser {
 	if n.forced != nil {
 		return n.forced
 	}

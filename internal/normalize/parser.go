@@ -19,11 +19,12 @@ type Parser interface {
 	// Detect reports whether the record, seen through its top-level keys, is of this format.
 	// It must be cheap: it runs for every record until one parser claims it.
 	Detect(p *Probe) bool
-	// Parse fills ev (zeroed by the caller) from rec, one JSON object that is valid JSON.
-	// It sets everything but Raw, Vigil.Repairs and Metadata.ProcessedTime, which the caller
-	// sets. It returns ErrNotEvent for records that are not events (a CloudTrail digest),
-	// and any other error for a record it recognised but could not normalize.
-	Parse(rec []byte, ev *event.Event) error
+	// Parse fills ev (zeroed by the caller) from rec, one JSON object that is valid JSON,
+	// whose probe the caller already computed (parsers use it instead of scanning again).
+	// It sets everything but Raw and Metadata.ProcessedTime, which the caller sets. It
+	// returns ErrNotEvent for records that are not events (a CloudTrail digest), and any
+	// other error for a record it recognised but could not normalize.
+	Parse(rec []byte, p *Probe, ev *event.Event) error
 }
 
 // ErrNotEvent marks a record that is recognised but is not a log event, such as a

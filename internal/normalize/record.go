@@ -31,7 +31,10 @@ type recordSink struct {
 
 // record normalizes one JSON object. Invalid JSON is repaired when it can be; anything
 // that still fails becomes an unparsed event.
-func (rs *recordSink) record(rec []byte) error {
+func (rs *recordSink) record(rec []byte) error { return rs.recordProbed(rec, false) }
+
+// recordProbed is record for a caller that may already have probed rec into rs.probe.
+func (rs *recordSink) recordProbed(rec []byte, probed bool) error {
 	raw := rec
 	var repairs []string
 	if !json.Valid(rec) {
@@ -40,15 +43,18 @@ func (rs *recordSink) record(rec []byte) error {
 			rs.stats.Records++
 			return rs.emitUnparsed(rec, "invalid JSON: "+syntaxError(rec))
 		}
-		raw, repairs = fixed, fixes
+		raw, repairs, probed = fixed, fixes, false
 	}
 	rs.stats.Records++
-	p := rs.n.parserFor(raw, &rs.probe)
+	if !probed {
+		rs.probe.Reset(raw)
+	}
+	p := rs.n.parserFor(&rs.probe)
 	if p == nil {
 		return rs.emitUnparsed(raw, "no parser recognises a record with keys "+rs.probe.keyList(8))
 	}
 	ev := &event.Event{}
-	err := safeParse(p, raw, ev)
+	err := safeParse(p, raw, &rs.probe, ev)
 	if errors.Is(err, ErrNotEvent) {
 		rs.stats.Skipped++
 		return nil
@@ -102,14 +108,14 @@ func (rs *recordSink) emitUnparsed(b []byte, reason string) error {
 
 // safeParse runs a parser and turns a panic into an error: a parser bug must cost one
 // record, never the stream.
-func safeParse(p Parser, rec []byte, ev *event.Event) (err error) {
+func safeParse(p Parser, rec []byte, probe *Probe, ev *event.Event) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			*ev = event.Event{}
 			err = fmt.Errorf("parser panic: %v", r)
 		}
 	}()
-	return p.Parse(rec, ev)
+	return p.Parse(rec, probe, ev)
 }
 
 // Unparsed is the event for bytes no parser could take: category `unparsed`, the reason in

@@ -1,5 +1,7 @@
 package normalize
 
+import "bytes"
+
 // The structural scanner below finds the extent of JSON values without decoding them. It is
 // deliberately tolerant: it only needs strings and brackets to balance, so dirty records
 // (trailing commas, raw control characters, unquoted keys) can still be cut out of their
@@ -15,18 +17,30 @@ func skipSpace(b []byte, i int) int {
 }
 
 // endOfString returns the index just past the closing quote of the string starting at
-// b[i] == '"', or -1 when it does not end.
+// b[i] == '"', or -1 when it does not end. It jumps from quote to quote with
+// bytes.IndexByte and counts the backslashes before each, which is many times faster than
+// stepping through every byte of long values.
 func endOfString(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
+	j := i + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return -1
 		}
+		q := j + k
+		n := 0
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1
+		}
+		j = q + 1
 	}
-	return -1
 }
+
+// structural marks the bytes endOfValue must look at inside an object or array.
+var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
 
 // endOfValue returns the index just past the value starting at b[i], or -1 when it does not
 // end within b. Objects and arrays are matched by bracket depth, honouring strings.
@@ -40,6 +54,9 @@ func endOfValue(b []byte, i int) int {
 	case '{', '[':
 		depth := 0
 		for j := i; j < len(b); j++ {
+			if !structural[b[j]] {
+				continue
+			}
 			switch b[j] {
 			case '"':
 				e := endOfString(b, j)

@@ -194,10 +194,10 @@ func (rs *recordSink) document(data []byte) error {
 		var err error
 		if c == '[' {
 			err = rs.array(data[i:end])
-		} else if inner, ok := wrapped(data[i:end]); ok {
+		} else if inner, ok := rs.wrapped(data[i:end]); ok {
 			err = rs.array(inner)
 		} else {
-			err = rs.record(data[i:end])
+			err = rs.recordProbed(data[i:end], true)
 		}
 		if err != nil {
 			return err
@@ -268,12 +268,12 @@ func nextValueStart(b []byte, i int) int {
 }
 
 // wrapped returns the array inside a provider wrapper object ({"Records":[...]},
-// {"value":[...]}, {"records":[...]}, {"Events":[...]}), including its brackets.
-func wrapped(obj []byte) ([]byte, bool) {
-	var p Probe
-	p.Reset(obj)
+// {"value":[...]}, {"records":[...]}, {"Events":[...]}), including its brackets. It leaves
+// obj's probe in rs.probe, so a record that is not a wrapper is not scanned twice.
+func (rs *recordSink) wrapped(obj []byte) ([]byte, bool) {
+	rs.probe.Reset(obj)
 	for _, k := range wrapperKeys {
-		if v, ok := p.Value(k); ok && len(v) > 1 && v[0] == '[' {
+		if v, ok := rs.probe.Value(k); ok && len(v) > 1 && v[0] == '[' {
 			return v, true
 		}
 	}

@@ -40,7 +40,7 @@ func (*Parser) Detect(p *normalize.Probe) bool {
 }
 
 // Parse normalizes one record.
-func (p *Parser) Parse(rec []byte, ev *event.Event) error {
+func (p *Parser) Parse(rec []byte, _ *normalize.Probe, ev *event.Event) error {
 	var r record
 	if err := json.Unmarshal(rec, &r); err != nil {
 		var te *json.UnmarshalTypeError

@@ -38,8 +38,8 @@ func (*Parser) Detect(p *normalize.Probe) bool {
 }
 
 // Parse normalizes one record.
-func (p *Parser) Parse(rec []byte, ev *event.Event) error {
-	if isSentinelRow(rec) {
+func (p *Parser) Parse(rec []byte, probe *normalize.Probe, ev *event.Event) error {
+	if isSentinelRow(probe) {
 		row, err := decodeRow(rec)
 		if err != nil {
 			return err
@@ -65,7 +65,8 @@ func (p *Parser) Parse(rec []byte, ev *event.Event) error {
 	case r.DigestStartTime != "" || r.DigestSignature != "":
 		return normalize.ErrNotEvent
 	case r.CloudTrailEvent != "":
-		if err := p.Parse([]byte(r.CloudTrailEvent), ev); err != nil {
+		inner := []byte(r.CloudTrailEvent)
+		if err := p.Parse(inner, normalize.NewProbe(inner), ev); err != nil {
 			return fmt.Errorf("LookupEvents CloudTrailEvent: %w", err)
 		}
 		return nil

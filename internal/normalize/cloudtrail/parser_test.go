@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/normalize"
 	"github.com/vigil-sec/vigil/internal/normalize/normalizetest"
 )
 
@@ -16,6 +17,6 @@ func FuzzParse(f *testing.F) {
 	p := New()
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		var ev event.Event
-		_ = p.Parse(rec, &ev)
+		_ = p.Parse(rec, normalize.NewProbe(rec), &ev)
 	})
 }

@@ -84,9 +84,7 @@ func (j *jsonText) UnmarshalJSON(b []byte) error {
 }
 
 // isSentinelRow tells an exported table row from a native record by its column names.
-func isSentinelRow(rec []byte) bool {
-	var p normalize.Probe
-	p.Reset(rec)
+func isSentinelRow(p *normalize.Probe) bool {
 	return p.HasAny("AwsEventId", "TimeGenerated", "TimeGenerated [UTC]", "UserIdentityArn") && !p.Has("userIdentity")
 }
 

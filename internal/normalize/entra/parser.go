@@ -83,13 +83,11 @@ func isAuditBody(body []byte) bool {
 }
 
 // Parse normalizes one record.
-func (p *Parser) Parse(rec []byte, ev *event.Event) error {
-	var probe normalize.Probe
-	probe.Reset(rec)
+func (p *Parser) Parse(rec []byte, probe *normalize.Probe, ev *event.Event) error {
 	ev.Vigil.Source = "entra"
 	ev.Metadata.Version = event.SchemaVersion
 	ev.Cloud.Provider = "Azure"
-	switch shapeOf(&probe) {
+	switch shapeOf(probe) {
 	case shapeDiag:
 		return p.normalizeDiag(rec, ev)
 	case shapeRow:
