@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
@@ -36,11 +37,12 @@ type Normalizer struct {
 	parsers []Parser
 	forced  Parser // set by WithFormat: no detection
 	now     func() time.Time
+	sinks   *sync.Pool // *recordSink, so per-message calls reuse the probe's memory
 }
 
 // New returns a Normalizer that tries parsers in order.
 func New(parsers ...Parser) *Normalizer {
-	return &Normalizer{parsers: parsers, now: time.Now}
+	return &Normalizer{parsers: parsers, now: time.Now, sinks: &sync.Pool{New: func() any { return new(recordSink) }}}
 }
 
 // WithFormat returns a Normalizer that gives every record to the named parser, skipping
@@ -78,9 +80,13 @@ func (n *Normalizer) Stream(ctx context.Context, r io.Reader, name string, emit 
 // Record normalizes one record already cut out of its container (a Kafka message holding a
 // single record, say). Wrappers are unwrapped, so a whole {"records":[...]} body works too.
 func (n *Normalizer) Record(ctx context.Context, rec []byte, emit EmitFunc) (Stats, error) {
-	rs := &recordSink{n: n, ctx: ctx, emit: emit}
+	rs := n.sinks.Get().(*recordSink)
+	rs.n, rs.ctx, rs.emit, rs.stats = n, ctx, emit, Stats{}
 	err := rs.document(rec)
-	return rs.stats, err
+	st := rs.stats
+	rs.ctx, rs.emit = nil, nil
+	n.sinks.Put(rs)
+	return st, err
 }
 
 // parserFor picks the parser for a record.

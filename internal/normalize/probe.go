@@ -19,38 +19,46 @@ func NewProbe(rec []byte) *Probe {
 }
 
 // Reset rescans p for rec, reusing its memory.
-func (p *Probe) Reset(rec []byte) {
+func (p *Probe) Reset(rec []byte) { p.scan(rec) }
+
+// scan reads the object at the start of rec and returns the index just past it, or -1 when
+// the object does not close, so a caller cutting records out of a container needs no second
+// pass to find where one ends.
+func (p *Probe) scan(rec []byte) int {
 	p.keys, p.values, p.isStr = p.keys[:0], p.values[:0], p.isStr[:0]
 	i := skipSpace(rec, 0)
 	if i >= len(rec) || rec[i] != '{' {
-		return
+		return -1
 	}
 	i++
 	for {
 		i = skipSpace(rec, i)
-		if i >= len(rec) || rec[i] == '}' {
-			return
+		if i >= len(rec) {
+			return -1
+		}
+		if rec[i] == '}' {
+			return i + 1
 		}
 		if rec[i] == ',' {
 			i++
 			continue
 		}
 		if rec[i] != '"' {
-			return
+			return p.abandon(rec)
 		}
 		end := endOfString(rec, i)
 		if end < 0 {
-			return
+			return -1
 		}
 		key := rec[i+1 : end-1]
 		i = skipSpace(rec, end)
 		if i >= len(rec) || rec[i] != ':' {
-			return
+			return p.abandon(rec)
 		}
 		i = skipSpace(rec, i+1)
 		vend := endOfValue(rec, i)
 		if vend < 0 {
-			return
+			return p.abandon(rec)
 		}
 		val, str := rec[i:vend], false
 		if len(val) >= 2 && val[0] == '"' {
@@ -61,6 +69,13 @@ func (p *Probe) Reset(rec []byte) {
 		p.isStr = append(p.isStr, str)
 		i = vend
 	}
+}
+
+// abandon gives up on reading keys of a malformed object (the parsers will not be asked
+// about it before it is repaired) and finds its extent by brackets alone.
+func (p *Probe) abandon(rec []byte) int {
+	p.keys, p.values, p.isStr = p.keys[:0], p.values[:0], p.isStr[:0]
+	return endOfValue(rec, skipSpace(rec, 0))
 }
 
 // Len is the number of top-level keys.

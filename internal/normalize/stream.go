@@ -187,14 +187,22 @@ func (rs *recordSink) document(data []byte) error {
 			i = skipSpace(data, end)
 			continue
 		}
-		end := endOfValue(data, i)
+		var end int
+		if c == '{' {
+			end = rs.probe.scan(data[i:]) // finds the extent and the keys in one pass
+			if end >= 0 {
+				end += i
+			}
+		} else {
+			end = endOfValue(data, i)
+		}
 		if end < 0 {
 			return rs.truncated(data[i:])
 		}
 		var err error
 		if c == '[' {
 			err = rs.array(data[i:end])
-		} else if inner, ok := rs.wrapped(data[i:end]); ok {
+		} else if inner, ok := rs.wrapped(); ok {
 			err = rs.array(inner)
 		} else {
 			err = rs.recordProbed(data[i:end], true)
@@ -243,14 +251,19 @@ func (rs *recordSink) elements(b []byte, open bool) error {
 			i = end
 			continue
 		}
-		end := endOfValue(b, i)
+		var end int
+		if b[i] == '{' {
+			end = rs.probe.scan(b[i:])
+		} else {
+			end = endOfValue(b[i:], 0)
+		}
 		if end < 0 {
 			return rs.unparsed(b[i:], "truncated: the record does not end")
 		}
-		if err := rs.record(b[i:end]); err != nil {
+		if err := rs.recordProbed(b[i:i+end], b[i] == '{'); err != nil {
 			return err
 		}
-		i = end
+		i += end
 	}
 }
 
@@ -268,10 +281,9 @@ func nextValueStart(b []byte, i int) int {
 }
 
 // wrapped returns the array inside a provider wrapper object ({"Records":[...]},
-// {"value":[...]}, {"records":[...]}, {"Events":[...]}), including its brackets. It leaves
-// obj's probe in rs.probe, so a record that is not a wrapper is not scanned twice.
-func (rs *recordSink) wrapped(obj []byte) ([]byte, bool) {
-	rs.probe.Reset(obj)
+// {"value":[...]}, {"records":[...]}, {"Events":[...]}), including its brackets, reading
+// the object's probe in rs.probe.
+func (rs *recordSink) wrapped() ([]byte, bool) {
 	for _, k := range wrapperKeys {
 		if v, ok := rs.probe.Value(k); ok && len(v) > 1 && v[0] == '[' {
 			return v, true

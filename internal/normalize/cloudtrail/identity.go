@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/normalize"
 )
 
 // setActor fills actor and vigil.entity from userIdentity. The entity is the person when
@@ -25,8 +26,8 @@ func setActor(ev *event.Event, id *userIdentity) {
 			s.Issuer = sc.SessionIssuer.ARN
 		}
 		if sc.Attributes != nil {
-			s.IsMFA = boolFlex(sc.Attributes.MFAAuthenticated)
-			s.CreatedTime = parseMillis(string(sc.Attributes.CreationDate))
+			s.IsMFA = normalize.Text(sc.Attributes.MFAAuthenticated).Bool()
+			s.CreatedTime = parseMillis(sc.Attributes.CreationDate)
 		}
 		if s.Issuer != "" || s.IsMFA != nil || s.CreatedTime != 0 {
 			ev.Actor.Session = s

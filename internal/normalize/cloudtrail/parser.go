@@ -96,7 +96,7 @@ func (p *Parser) normalize(r *record, ev *event.Event) error {
 	setTime(ev, r)
 	ev.Cloud.Provider = "AWS"
 	ev.Cloud.Region = r.AWSRegion
-	ev.Cloud.Account.UID = string(r.RecipientAccountID)
+	ev.Cloud.Account.UID = r.RecipientAccountID
 	if ev.Cloud.Account.UID == "" && r.UserIdentity != nil {
 		ev.Cloud.Account.UID = r.UserIdentity.AccountID
 	}
@@ -122,9 +122,9 @@ func (p *Parser) normalize(r *record, ev *event.Event) error {
 // setTime reads eventTime (or Logstash's @timestamp). A record without a readable time is
 // kept: the framework stamps it with the processing time and says so in vigil.repairs.
 func setTime(ev *event.Event, r *record) {
-	raw := string(r.EventTime)
+	raw := r.EventTime
 	if raw == "" {
-		raw = string(r.LogstashTime)
+		raw = r.LogstashTime
 	}
 	if raw == "" {
 		return
@@ -230,19 +230,6 @@ func lastName(arn string) string {
 		return arn[i+1:]
 	}
 	return arn
-}
-
-// boolFlex reads "true"/"false" (any case) as a *bool, nil when absent or unclear.
-func boolFlex(f normalize.Text) *bool {
-	switch strings.ToLower(strings.TrimSpace(string(f))) {
-	case "true", "yes":
-		t := true
-		return &t
-	case "false", "no":
-		f := false
-		return &f
-	}
-	return nil
 }
 
 func parseMillis(s string) int64 {

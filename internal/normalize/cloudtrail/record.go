@@ -11,8 +11,8 @@ import (
 type record struct {
 	EventVersion        string          `json:"eventVersion"`
 	UserIdentity        *userIdentity   `json:"userIdentity"`
-	EventTime           normalize.Text  `json:"eventTime"`
-	LogstashTime        normalize.Text  `json:"@timestamp"`
+	EventTime           string          `json:"eventTime"`
+	LogstashTime        string          `json:"@timestamp"`
 	EventSource         string          `json:"eventSource"`
 	EventName           string          `json:"eventName"`
 	AWSRegion           string          `json:"awsRegion"`
@@ -29,9 +29,8 @@ type record struct {
 	EventType           string          `json:"eventType"`
 	EventCategory       string          `json:"eventCategory"`
 	APIVersion          string          `json:"apiVersion"`
-	ReadOnly            normalize.Text  `json:"readOnly"`
 	Resources           []resource      `json:"resources"`
-	RecipientAccountID  normalize.Text  `json:"recipientAccountId"`
+	RecipientAccountID  string          `json:"recipientAccountId"`
 	SharedEventID       string          `json:"sharedEventID"`
 	VPCEndpointID       string          `json:"vpcEndpointId"`
 	InsightDetails      *insightDetails `json:"insightDetails"`
@@ -69,8 +68,8 @@ type sessionContext struct {
 		UserName    string `json:"userName"`
 	} `json:"sessionIssuer"`
 	Attributes *struct {
-		CreationDate     normalize.Text `json:"creationDate"`
-		MFAAuthenticated normalize.Text `json:"mfaAuthenticated"`
+		CreationDate     string `json:"creationDate"`
+		MFAAuthenticated string `json:"mfaAuthenticated"`
 	} `json:"attributes"`
 	SourceIdentity string `json:"sourceIdentity"`
 }
@@ -97,7 +96,7 @@ type targets struct {
 	PolicyARN  string         `json:"policyArn"`
 	PolicyName string         `json:"policyName"`
 	BucketName string         `json:"bucketName"`
-	Name       normalize.Text `json:"name"`
+	Name       normalize.Text `json:"name"` // a string, or an object in some services
 	TrailName  string         `json:"trailName"`
 	KeyID      string         `json:"keyId"`
 	GroupID    string         `json:"groupId"`

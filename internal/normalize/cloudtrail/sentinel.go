@@ -115,8 +115,7 @@ func (r *row) record() record {
 		EventID:             r.AwsEventID,
 		EventType:           r.EventTypeName,
 		APIVersion:          r.APIVersion,
-		ReadOnly:            r.ReadOnly,
-		RecipientAccountID:  normalize.Text(r.RecipientAccountID),
+		RecipientAccountID:  r.RecipientAccountID,
 		SharedEventID:       r.SharedEventID,
 		VPCEndpointID:       r.VpcEndpointID,
 	}
@@ -126,12 +125,12 @@ func (r *row) record() record {
 	switch {
 	case r.TimeGeneratedUTC != "":
 		if t, err := normalize.ParseDayFirstTime(r.TimeGeneratedUTC); err == nil {
-			out.EventTime = normalize.Text(t.Format("2006-01-02T15:04:05.000Z07:00"))
+			out.EventTime = t.Format("2006-01-02T15:04:05.000Z07:00")
 		} else {
-			out.EventTime = normalize.Text(r.TimeGeneratedUTC)
+			out.EventTime = r.TimeGeneratedUTC
 		}
 	default:
-		out.EventTime = normalize.Text(r.TimeGenerated)
+		out.EventTime = r.TimeGenerated
 	}
 	if r.UserIdentityType != "" || r.UserIdentityARN != "" || r.UserIdentityUserName != "" {
 		id := &userIdentity{
@@ -151,9 +150,9 @@ func (r *row) record() record {
 				}{r.SessionIssuerType, r.SessionIssuerPrincipalID, r.SessionIssuerARN, r.SessionIssuerAccountID, r.SessionIssuerUserName}
 			}
 			id.SessionContext.Attributes = &struct {
-				CreationDate     normalize.Text `json:"creationDate"`
-				MFAAuthenticated normalize.Text `json:"mfaAuthenticated"`
-			}{normalize.Text(firstNonEmpty(r.SessionCreation)), r.SessionMFA}
+				CreationDate     string `json:"creationDate"`
+				MFAAuthenticated string `json:"mfaAuthenticated"`
+			}{r.SessionCreation, string(r.SessionMFA)}
 		}
 		if r.UserIdentityUserID != "" {
 			id.OnBehalfOf = &struct {
