@@ -1,0 +1,197 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-json"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+// insertEvents is the multi-row insert of n index rows: one statement per block instead
+// of one per event, which is most of the insert cost through cgo.
+func insertEvents(n int) string {
+	row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	return `INSERT OR IGNORE INTO events
+	(source, uid, time, class_uid, category, entity_type, entity_name, block, off, len,
+	 operation, service, ip, country, asn, account, region, user_agent, app, mfa, status)
+	VALUES ` + row + strings.Repeat(", "+row, n-1)
+}
+
+// Append stores the events and the checkpoint in one transaction.
+func (s *Store) Append(ctx context.Context, source string, events []*event.Event, cp store.Checkpoint) (int, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append %s: begin: %w", source, err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+	insBlock, err := tx.PrepareContext(ctx, `INSERT INTO blocks (data) VALUES (?)`)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append %s: %w", source, err)
+	}
+	defer insBlock.Close()
+	insFull, err := tx.PrepareContext(ctx, insertEvents(blockSize))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append %s: %w", source, err)
+	}
+	defer insFull.Close()
+
+	inserted := 0
+	var buf []byte
+	offsets := make([]int, 0, blockSize+1)
+	for start := 0; start < len(events); start += blockSize {
+		chunk := events[start:min(start+blockSize, len(events))]
+		buf, offsets = buf[:0], offsets[:0]
+		chunk, err = s.onlyNew(ctx, tx, source, chunk)
+		if err != nil {
+			return 0, err
+		}
+		if len(chunk) == 0 {
+			continue
+		}
+		for _, ev := range chunk {
+			offsets = append(offsets, len(buf))
+			if buf, err = appendEvent(buf, ev); err != nil {
+				return 0, fmt.Errorf("sqlite: append %s: encode event %s: %w", source, ev.Metadata.UID, err)
+			}
+		}
+		offsets = append(offsets, len(buf))
+		res, err := insBlock.ExecContext(ctx, s.enc.EncodeAll(buf, nil))
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: append %s: store block: %w", source, err)
+		}
+		blockID, err := res.LastInsertId()
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: append %s: %w", source, err)
+		}
+		args := make([]any, 0, len(chunk)*21)
+		for i, ev := range chunk {
+			args = rowArgs(args, source, ev, blockID, offsets[i], offsets[i+1]-offsets[i])
+		}
+		var res2 sql.Result
+		if len(chunk) == blockSize {
+			res2, err = insFull.ExecContext(ctx, args...)
+		} else {
+			res2, err = tx.ExecContext(ctx, insertEvents(len(chunk)), args...)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: append %s: index events: %w", source, err)
+		}
+		affected, err := res2.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: append %s: %w", source, err)
+		}
+		new := int(affected)
+		if new == 0 { // every event was already stored: the block holds nothing new
+			if _, err := tx.ExecContext(ctx, `DELETE FROM blocks WHERE id = ?`, blockID); err != nil {
+				return 0, fmt.Errorf("sqlite: append %s: %w", source, err)
+			}
+		}
+		inserted += new
+	}
+	if cp != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (source, data, updated) VALUES (?, ?, ?)
+			ON CONFLICT (source) DO UPDATE SET data = excluded.data, updated = excluded.updated`,
+			source, []byte(cp), time.Now().UnixMilli()); err != nil {
+			return 0, fmt.Errorf("sqlite: append %s: checkpoint: %w", source, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite: append %s: commit: %w", source, err)
+	}
+	return inserted, nil
+}
+
+// appendEvent encodes ev onto buf. The raw record, most of the bytes, was validated when it
+// was normalized; it is checked again cheaply and copied rather than re-encoded.
+func appendEvent(buf []byte, ev *event.Event) ([]byte, error) {
+	raw := ev.Raw
+	if len(raw) > 0 && !json.Valid(raw) {
+		return buf, fmt.Errorf("raw record is not valid JSON")
+	}
+	ev.Raw = nil
+	b, err := json.Marshal(ev)
+	ev.Raw = raw
+	if err != nil {
+		return buf, err
+	}
+	if len(raw) == 0 {
+		return append(buf, b...), nil
+	}
+	buf = append(buf, b[:len(b)-1]...)
+	buf = append(buf, `,"raw":`...)
+	buf = append(buf, raw...)
+	return append(buf, '}'), nil
+}
+
+// onlyNew drops the events of a chunk already stored, so a re-delivered window costs one
+// index lookup per event instead of encoding and compressing it again.
+func (s *Store) onlyNew(ctx context.Context, tx *sql.Tx, source string, chunk []*event.Event) ([]*event.Event, error) {
+	args := make([]any, 0, len(chunk)+1)
+	args = append(args, source)
+	for _, ev := range chunk {
+		args = append(args, eventKey(ev))
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT uid FROM events WHERE source = ? AND uid IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: append %s: look up stored events: %w", source, err)
+	}
+	defer rows.Close()
+	stored := map[string]bool{}
+	for rows.Next() {
+		var uid string
+		if err := rows.Scan(&uid); err != nil {
+			return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
+		}
+		stored[uid] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
+	}
+	if len(stored) == 0 {
+		return chunk, nil
+	}
+	fresh := make([]*event.Event, 0, len(chunk)-len(stored))
+	for _, ev := range chunk {
+		if k := eventKey(ev); !stored[k] {
+			stored[k] = true // a uid twice in one batch is stored once
+			fresh = append(fresh, ev)
+		}
+	}
+	return fresh, nil
+}
+
+// eventKey is the event's idempotency key within its source.
+func eventKey(ev *event.Event) string {
+	if ev.Metadata.UID != "" {
+		return ev.Metadata.UID
+	}
+	return normalize.ContentUID(ev.Raw)
+}
+
+// rowArgs appends the index row of one event to args.
+func rowArgs(args []any, source string, ev *event.Event, block int64, off, n int) []any {
+	var country, asn, mfa string
+	if loc := ev.SrcEndpoint.Location; loc != nil {
+		country = loc.Country
+	}
+	if as := ev.SrcEndpoint.AutonomousSystem; as != nil && as.Number > 0 {
+		asn = strconv.Itoa(as.Number)
+	}
+	if ev.IsMFA != nil {
+		mfa = strconv.FormatBool(*ev.IsMFA)
+	}
+	return append(args, source, eventKey(ev), ev.Time, ev.ClassUID, string(ev.Vigil.Category),
+		string(ev.Vigil.Entity.Type), ev.Vigil.Entity.Name, block, off, n,
+		ev.API.Operation, ev.API.Service.Name, ev.SrcEndpoint.IP, country, asn, ev.Cloud.Account.UID,
+		ev.Cloud.Region, ev.HTTPRequest.UserAgent, ev.Actor.AppName, mfa, ev.Status)
+}

@@ -1,0 +1,102 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order, each in its own transaction, and recorded in
+// schema_version. Never edit a released migration: append a new one.
+func migrations() []string {
+	return []string{
+		// 1: events indexed by time, entity and category; records compressed in blocks.
+		`CREATE TABLE blocks (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+		CREATE TABLE events (
+			seq INTEGER PRIMARY KEY,
+			source TEXT NOT NULL,
+			uid TEXT NOT NULL,
+			time INTEGER NOT NULL,
+			class_uid INTEGER NOT NULL,
+			category TEXT NOT NULL,
+			entity_type TEXT NOT NULL,
+			entity_name TEXT NOT NULL,
+			block INTEGER NOT NULL,
+			off INTEGER NOT NULL,
+			len INTEGER NOT NULL,
+			UNIQUE (source, uid)
+		);
+		CREATE INDEX events_time ON events (time);
+		CREATE INDEX events_entity ON events (entity_type, entity_name, time);
+		CREATE INDEX events_category ON events (category, time);
+		CREATE TABLE checkpoints (source TEXT PRIMARY KEY, data BLOB, updated INTEGER NOT NULL);
+		CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB NOT NULL, updated INTEGER NOT NULL);`,
+		// 2: the fields the triage summary counts, so it needs no decompression.
+		`ALTER TABLE events ADD COLUMN operation TEXT NOT NULL DEFAULT '';
+		ALTER TABLE events ADD COLUMN service TEXT NOT NULL DEFAULT '';
+		ALTER TABLE events ADD COLUMN ip TEXT NOT NULL DEFAULT '';
+		ALTER TABLE events ADD COLUMN country TEXT NOT NULL DEFAULT '';
+		ALTER TABLE events ADD COLUMN asn TEXT NOT NULL DEFAULT '';
+		ALTER TABLE events ADD COLUMN account TEXT NOT NULL DEFAULT '';
+		ALTER TABLE events ADD COLUMN region TEXT NOT NULL DEFAULT '';
+		ALTER TABLE events ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';
+		ALTER TABLE events ADD COLUMN app TEXT NOT NULL DEFAULT '';
+		ALTER TABLE events ADD COLUMN mfa TEXT NOT NULL DEFAULT '';
+		ALTER TABLE events ADD COLUMN status TEXT NOT NULL DEFAULT '';`,
+	}
+}
+
+// summaryColumns maps SummaryFields to the columns of migration 2.
+func summaryColumns() map[string]string {
+	return map[string]string{
+		"api.operation":                         "operation",
+		"api.service.name":                      "service",
+		"src_endpoint.ip":                       "ip",
+		"src_endpoint.location.country":         "country",
+		"src_endpoint.autonomous_system.number": "asn",
+		"cloud.account.uid":                     "account",
+		"cloud.region":                          "region",
+		"http_request.user_agent":               "user_agent",
+		"actor.app_name":                        "app",
+		"is_mfa":                                "mfa",
+		"status":                                "status",
+		"vigil.category":                        "category",
+	}
+}
+
+// migrate brings the database to the newest schema, or to version `to` when it is > 0
+// (tests use that to build an older database).
+func migrate(ctx context.Context, db *sql.DB, to int) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: create schema_version: %w", err)
+	}
+	var current int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
+		return fmt.Errorf("sqlite: read schema version: %w", err)
+	}
+	all := migrations()
+	if current > len(all) {
+		return fmt.Errorf("sqlite: database schema version %d is newer than this vigil knows (%d)", current, len(all))
+	}
+	if to <= 0 || to > len(all) {
+		to = len(all)
+	}
+	for v := current + 1; v <= to; v++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("sqlite: migrate to %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, all[v-1]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("sqlite: migrate to %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, v); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("sqlite: record schema version %d: %w", v, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("sqlite: migrate to %d: %w", v, err)
+		}
+	}
+	return nil
+}
