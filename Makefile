@@ -29,7 +29,5 @@ test: setup vet fuzz samples
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
 
-demo: build
-	rm -rf $(DEMO_DIR)
-	./bin/vigil simulate --out $(DEMO_DIR)
-	./bin/vigil eval $(DEMO_DIR)
+demo:
+	DEMO_DIR=$(DEMO_DIR) ./scripts/demo.sh

@@ -16,29 +16,11 @@ func runCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	return out.String(), errb.String(), code
 }
 
-// goldenInputs copies the native inputs of the parsers' golden files into dir.
-func goldenInputs(t *testing.T, dir string) int {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join("..", "..", "internal", "normalize", "*", "testdata", "*.golden"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		input, _, _ := bytes.Cut(b, []byte("\n---- want ----\n"))
-		name := filepath.Base(filepath.Dir(filepath.Dir(f))) + "-" + strings.TrimSuffix(filepath.Base(f), ".golden") + ".json"
-		if err := os.WriteFile(filepath.Join(dir, name), input, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return len(files)
-}
+// exampleLogs is the project's own example data: every source and format.
+var exampleLogs = filepath.Join("..", "..", "examples", "logs")
 
 func TestIngestIsIdempotent(t *testing.T) {
-	logs, data := t.TempDir(), t.TempDir()
-	if n := goldenInputs(t, logs); n < 10 {
-		t.Fatalf("only %d fixture files", n)
-	}
+	logs, data := exampleLogs, t.TempDir()
 	_, stderr, code := runCmd(t, "ingest", "--data", data, logs)
 	if code != 0 {
 		t.Fatalf("first ingest exit %d: %s", code, stderr)
@@ -60,10 +42,9 @@ func TestIngestUnreadablePath(t *testing.T) {
 }
 
 func TestParseCommand(t *testing.T) {
-	logs := t.TempDir()
-	goldenInputs(t, logs)
-	os.WriteFile(filepath.Join(logs, "garbage.log"), []byte("this is not a log record\n"), 0o644)
-	stdout, stderr, code := runCmd(t, "parse", logs, filepath.Join(logs, "nope.json"))
+	garbage := filepath.Join(t.TempDir(), "garbage.log")
+	os.WriteFile(garbage, []byte("this is not a log record\n"), 0o644)
+	stdout, stderr, code := runCmd(t, "parse", exampleLogs, garbage, filepath.Join(t.TempDir(), "nope.json"))
 	if code != 1 {
 		t.Errorf("exit %d with an unreadable path, want 1", code)
 	}
@@ -73,7 +54,7 @@ func TestParseCommand(t *testing.T) {
 	if lines := strings.Count(stdout, "\n"); lines < 40 {
 		t.Errorf("only %d events", lines)
 	}
-	if _, _, code := runCmd(t, "parse", "--format", "nope", logs); code != 2 {
+	if _, _, code := runCmd(t, "parse", "--format", "nope", exampleLogs); code != 2 {
 		t.Errorf("unknown format exit %d, want 2", code)
 	}
 }
