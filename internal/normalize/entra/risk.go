@@ -62,7 +62,7 @@ func (p *Parser) normalizeRisk(r *riskDetection, ev *event.Event) {
 	ev.API.Service.Name = firstNonEmpty(r.Source, "IdentityProtection")
 	ev.Cloud.Provider = "Azure"
 	setIP(ev, r.IPAddress)
-	setLocation(ev, r.Location)
+	setLocationJSON(ev, r.Location)
 	u := &ev.Actor.User
 	if r.UserPrincipalName != "" || r.UserID != "" {
 		u.UID, u.Name, u.Type, u.TypeID = r.UserID, firstNonEmpty(r.UserPrincipalName, r.UserDisplayName), "User", event.UserTypeUser

@@ -31,6 +31,8 @@ type sentinelExtra struct {
 	TimeGenerated     normalize.Text     `json:"TimeGenerated"`
 	TimeGeneratedUTC  normalize.Text     `json:"TimeGenerated [UTC]"`
 	LocationDetails   normalize.JSONText `json:"LocationDetails"`
+	Status            normalize.JSONText `json:"Status"`
+	DeviceDetail      normalize.JSONText `json:"DeviceDetail"`
 	ResultType        normalize.Text     `json:"ResultType"`
 	ResultDescription normalize.Text     `json:"ResultDescription"`
 	Category          string             `json:"Category"`
@@ -51,11 +53,8 @@ func (p *Parser) normalizeRow(rec []byte, category string, ev *event.Event) erro
 	switch diagKindOf(category) {
 	case diagSignIn:
 		var s signIn
-		if err := decode(rec, &s, ev); err != nil {
+		if err := decodeRowSignIn(rec, &s, &x); err != nil {
 			return err
-		}
-		if s.Location == nil {
-			s.Location = x.LocationDetails
 		}
 		p.normalizeSignIn(&s, category, ev)
 		if s.Status == nil || x.ResultType != "" {
@@ -90,4 +89,27 @@ func rowTime(ev *event.Event, x sentinelExtra) {
 		}
 	}
 	setTime(ev, string(x.TimeGenerated))
+}
+
+// decodeRowSignIn decodes a sign-in row whose dynamic columns (Status, DeviceDetail,
+// LocationDetails) may be JSON text: what the text holds replaces whatever the plain decode
+// made of it.
+func decodeRowSignIn(rec []byte, s *signIn, x *sentinelExtra) error {
+	var scratch event.Event // type mismatches on the dynamic columns are expected here
+	if err := decode(rec, s, &scratch); err != nil {
+		return err
+	}
+	if x.Status.IsObject() {
+		s.Status = new(signInStatus)
+		_ = x.Status.Decode(s.Status)
+	}
+	if x.DeviceDetail.IsObject() {
+		s.DeviceDetail = new(deviceDetail)
+		_ = x.DeviceDetail.Decode(s.DeviceDetail)
+	}
+	if x.LocationDetails.IsObject() {
+		s.Location = new(signInLocation)
+		_ = x.LocationDetails.Decode(s.Location)
+	}
+	return nil
 }

@@ -11,43 +11,43 @@ import (
 // signIn is a Microsoft Graph signIn (v1.0 and beta), which is also the `properties` of
 // the SignInLogs family of diagnostic records. Names match case-insensitively.
 type signIn struct {
-	ID                        string             `json:"id"`
-	CreatedDateTime           normalize.Text     `json:"createdDateTime"`
-	UserDisplayName           string             `json:"userDisplayName"`
-	UserPrincipalName         string             `json:"userPrincipalName"`
-	UserID                    string             `json:"userId"`
-	UserType                  string             `json:"userType"`
-	AppID                     string             `json:"appId"`
-	AppDisplayName            string             `json:"appDisplayName"`
-	IPAddress                 string             `json:"ipAddress"`
-	ClientAppUsed             string             `json:"clientAppUsed"`
-	UserAgent                 string             `json:"userAgent"`
-	CorrelationID             string             `json:"correlationId"`
-	ConditionalAccessStatus   normalize.Text     `json:"conditionalAccessStatus"`
-	IsInteractive             normalize.Text     `json:"isInteractive"`
-	SignInEventTypes          []string           `json:"signInEventTypes"`
-	AuthenticationRequirement string             `json:"authenticationRequirement"`
-	AuthenticationProtocol    string             `json:"authenticationProtocol"`
-	IncomingTokenType         string             `json:"incomingTokenType"`
-	ResourceDisplayName       string             `json:"resourceDisplayName"`
-	ResourceID                string             `json:"resourceId"`
-	ServicePrincipalID        string             `json:"servicePrincipalId"`
-	ServicePrincipalName      string             `json:"servicePrincipalName"`
-	ManagedIdentityType       string             `json:"managedIdentityType"`
-	HomeTenantID              string             `json:"homeTenantId"`
-	ResourceTenantID          string             `json:"resourceTenantId"`
-	SessionID                 string             `json:"sessionId"`
-	UniqueTokenIdentifier     string             `json:"uniqueTokenIdentifier"`
-	AutonomousSystemNumber    normalize.Text     `json:"autonomousSystemNumber"`
-	RiskLevelDuringSignIn     string             `json:"riskLevelDuringSignIn"`
-	RiskLevelAggregated       string             `json:"riskLevelAggregated"`
-	RiskState                 string             `json:"riskState"`
-	RiskEventTypesV2          []string           `json:"riskEventTypes_v2"`
-	Status                    normalize.JSONText `json:"status"`
-	DeviceDetail              normalize.JSONText `json:"deviceDetail"`
-	Location                  normalize.JSONText `json:"location"`
-	MFADetail                 normalize.JSONText `json:"mfaDetail"`
-	AuthenticationDetails     normalize.JSONText `json:"authenticationDetails"`
+	ID                        string         `json:"id"`
+	CreatedDateTime           normalize.Text `json:"createdDateTime"`
+	UserDisplayName           string         `json:"userDisplayName"`
+	UserPrincipalName         string         `json:"userPrincipalName"`
+	UserID                    string         `json:"userId"`
+	UserType                  string         `json:"userType"`
+	AppID                     string         `json:"appId"`
+	AppDisplayName            string         `json:"appDisplayName"`
+	IPAddress                 string         `json:"ipAddress"`
+	ClientAppUsed             string         `json:"clientAppUsed"`
+	UserAgent                 string         `json:"userAgent"`
+	CorrelationID             string         `json:"correlationId"`
+	ConditionalAccessStatus   normalize.Text `json:"conditionalAccessStatus"`
+	IsInteractive             normalize.Text `json:"isInteractive"`
+	SignInEventTypes          []string       `json:"signInEventTypes"`
+	AuthenticationRequirement string         `json:"authenticationRequirement"`
+	AuthenticationProtocol    string         `json:"authenticationProtocol"`
+	IncomingTokenType         string         `json:"incomingTokenType"`
+	ResourceDisplayName       string         `json:"resourceDisplayName"`
+	ResourceID                string         `json:"resourceId"`
+	ServicePrincipalID        string         `json:"servicePrincipalId"`
+	ServicePrincipalName      string         `json:"servicePrincipalName"`
+	ManagedIdentityType       string         `json:"managedIdentityType"`
+	HomeTenantID              string         `json:"homeTenantId"`
+	ResourceTenantID          string         `json:"resourceTenantId"`
+	SessionID                 string         `json:"sessionId"`
+	UniqueTokenIdentifier     string         `json:"uniqueTokenIdentifier"`
+	AutonomousSystemNumber    normalize.Text `json:"autonomousSystemNumber"`
+	RiskLevelDuringSignIn     string         `json:"riskLevelDuringSignIn"`
+	RiskLevelAggregated       string         `json:"riskLevelAggregated"`
+	RiskState                 string         `json:"riskState"`
+	RiskEventTypesV2          []string       `json:"riskEventTypes_v2"`
+	// Typed, so the hot path decodes them in one pass; exports that carry them as JSON
+	// text fill them through sentinelExtra instead.
+	Status       *signInStatus   `json:"status"`
+	DeviceDetail *deviceDetail   `json:"deviceDetail"`
+	Location     *signInLocation `json:"location"`
 }
 
 type signInStatus struct {
@@ -74,13 +74,6 @@ type signInLocation struct {
 		Latitude  normalize.Text `json:"latitude"`
 		Longitude normalize.Text `json:"longitude"`
 	} `json:"geoCoordinates"`
-}
-
-type authDetail struct {
-	AuthenticationMethod string         `json:"authenticationMethod"`
-	Succeeded            normalize.Text `json:"succeeded"`
-	StepRequirement      string         `json:"authenticationStepRequirement"`
-	StepResultDetail     string         `json:"authenticationStepResultDetail"`
 }
 
 // signInKind says whose sign-in it is.
@@ -198,7 +191,9 @@ func (p *Parser) normalizeSignIn(s *signIn, category string, ev *event.Event) {
 	}
 
 	var st signInStatus
-	_ = s.Status.Decode(&st)
+	if s.Status != nil {
+		st = *s.Status
+	}
 	code, _ := st.ErrorCode.Int()
 	ev.StatusCode = st.ErrorCode.String()
 	if ev.StatusCode == "" {
@@ -245,12 +240,16 @@ func setIP(ev *event.Event, ip string) {
 	}
 }
 
-func setLocation(ev *event.Event, raw normalize.JSONText) {
-	if !raw.IsObject() {
-		return
-	}
+// setLocationJSON is setLocation for a location held as JSON (risk detections, exports).
+func setLocationJSON(ev *event.Event, raw normalize.JSONText) {
 	var l signInLocation
-	if raw.Decode(&l) != nil {
+	if raw.IsObject() && raw.Decode(&l) == nil {
+		setLocation(ev, &l)
+	}
+}
+
+func setLocation(ev *event.Event, l *signInLocation) {
+	if l == nil {
 		return
 	}
 	loc := &event.Location{City: l.City, Region: l.State, Country: strings.ToUpper(l.CountryOrRegion)}
@@ -266,12 +265,8 @@ func setLocation(ev *event.Event, raw normalize.JSONText) {
 	}
 }
 
-func setDevice(ev *event.Event, raw normalize.JSONText) {
-	if !raw.IsObject() {
-		return
-	}
-	var d deviceDetail
-	if raw.Decode(&d) != nil {
+func setDevice(ev *event.Event, d *deviceDetail) {
+	if d == nil {
 		return
 	}
 	dev := &event.Device{UID: d.DeviceID, Name: d.DisplayName, OS: d.OperatingSystem, Browser: d.Browser,
