@@ -33,8 +33,10 @@ func (p *Parser) classify(ev *event.Event, r *record) {
 		return
 	}
 	var t targets
-	if verbActivity != event.ActivityRead && len(r.RequestParameters) > 0 && r.RequestParameters[0] == '{' {
-		_ = json.Unmarshal(r.RequestParameters, &t) // best effort: targets are extra detail
+	if wantsTargets(service, cat) {
+		if rp := r.load().RequestParameters; len(rp) > 0 && rp[0] == '{' {
+			_ = json.Unmarshal(rp, &t) // best effort: targets are extra detail
+		}
 	}
 	switch {
 	case service == "iam" && accountChangeActivity(r.EventName) != 0 && t.UserName != "":
@@ -70,6 +72,22 @@ func (p *Parser) classify(ev *event.Event, r *record) {
 		ev.Privileges = []string{t.PolicyName}
 	}
 	addTargets(ev, service, &t)
+}
+
+// wantsTargets reports whether a call's request parameters name targets worth a second
+// decode: security-relevant categories and the identity, storage, key and logging services.
+// Routine resource calls (most of the volume) skip it.
+func wantsTargets(service string, cat event.Category) bool {
+	switch service {
+	case "iam", "s3", "cloudtrail", "kms", "secretsmanager", "guardduty", "organizations", "sso":
+		return cat != event.CategoryResourceRead && cat != event.CategoryStorageAccess
+	}
+	switch cat {
+	case event.CategoryResourceCreate, event.CategoryResourceUpdate, event.CategoryResourceDelete,
+		event.CategoryResourceRead, event.CategoryResourceAction, event.CategoryStorageAccess, event.CategoryOther:
+		return false
+	}
+	return true
 }
 
 // accountChangeActivity is the Account Change activity of IAM user operations, 0 if the
@@ -130,8 +148,8 @@ func addTargets(ev *event.Event, service string, t *targets) {
 // consoleSignIn reads MFA use and the sign-in result of console and SSO sign-ins.
 func consoleSignIn(ev *event.Event, r *record) {
 	var extra consoleResult
-	if len(r.AdditionalEventData) > 0 && r.AdditionalEventData[0] == '{' {
-		_ = json.Unmarshal(r.AdditionalEventData, &extra)
+	if ad := r.load().AdditionalEventData; len(ad) > 0 && ad[0] == '{' {
+		_ = json.Unmarshal(ad, &extra)
 	}
 	switch strings.ToLower(extra.MFAUsed) {
 	case "yes":

@@ -61,6 +61,7 @@ func (p *Parser) Parse(rec []byte, probe *normalize.Probe, ev *event.Event) erro
 			typeErr = "type_mismatch:" + te.Field
 		}
 	}
+	r.src = rec
 	switch {
 	case r.DigestStartTime != "" || r.DigestSignature != "":
 		return normalize.ErrNotEvent
@@ -157,8 +158,8 @@ func setStatus(ev *event.Event, r *record) {
 	failed := r.ErrorCode != ""
 	if ev.ClassUID == int(event.ClassAuthentication) {
 		var res consoleResult
-		if len(r.ResponseElements) > 0 && r.ResponseElements[0] == '{' {
-			_ = json.Unmarshal(r.ResponseElements, &res)
+		if re := r.load().ResponseElements; len(re) > 0 && re[0] == '{' {
+			_ = json.Unmarshal(re, &res)
 		}
 		if strings.EqualFold(res.ConsoleLogin, "Failure") || strings.EqualFold(serviceResult(r), "Failure") {
 			failed = true
@@ -186,11 +187,12 @@ func setStatus(ev *event.Event, r *record) {
 // serviceResult reads the outcome AWS sign-in and SSO service events report in
 // serviceEventDetails (e.g. {"CredentialVerification":"Failure"}).
 func serviceResult(r *record) string {
-	if len(r.ServiceEventDetails) == 0 || r.ServiceEventDetails[0] != '{' {
+	sd := r.load().ServiceEventDetails
+	if len(sd) == 0 || sd[0] != '{' {
 		return ""
 	}
 	var d map[string]any
-	if json.Unmarshal(r.ServiceEventDetails, &d) != nil {
+	if json.Unmarshal(sd, &d) != nil {
 		return ""
 	}
 	for _, k := range []string{"CredentialVerification", "CredentialChallenge", "UserAuthentication", "ConsoleLogin", "CredentialVerificationResult"} {

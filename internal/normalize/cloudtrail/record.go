@@ -9,37 +9,55 @@ import (
 // record is one CloudTrail event as AWS documents it (eventVersion 1.0–1.11). Fields whose
 // JSON type varies between producers use normalize.Text, so a type change never loses the record.
 type record struct {
-	EventVersion        string          `json:"eventVersion"`
-	UserIdentity        *userIdentity   `json:"userIdentity"`
-	EventTime           string          `json:"eventTime"`
-	LogstashTime        string          `json:"@timestamp"`
-	EventSource         string          `json:"eventSource"`
-	EventName           string          `json:"eventName"`
-	AWSRegion           string          `json:"awsRegion"`
-	SourceIPAddress     string          `json:"sourceIPAddress"`
-	UserAgent           string          `json:"userAgent"`
-	ErrorCode           string          `json:"errorCode"`
-	ErrorMessage        string          `json:"errorMessage"`
+	EventVersion       string          `json:"eventVersion"`
+	UserIdentity       *userIdentity   `json:"userIdentity"`
+	EventTime          string          `json:"eventTime"`
+	LogstashTime       string          `json:"@timestamp"`
+	EventSource        string          `json:"eventSource"`
+	EventName          string          `json:"eventName"`
+	AWSRegion          string          `json:"awsRegion"`
+	SourceIPAddress    string          `json:"sourceIPAddress"`
+	UserAgent          string          `json:"userAgent"`
+	ErrorCode          string          `json:"errorCode"`
+	ErrorMessage       string          `json:"errorMessage"`
+	RequestID          string          `json:"requestID"`
+	EventID            string          `json:"eventID"`
+	EventType          string          `json:"eventType"`
+	EventCategory      string          `json:"eventCategory"`
+	APIVersion         string          `json:"apiVersion"`
+	Resources          []resource      `json:"resources"`
+	RecipientAccountID string          `json:"recipientAccountId"`
+	SharedEventID      string          `json:"sharedEventID"`
+	VPCEndpointID      string          `json:"vpcEndpointId"`
+	InsightDetails     *insightDetails `json:"insightDetails"`
+
+	// A LookupEvents item carries the record as a JSON string.
+	CloudTrailEvent string `json:"CloudTrailEvent"`
+	// The request and response payloads are most of a record's bytes and matter for few
+	// events, so they are decoded on demand (see payloads) instead of copied for every one.
+	src      []byte
+	payloads *payloads
+
+	// Digest files are recognised by these.
+	DigestStartTime string `json:"digestStartTime"`
+	DigestSignature string `json:"digestSignatureAlgorithm"`
+}
+
+// payloads are the parts of a record decoded only when an event needs them.
+type payloads struct {
 	RequestParameters   json.RawMessage `json:"requestParameters"`
 	ResponseElements    json.RawMessage `json:"responseElements"`
 	AdditionalEventData json.RawMessage `json:"additionalEventData"`
 	ServiceEventDetails json.RawMessage `json:"serviceEventDetails"`
-	RequestID           string          `json:"requestID"`
-	EventID             string          `json:"eventID"`
-	EventType           string          `json:"eventType"`
-	EventCategory       string          `json:"eventCategory"`
-	APIVersion          string          `json:"apiVersion"`
-	Resources           []resource      `json:"resources"`
-	RecipientAccountID  string          `json:"recipientAccountId"`
-	SharedEventID       string          `json:"sharedEventID"`
-	VPCEndpointID       string          `json:"vpcEndpointId"`
-	InsightDetails      *insightDetails `json:"insightDetails"`
+}
 
-	// A LookupEvents item carries the record as a JSON string.
-	CloudTrailEvent string `json:"CloudTrailEvent"`
-	// Digest files are recognised by these.
-	DigestStartTime string `json:"digestStartTime"`
-	DigestSignature string `json:"digestSignatureAlgorithm"`
+// load returns the record's payloads, decoding them from the record the first time.
+func (r *record) load() *payloads {
+	if r.payloads == nil {
+		r.payloads = &payloads{}
+		_ = json.Unmarshal(r.src, r.payloads) // best effort: the record already decoded once
+	}
+	return r.payloads
 }
 
 type userIdentity struct {
