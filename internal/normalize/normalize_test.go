@@ -236,3 +236,16 @@ func FuzzStream(f *testing.F) {
 		}
 	})
 }
+
+func TestParseAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"198.51.100.7": "198.51.100.7", "5.5.5.5:3832": "5.5.5.5", "[2001:db8::1]:443": "2001:db8::1",
+		"127.0.0.0/8": "127.0.0.0", "::2a02:cf40:add:4002:91f2:a9b2:e09a:6b65": "2a02:cf40:add:4002:91f2:a9b2:e09a:6b65",
+		"2001:DB8::1": "2001:db8::1", "ec2.amazonaws.com": "", "123.456.7.89": "", "": "",
+	} {
+		got, _, ok := ParseAddr(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("ParseAddr(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}

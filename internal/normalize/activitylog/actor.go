@@ -54,10 +54,10 @@ func (p *Parser) setActor(r *record, props *properties, ev *event.Event) {
 	if r.HTTPRequest.IsObject() {
 		_ = r.HTTPRequest.Decode(&httpReq)
 	}
-	setSourceIP(ev, firstNonEmpty(httpReq.ClientIPAddress, r.CallerIPAddress, props.ClientIP, claims["ipaddr"]))
+	setSourceIP(ev, normalize.FirstNonEmpty(httpReq.ClientIPAddress, r.CallerIPAddress, props.ClientIP, claims["ipaddr"]))
 
-	caller := firstNonEmpty(r.Caller, props.Caller)
-	upn := firstNonEmpty(claims[claimUPN], claims["upn"], claims["unique_name"])
+	caller := normalize.FirstNonEmpty(r.Caller, props.Caller)
+	upn := normalize.FirstNonEmpty(claims[claimUPN], claims["upn"], claims["unique_name"])
 	if caller == "" && !r.Identity.IsObject() && len(r.Identity) > 0 {
 		var s string
 		if json.Unmarshal(r.Identity, &s) == nil {
@@ -65,19 +65,19 @@ func (p *Parser) setActor(r *record, props *properties, ev *event.Event) {
 		}
 	}
 	u := &ev.Actor.User
-	u.AccountUID = firstNonEmpty(claims[claimTenant], claims["tid"])
-	ev.Actor.AppUID = firstNonEmpty(claims["appid"], claims["azp"])
+	u.AccountUID = normalize.FirstNonEmpty(claims[claimTenant], claims["tid"])
+	ev.Actor.AppUID = normalize.FirstNonEmpty(claims["appid"], claims["azp"])
 	switch {
 	case strings.Contains(caller, "@") || (caller == "" && strings.Contains(upn, "@")):
-		name := firstNonEmpty(caller, upn)
+		name := normalize.FirstNonEmpty(caller, upn)
 		u.Name, u.UID, u.Type, u.TypeID = name, claims[claimObjectID], "User", event.UserTypeUser
 		if at := strings.IndexByte(name, '@'); at > 0 && !strings.ContainsAny(name, " /") {
 			u.EmailAddr, u.Domain = strings.ToLower(name), strings.ToLower(name[at+1:])
 		}
 		ev.Vigil.Entity = event.UserEntity(name)
 	case guidPattern.MatchString(caller) || (caller == "" && ev.Actor.AppUID != ""):
-		u.UID = firstNonEmpty(caller, claims[claimObjectID])
-		u.Name = firstNonEmpty(claims["name"], claims[claimName], ev.Actor.AppUID, u.UID)
+		u.UID = normalize.FirstNonEmpty(caller, claims[claimObjectID])
+		u.Name = normalize.FirstNonEmpty(claims["name"], claims[claimName], ev.Actor.AppUID, u.UID)
 		u.Type = "ServicePrincipal"
 		if claims["idtyp"] == "user" {
 			u.Type = "User"
@@ -86,7 +86,7 @@ func (p *Parser) setActor(r *record, props *properties, ev *event.Event) {
 			u.Type = auth.Evidence.PrincipalType
 		}
 		u.TypeID = event.UserTypeSystem
-		ev.Vigil.Entity = event.Entity{Type: event.EntityServicePrincipal, Name: strings.ToLower(firstNonEmpty(ev.Actor.AppUID, u.UID))}
+		ev.Vigil.Entity = event.Entity{Type: event.EntityServicePrincipal, Name: strings.ToLower(normalize.FirstNonEmpty(ev.Actor.AppUID, u.UID))}
 	case caller != "":
 		u.Name, u.TypeID = caller, event.UserTypeOther
 		ev.Vigil.Entity = event.Entity{Type: event.EntityService, Name: caller}

@@ -133,7 +133,7 @@ func (p *Parser) classify(logCategory, op string, props *properties, ev *event.E
 	case "security", "alert":
 		ev.SetClass(event.ClassDetectionFinding, event.ActivityCreate)
 		ev.Vigil.Category = event.CategoryProviderAlert
-		title := firstNonEmpty(props.AlertName, props.Title, ev.Message, op)
+		title := normalize.FirstNonEmpty(props.AlertName, props.Title, ev.Message, op)
 		ev.FindingInfo = &event.FindingInfo{UID: ev.Metadata.UID, Title: title, Desc: ev.Message}
 		if props.Intent != "" {
 			ev.FindingInfo.Types = []string{props.Intent}

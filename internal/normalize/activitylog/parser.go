@@ -6,7 +6,6 @@ package activitylog
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/goccy/go-json"
@@ -57,15 +56,15 @@ func (p *Parser) normalize(r *record, ev *event.Event) {
 	ev.Vigil.Source = "activitylog"
 	ev.Metadata.Version = event.SchemaVersion
 	ev.Cloud.Provider = "Azure"
-	category := firstNonEmpty(r.CategoryValue, r.Category.String())
-	op := firstNonEmpty(r.OperationNameValue, r.OperationName.Value, r.OperationName.LocalizedValue)
+	category := normalize.FirstNonEmpty(r.CategoryValue, r.Category.String())
+	op := normalize.FirstNonEmpty(r.OperationNameValue, r.OperationName.Value, r.OperationName.LocalizedValue)
 	var props properties
 	propsJSON := firstJSON(r.Properties, r.PropertiesD)
 	if propsJSON.IsObject() {
 		_ = propsJSON.Decode(&props)
 	}
 	resourceLog := isResourceLog(category)
-	ev.Metadata.UID = firstNonEmpty(r.EventDataID, props.EventDataID)
+	ev.Metadata.UID = normalize.FirstNonEmpty(r.EventDataID, props.EventDataID)
 	ev.Metadata.CorrelationUID = r.CorrelationID
 	ev.Metadata.LogName = category
 	ev.Metadata.Product = event.Product{Name: "Azure Activity Log", VendorName: "Microsoft"}
@@ -74,18 +73,18 @@ func (p *Parser) normalize(r *record, ev *event.Event) {
 	}
 	p.setTimes(r, ev)
 	ev.API.Operation = op
-	ev.API.Service.Name = firstNonEmpty(r.ResourceProviderValue, r.ResourceProviderName.String(), providerOf(op), providerOf(r.ResourceID))
-	ev.API.Request.UID = firstNonEmpty(r.OperationID, r.CorrelationID)
-	ev.Message = firstNonEmpty(props.Message, r.Description)
+	ev.API.Service.Name = normalize.FirstNonEmpty(r.ResourceProviderValue, r.ResourceProviderName.String(), providerOf(op), providerOf(r.ResourceID))
+	ev.API.Request.UID = normalize.FirstNonEmpty(r.OperationID, r.CorrelationID)
+	ev.Message = normalize.FirstNonEmpty(props.Message, r.Description)
 	ev.HTTPRequest.UserAgent = props.UserAgent
 
-	res := resourceFromID(firstNonEmpty(r.ResourceID, r.ResourceIDAlt), firstNonEmpty(r.ResourceGroupName, r.ResourceGroup), r.ResourceType.String())
+	res := resourceFromID(normalize.FirstNonEmpty(r.ResourceID, r.ResourceIDAlt), normalize.FirstNonEmpty(r.ResourceGroupName, r.ResourceGroup), r.ResourceType.String())
 	if res.UID != "" {
 		ev.Resources = append(ev.Resources, res)
 	}
-	ev.Cloud.Account.UID = firstNonEmpty(r.SubscriptionID, subscriptionOf(firstNonEmpty(r.ResourceID, r.ResourceIDAlt)))
+	ev.Cloud.Account.UID = normalize.FirstNonEmpty(r.SubscriptionID, subscriptionOf(normalize.FirstNonEmpty(r.ResourceID, r.ResourceIDAlt)))
 	ev.Cloud.Region = r.Location
-	if tenant := firstNonEmpty(r.TenantID); tenant != "" {
+	if tenant := normalize.FirstNonEmpty(r.TenantID); tenant != "" {
 		ev.Cloud.Org = &event.Org{UID: tenant}
 	}
 	p.setActor(r, &props, ev)
@@ -95,7 +94,7 @@ func (p *Parser) normalize(r *record, ev *event.Event) {
 }
 
 func (p *Parser) setTimes(r *record, ev *event.Event) {
-	raw := firstNonEmpty(string(r.EventTimestamp), string(r.Time), string(r.TimeGenerated))
+	raw := normalize.FirstNonEmpty(string(r.EventTimestamp), string(r.Time), string(r.TimeGenerated))
 	if raw != "" {
 		ev.Metadata.OriginalTime = raw
 		if t, err := normalize.ParseTime(raw); err == nil {
@@ -115,8 +114,8 @@ func (p *Parser) setTimes(r *record, ev *event.Event) {
 // setStatus reads the outcome from status/subStatus (REST), resultType (diagnostic) or
 // ActivityStatusValue (Log Analytics); HTTP status codes of resource logs count too.
 func setStatus(r *record, props *properties, ev *event.Event) {
-	st := firstNonEmpty(r.ActivityStatusValue, r.Status.String(), string(r.ResultType), string(r.ResultSignature))
-	ev.StatusDetail = firstNonEmpty(r.ActivitySubstatus, r.SubStatus.String(), r.StatusText)
+	st := normalize.FirstNonEmpty(r.ActivityStatusValue, r.Status.String(), string(r.ResultType), string(r.ResultSignature))
+	ev.StatusDetail = normalize.FirstNonEmpty(r.ActivitySubstatus, r.SubStatus.String(), r.StatusText)
 	switch strings.ToLower(st) {
 	case "succeeded", "success", "resolved", "ok", "created", "accepted":
 		ev.SetStatus(event.StatusSuccess)
@@ -127,7 +126,7 @@ func setStatus(r *record, props *properties, ev *event.Event) {
 	default:
 		ev.SetStatus(event.StatusUnknown)
 	}
-	code := firstNonEmpty(string(r.StatusCode), string(props.StatusCode))
+	code := normalize.FirstNonEmpty(string(r.StatusCode), string(props.StatusCode))
 	if n, ok := normalize.Text(code).Int(); ok && n >= 100 {
 		ev.StatusCode = code
 		if n >= 400 {
@@ -156,18 +155,13 @@ func levelSeverity(level normalize.Text) int {
 	return event.SeverityInformational
 }
 
-// setSourceIP strips ports and CIDR suffixes; only a valid address is kept.
+// setSourceIP keeps the first valid address, without port or CIDR suffix.
 func setSourceIP(ev *event.Event, s string) {
-	s = strings.TrimSpace(s)
-	if s == "" || ev.SrcEndpoint.IP != "" {
+	if ev.SrcEndpoint.IP != "" {
 		return
 	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		ev.SrcEndpoint.IP = a.String()
-	} else if ap, err := netip.ParseAddrPort(s); err == nil {
-		ev.SrcEndpoint.IP, ev.SrcEndpoint.Port = ap.Addr().String(), int(ap.Port())
-	} else if pf, err := netip.ParsePrefix(s); err == nil {
-		ev.SrcEndpoint.IP = pf.Addr().String()
+	if ip, port, ok := normalize.ParseAddr(s); ok {
+		ev.SrcEndpoint.IP, ev.SrcEndpoint.Port = ip, port
 	}
 }
 
@@ -178,15 +172,6 @@ func firstJSON(js ...normalize.JSONText) normalize.JSONText {
 		}
 	}
 	return nil
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s = strings.TrimSpace(s); s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 var (

@@ -16,7 +16,7 @@ func setActor(ev *event.Event, id *userIdentity) {
 	}
 	u := &ev.Actor.User
 	u.Type = id.Type
-	u.UID = firstNonEmpty(id.ARN, id.PrincipalID)
+	u.UID = normalize.FirstNonEmpty(id.ARN, id.PrincipalID)
 	u.AccountUID = id.AccountID
 	u.CredentialUID = id.AccessKeyID
 	ev.Actor.InvokedBy = id.InvokedBy
@@ -35,17 +35,17 @@ func setActor(ev *event.Event, id *userIdentity) {
 	}
 	switch strings.ToLower(id.Type) {
 	case "iamuser":
-		u.Name = firstNonEmpty(id.UserName, lastSegment(id.ARN))
+		u.Name = normalize.FirstNonEmpty(id.UserName, lastSegment(id.ARN))
 		u.TypeID = event.UserTypeUser
 		arn := id.ARN
 		if arn == "" && id.AccountID != "" && id.UserName != "" {
 			// Failed console sign-ins carry no ARN; rebuild it so the person stays one entity.
 			arn = "arn:aws:iam::" + id.AccountID + ":user/" + id.UserName
 		}
-		ev.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: firstNonEmpty(arn, id.UserName)}
+		ev.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: normalize.FirstNonEmpty(arn, id.UserName)}
 		setEmail(u, u.Name)
 	case "root":
-		u.Name = firstNonEmpty(id.UserName, "root")
+		u.Name = normalize.FirstNonEmpty(id.UserName, "root")
 		u.TypeID = event.UserTypeAdmin
 		arn := id.ARN
 		if arn == "" && id.AccountID != "" {
@@ -55,31 +55,31 @@ func setActor(ev *event.Event, id *userIdentity) {
 	case "assumedrole":
 		assumedRole(ev, id)
 	case "federateduser":
-		u.Name = firstNonEmpty(sessionName(id.ARN), id.UserName, id.PrincipalID)
+		u.Name = normalize.FirstNonEmpty(sessionName(id.ARN), id.UserName, id.PrincipalID)
 		u.TypeID = event.UserTypeUser
 		if setEmail(u, u.Name) {
 			ev.Vigil.Entity = event.UserEntity(u.EmailAddr)
 		} else {
-			ev.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: firstNonEmpty(id.ARN, u.Name)}
+			ev.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: normalize.FirstNonEmpty(id.ARN, u.Name)}
 		}
 	case "awsservice":
-		u.Name = firstNonEmpty(id.InvokedBy, id.PrincipalID)
+		u.Name = normalize.FirstNonEmpty(id.InvokedBy, id.PrincipalID)
 		u.TypeID = event.UserTypeSystem
 		ev.Vigil.Entity = event.Entity{Type: event.EntityService, Name: u.Name}
 	case "awsaccount":
-		u.Name = firstNonEmpty(id.AccountID, id.PrincipalID)
+		u.Name = normalize.FirstNonEmpty(id.AccountID, id.PrincipalID)
 		u.TypeID = event.UserTypeOther
-		ev.Vigil.Entity = event.Entity{Type: event.EntityAccount, Name: firstNonEmpty(id.AccountID, id.PrincipalID)}
+		ev.Vigil.Entity = event.Entity{Type: event.EntityAccount, Name: normalize.FirstNonEmpty(id.AccountID, id.PrincipalID)}
 	case "identitycenteruser":
 		u.TypeID = event.UserTypeUser
 		if id.OnBehalfOf != nil {
-			u.UID = firstNonEmpty(id.OnBehalfOf.UserID, u.UID)
+			u.UID = normalize.FirstNonEmpty(id.OnBehalfOf.UserID, u.UID)
 		}
-		u.Name = firstNonEmpty(id.UserName, u.UID)
-		u.CredentialUID = firstNonEmpty(id.CredentialID, u.CredentialUID)
+		u.Name = normalize.FirstNonEmpty(id.UserName, u.UID)
+		u.CredentialUID = normalize.FirstNonEmpty(id.CredentialID, u.CredentialUID)
 		personEntity(ev, u)
 	default: // SAMLUser, WebIdentityUser, Unknown (SSO sign-in), or no type at all
-		u.Name = firstNonEmpty(id.UserName, sessionName(id.ARN), id.PrincipalID)
+		u.Name = normalize.FirstNonEmpty(id.UserName, sessionName(id.ARN), id.PrincipalID)
 		if u.Name != "" {
 			u.TypeID = event.UserTypeUser
 			personEntity(ev, u)
@@ -107,7 +107,7 @@ func assumedRole(ev *event.Event, id *userIdentity) {
 		roleName = roleFromSessionARN(id.ARN)
 	}
 	u.TypeID = event.UserTypeOther
-	u.Name = firstNonEmpty(session, roleName)
+	u.Name = normalize.FirstNonEmpty(session, roleName)
 	if setEmail(u, session) {
 		u.TypeID = event.UserTypeUser
 		ev.Vigil.Entity = event.UserEntity(u.EmailAddr)
@@ -121,7 +121,7 @@ func assumedRole(ev *event.Event, id *userIdentity) {
 	if roleARN == "" && id.ARN != "" && roleName != "" {
 		roleARN = "arn:aws:iam::" + id.AccountID + ":role/" + roleName
 	}
-	ev.Vigil.Entity = event.Entity{Type: event.EntityRole, Name: firstNonEmpty(roleARN, id.ARN, id.PrincipalID)}
+	ev.Vigil.Entity = event.Entity{Type: event.EntityRole, Name: normalize.FirstNonEmpty(roleARN, id.ARN, id.PrincipalID)}
 }
 
 // personEntity makes a named person the entity, by e-mail when the name is one.
@@ -165,15 +165,6 @@ func roleFromSessionARN(arn string) string {
 func lastSegment(s string) string {
 	if i := strings.LastIndexByte(s, '/'); i >= 0 {
 		return s[i+1:]
-	}
-	return ""
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s = strings.TrimSpace(s); s != "" {
-			return s
-		}
 	}
 	return ""
 }

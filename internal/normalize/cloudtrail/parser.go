@@ -7,7 +7,6 @@ import (
 	stdjson "encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/goccy/go-json"
@@ -139,18 +138,11 @@ func setTime(ev *event.Event, r *record) {
 // setSource puts an address in src_endpoint.ip and a service name (the caller was an AWS
 // service) in src_endpoint.domain.
 func setSource(ev *event.Event, src string) {
-	if src == "" {
-		return
+	if ip, port, ok := normalize.ParseAddr(src); ok {
+		ev.SrcEndpoint.IP, ev.SrcEndpoint.Port = ip, port
+	} else {
+		ev.SrcEndpoint.Domain = src
 	}
-	if a, err := netip.ParseAddr(src); err == nil {
-		ev.SrcEndpoint.IP = a.String()
-		return
-	}
-	if ap, err := netip.ParseAddrPort(src); err == nil {
-		ev.SrcEndpoint.IP, ev.SrcEndpoint.Port = ap.Addr().String(), int(ap.Port())
-		return
-	}
-	ev.SrcEndpoint.Domain = src
 }
 
 // setStatus derives success from errorCode and, for console sign-ins, from the result.
@@ -214,9 +206,9 @@ func insight(ev *event.Event, r *record) {
 	if d == nil {
 		d = &insightDetails{}
 	}
-	ev.API.Operation = firstNonEmpty(d.EventName, r.EventName)
-	ev.API.Service.Name = firstNonEmpty(d.EventSource, r.EventSource)
-	title := fmt.Sprintf("CloudTrail Insights: %s %s", firstNonEmpty(d.InsightType, "unusual activity"), ev.API.Operation)
+	ev.API.Operation = normalize.FirstNonEmpty(d.EventName, r.EventName)
+	ev.API.Service.Name = normalize.FirstNonEmpty(d.EventSource, r.EventSource)
+	title := fmt.Sprintf("CloudTrail Insights: %s %s", normalize.FirstNonEmpty(d.InsightType, "unusual activity"), ev.API.Operation)
 	if d.State != "" {
 		title += " (" + d.State + ")"
 	}

@@ -113,7 +113,7 @@ func (r *row) record() record {
 			AdditionalEventData: []byte(r.AdditionalEventData),
 			ServiceEventDetails: []byte(r.ServiceEventDetails),
 		},
-		RequestID:          firstNonEmpty(r.AwsRequestID, r.AwsRequestIDAlt),
+		RequestID:          normalize.FirstNonEmpty(r.AwsRequestID, r.AwsRequestIDAlt),
 		EventID:            r.AwsEventID,
 		EventType:          r.EventTypeName,
 		APIVersion:         r.APIVersion,

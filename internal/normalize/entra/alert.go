@@ -41,20 +41,20 @@ type alertEvidence struct {
 func (p *Parser) normalizeAlert(a *securityAlert, ev *event.Event) {
 	ev.SetClass(event.ClassDetectionFinding, event.ActivityCreate)
 	ev.Metadata.UID = a.ID
-	ev.Metadata.Product = event.Product{Name: firstNonEmpty(serviceName(a.ServiceSource), "Microsoft Defender XDR"), VendorName: "Microsoft"}
+	ev.Metadata.Product = event.Product{Name: normalize.FirstNonEmpty(serviceName(a.ServiceSource), "Microsoft Defender XDR"), VendorName: "Microsoft"}
 	ev.Metadata.LogName = "alert"
 	setTime(ev, string(a.CreatedDateTime))
 	if t, err := normalize.ParseTime(string(a.LastUpdateDateTime)); err == nil {
 		ev.Metadata.LoggedTime = t.UnixMilli()
 	}
 	ev.Vigil.Category = event.CategoryProviderAlert
-	ev.SetSeverity(alertSeverity(a.Severity))
+	ev.SetSeverity(levelSeverity(a.Severity))
 	ev.SetStatus(event.StatusSuccess)
 	ev.StatusDetail = a.Status
 	ev.Message = a.Title
-	ev.FindingInfo = &event.FindingInfo{UID: firstNonEmpty(a.ProviderAlertID, a.ID), Title: a.Title, Desc: a.Description,
+	ev.FindingInfo = &event.FindingInfo{UID: normalize.FirstNonEmpty(a.ProviderAlertID, a.ID), Title: a.Title, Desc: a.Description,
 		Types: nonEmpty(a.Category), Attacks: a.MitreTechniques}
-	ev.API.Operation = firstNonEmpty(a.Category, "alert")
+	ev.API.Operation = normalize.FirstNonEmpty(a.Category, "alert")
 	ev.API.Service.Name = a.DetectionSource
 	ev.Cloud.Provider = "Azure"
 	if a.TenantID != "" {
@@ -104,18 +104,4 @@ func serviceName(s string) string {
 		return "Microsoft Sentinel"
 	}
 	return s
-}
-
-func alertSeverity(s string) int {
-	switch strings.ToLower(s) {
-	case "high":
-		return event.SeverityHigh
-	case "medium":
-		return event.SeverityMedium
-	case "low":
-		return event.SeverityLow
-	case "informational":
-		return event.SeverityInformational
-	}
-	return event.SeverityUnknown
 }

@@ -73,16 +73,16 @@ func (p *Parser) normalizeAudit(a *directoryAudit, ev *event.Event) {
 	u := &ev.Actor.User
 	switch {
 	case by.User != nil && (by.User.UserPrincipalName != "" || by.User.ID != ""):
-		u.UID, u.Name, u.Type, u.TypeID = by.User.ID, firstNonEmpty(by.User.UserPrincipalName, by.User.DisplayName), "User", event.UserTypeUser
+		u.UID, u.Name, u.Type, u.TypeID = by.User.ID, normalize.FirstNonEmpty(by.User.UserPrincipalName, by.User.DisplayName), "User", event.UserTypeUser
 		setEmail(u, by.User.UserPrincipalName)
 		setIP(ev, by.User.IPAddress)
-		ev.Vigil.Entity = event.UserEntity(firstNonEmpty(by.User.UserPrincipalName, by.User.ID))
+		ev.Vigil.Entity = event.UserEntity(normalize.FirstNonEmpty(by.User.UserPrincipalName, by.User.ID))
 	case by.App != nil:
-		u.UID = firstNonEmpty(by.App.ServicePrincipalID, by.App.AppID)
-		u.Name = firstNonEmpty(by.App.DisplayName, by.App.ServicePrincipalName)
+		u.UID = normalize.FirstNonEmpty(by.App.ServicePrincipalID, by.App.AppID)
+		u.Name = normalize.FirstNonEmpty(by.App.DisplayName, by.App.ServicePrincipalName)
 		u.Type, u.TypeID = "ServicePrincipal", event.UserTypeSystem
 		ev.Actor.AppName, ev.Actor.AppUID = by.App.DisplayName, by.App.AppID
-		if id := firstNonEmpty(by.App.ServicePrincipalID, by.App.AppID, by.App.DisplayName); id != "" {
+		if id := normalize.FirstNonEmpty(by.App.ServicePrincipalID, by.App.AppID, by.App.DisplayName); id != "" {
 			ev.Vigil.Entity = event.Entity{Type: event.EntityServicePrincipal, Name: strings.ToLower(id)}
 		}
 	}
@@ -92,11 +92,11 @@ func (p *Parser) normalizeAudit(a *directoryAudit, ev *event.Event) {
 		_ = a.TargetResources.Decode(&targets)
 	}
 	for _, t := range targets {
-		ev.Resources = append(ev.Resources, event.Resource{UID: t.ID, Name: firstNonEmpty(t.UserPrincipalName, t.DisplayName), Type: t.Type})
+		ev.Resources = append(ev.Resources, event.Resource{UID: t.ID, Name: normalize.FirstNonEmpty(t.UserPrincipalName, t.DisplayName), Type: t.Type})
 		switch strings.ToLower(t.Type) {
 		case "user":
 			if ev.User == nil {
-				ev.User = &event.User{UID: t.ID, Name: firstNonEmpty(t.UserPrincipalName, t.DisplayName), Type: "User"}
+				ev.User = &event.User{UID: t.ID, Name: normalize.FirstNonEmpty(t.UserPrincipalName, t.DisplayName), Type: "User"}
 				setEmail(ev.User, t.UserPrincipalName)
 			}
 		case "group":

@@ -125,7 +125,7 @@ func applyResultType(p *Parser, ev *event.Event, s *signIn, category string, cod
 		return
 	}
 	ev.StatusCode = code.String()
-	ev.StatusDetail = firstNonEmpty(desc, ev.StatusDetail)
+	ev.StatusDetail = normalize.FirstNonEmpty(desc, ev.StatusDetail)
 	if n == 0 {
 		ev.SetStatus(event.StatusSuccess)
 	} else {

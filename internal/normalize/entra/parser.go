@@ -167,15 +167,6 @@ func setEmail(u *event.User, upn string) {
 	u.Domain = strings.ToLower(upn[at+1:])
 }
 
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s = strings.TrimSpace(s); s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
 var (
 	_ normalize.Parser     = (*Parser)(nil)
 	_ normalize.Documenter = (*Parser)(nil)

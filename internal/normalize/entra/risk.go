@@ -45,7 +45,7 @@ func (p *Parser) normalizeRisk(r *riskDetection, ev *event.Event) {
 	if ev.Metadata.LogName == "" {
 		ev.Metadata.LogName = "riskDetection"
 	}
-	when := firstNonEmpty(string(r.DetectedDateTime), string(r.ActivityDateTime), string(r.RiskLastUpdatedDateTime), string(r.LastUpdatedDateTime))
+	when := normalize.FirstNonEmpty(string(r.DetectedDateTime), string(r.ActivityDateTime), string(r.RiskLastUpdatedDateTime), string(r.LastUpdatedDateTime))
 	setTime(ev, when)
 	if t, err := normalize.ParseTime(string(r.LastUpdatedDateTime)); err == nil {
 		ev.Metadata.LoggedTime = t.UnixMilli()
@@ -53,39 +53,49 @@ func (p *Parser) normalizeRisk(r *riskDetection, ev *event.Event) {
 	ev.Vigil.Category = event.CategoryIdentityRisk
 	ev.SetSeverity(riskSeverity(r.RiskLevel))
 	ev.SetStatus(event.StatusSuccess)
-	kind := firstNonEmpty(r.RiskEventType, r.RiskType)
-	title := "Entra ID risk: " + firstNonEmpty(kind, "risky "+firstNonEmpty(r.RiskState, "identity"))
+	kind := normalize.FirstNonEmpty(r.RiskEventType, r.RiskType)
+	title := "Entra ID risk: " + normalize.FirstNonEmpty(kind, "risky "+normalize.FirstNonEmpty(r.RiskState, "identity"))
 	ev.FindingInfo = &event.FindingInfo{UID: r.ID, Title: title, Desc: r.RiskDetail, Types: nonEmpty(kind, r.RiskState)}
 	ev.Message = title
 	ev.StatusDetail = r.RiskState
-	ev.API.Operation = firstNonEmpty(kind, "riskyUser")
-	ev.API.Service.Name = firstNonEmpty(r.Source, "IdentityProtection")
+	ev.API.Operation = normalize.FirstNonEmpty(kind, "riskyUser")
+	ev.API.Service.Name = normalize.FirstNonEmpty(r.Source, "IdentityProtection")
 	ev.Cloud.Provider = "Azure"
 	setIP(ev, r.IPAddress)
 	setLocationJSON(ev, r.Location)
 	u := &ev.Actor.User
 	if r.UserPrincipalName != "" || r.UserID != "" {
-		u.UID, u.Name, u.Type, u.TypeID = r.UserID, firstNonEmpty(r.UserPrincipalName, r.UserDisplayName), "User", event.UserTypeUser
+		u.UID, u.Name, u.Type, u.TypeID = r.UserID, normalize.FirstNonEmpty(r.UserPrincipalName, r.UserDisplayName), "User", event.UserTypeUser
 		setEmail(u, r.UserPrincipalName)
-		ev.Vigil.Entity = event.UserEntity(firstNonEmpty(r.UserPrincipalName, r.UserID))
+		ev.Vigil.Entity = event.UserEntity(normalize.FirstNonEmpty(r.UserPrincipalName, r.UserID))
 		ev.User = &event.User{UID: u.UID, Name: u.Name, Type: "User", EmailAddr: u.EmailAddr}
-	} else if id := firstNonEmpty(r.ServicePrincipalID, r.AppID); id != "" {
+	} else if id := normalize.FirstNonEmpty(r.ServicePrincipalID, r.AppID); id != "" {
 		u.UID, u.Name, u.Type, u.TypeID = id, r.ServicePrincipalName, "ServicePrincipal", event.UserTypeSystem
 		ev.Vigil.Entity = event.Entity{Type: event.EntityServicePrincipal, Name: strings.ToLower(id)}
 	}
 }
 
-// riskSeverity maps Entra risk levels to severities.
+// riskSeverity maps Entra risk levels to severities; none and hidden are informational.
 func riskSeverity(level string) int {
-	switch strings.ToLower(level) {
+	if s := levelSeverity(level); s != event.SeverityUnknown {
+		return s
+	}
+	return event.SeverityInformational
+}
+
+// levelSeverity maps Microsoft's high/medium/low/informational levels, Unknown otherwise.
+func levelSeverity(level string) int {
+	switch strings.ToLower(strings.TrimSpace(level)) {
 	case "high":
 		return event.SeverityHigh
 	case "medium":
 		return event.SeverityMedium
 	case "low":
 		return event.SeverityLow
+	case "informational":
+		return event.SeverityInformational
 	}
-	return event.SeverityInformational
+	return event.SeverityUnknown
 }
 
 func nonEmpty(ss ...string) []string {

@@ -49,7 +49,7 @@ func (p *Parser) normalizeRow(rec []byte, category string, ev *event.Event) erro
 	if err := decode(rec, &x, ev); err != nil {
 		return err
 	}
-	ev.Metadata.LogName = firstNonEmpty(x.Type, category)
+	ev.Metadata.LogName = normalize.FirstNonEmpty(x.Type, category)
 	switch diagKindOf(category) {
 	case diagSignIn:
 		var s signIn

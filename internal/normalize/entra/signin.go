@@ -1,7 +1,6 @@
 package entra
 
 import (
-	"net/netip"
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/event"
@@ -131,25 +130,25 @@ func (p *Parser) normalizeSignIn(s *signIn, category string, ev *event.Event) {
 	u := &ev.Actor.User
 	switch kind {
 	case kindServicePrincipal, kindManagedIdentity:
-		u.UID = firstNonEmpty(s.ServicePrincipalID, s.AppID)
-		u.Name = firstNonEmpty(s.ServicePrincipalName, s.AppDisplayName)
+		u.UID = normalize.FirstNonEmpty(s.ServicePrincipalID, s.AppID)
+		u.Name = normalize.FirstNonEmpty(s.ServicePrincipalName, s.AppDisplayName)
 		u.Type = "ServicePrincipal"
 		if kind == kindManagedIdentity {
 			u.Type = "ManagedIdentity"
 		}
 		u.TypeID = event.UserTypeSystem
-		ev.Vigil.Entity = event.Entity{Type: event.EntityServicePrincipal, Name: strings.ToLower(firstNonEmpty(s.ServicePrincipalID, s.AppID, u.Name))}
+		ev.Vigil.Entity = event.Entity{Type: event.EntityServicePrincipal, Name: strings.ToLower(normalize.FirstNonEmpty(s.ServicePrincipalID, s.AppID, u.Name))}
 		ev.LogonType = "Service"
 	default:
 		u.UID = s.UserID
-		u.Name = firstNonEmpty(s.UserPrincipalName, s.UserDisplayName)
+		u.Name = normalize.FirstNonEmpty(s.UserPrincipalName, s.UserDisplayName)
 		u.Type = "User"
 		if strings.EqualFold(s.UserType, "guest") {
 			u.Type = "Guest"
 		}
 		u.TypeID = event.UserTypeUser
 		setEmail(u, s.UserPrincipalName)
-		if upn := firstNonEmpty(s.UserPrincipalName, s.UserID); upn != "" {
+		if upn := normalize.FirstNonEmpty(s.UserPrincipalName, s.UserID); upn != "" {
 			ev.Vigil.Entity = event.UserEntity(upn)
 		}
 		ev.LogonType = "Interactive"
@@ -160,7 +159,7 @@ func (p *Parser) normalizeSignIn(s *signIn, category string, ev *event.Event) {
 	u.AccountUID = s.HomeTenantID
 	ev.Actor.AppName = s.AppDisplayName
 	ev.Actor.AppUID = s.AppID
-	if sid := firstNonEmpty(s.SessionID, s.UniqueTokenIdentifier); sid != "" {
+	if sid := normalize.FirstNonEmpty(s.SessionID, s.UniqueTokenIdentifier); sid != "" {
 		ev.Actor.Session = &event.Session{UID: sid}
 	}
 	setIP(ev, s.IPAddress)
@@ -170,7 +169,7 @@ func (p *Parser) normalizeSignIn(s *signIn, category string, ev *event.Event) {
 	}
 	setLocation(ev, s.Location)
 	setDevice(ev, s.DeviceDetail)
-	ev.AuthProto = firstNonEmpty(s.AuthenticationProtocol, s.ClientAppUsed)
+	ev.AuthProto = normalize.FirstNonEmpty(s.AuthenticationProtocol, s.ClientAppUsed)
 	if strings.EqualFold(s.AuthenticationProtocol, "none") {
 		ev.AuthProto = s.ClientAppUsed
 	}
@@ -185,7 +184,7 @@ func (p *Parser) normalizeSignIn(s *signIn, category string, ev *event.Event) {
 	ev.API.Operation = "Sign-in activity"
 	ev.API.Service.Name = "Microsoft Entra ID"
 	ev.Cloud.Provider = "Azure"
-	if tenant := firstNonEmpty(s.ResourceTenantID, s.HomeTenantID); tenant != "" {
+	if tenant := normalize.FirstNonEmpty(s.ResourceTenantID, s.HomeTenantID); tenant != "" {
 		ev.Cloud.Org = &event.Org{UID: tenant}
 		ev.Cloud.Account.UID = tenant
 	}
@@ -199,7 +198,7 @@ func (p *Parser) normalizeSignIn(s *signIn, category string, ev *event.Event) {
 	if ev.StatusCode == "" {
 		ev.StatusCode = "0"
 	}
-	ev.StatusDetail = firstNonEmpty(st.FailureReason, st.AdditionalDetails)
+	ev.StatusDetail = normalize.FirstNonEmpty(st.FailureReason, st.AdditionalDetails)
 	if code == 0 {
 		ev.SetStatus(event.StatusSuccess)
 	} else {
@@ -216,27 +215,8 @@ func (p *Parser) normalizeSignIn(s *signIn, category string, ev *event.Event) {
 
 // setIP keeps only a valid address in src_endpoint.ip, stripping a port or CIDR suffix.
 func setIP(ev *event.Event, ip string) {
-	ip = strings.TrimSpace(ip)
-	if ip == "" {
-		return
-	}
-	if a, err := netip.ParseAddr(ip); err == nil {
-		ev.SrcEndpoint.IP = a.String()
-		return
-	}
-	if ap, err := netip.ParseAddrPort(ip); err == nil {
-		ev.SrcEndpoint.IP, ev.SrcEndpoint.Port = ap.Addr().String(), int(ap.Port())
-		return
-	}
-	if pf, err := netip.ParsePrefix(ip); err == nil {
-		ev.SrcEndpoint.IP = pf.Addr().String()
-		return
-	}
-	// Azure has written IPv6 addresses with a stray "::" in front of all eight groups.
-	if strings.HasPrefix(ip, "::") {
-		if a, err := netip.ParseAddr(ip[2:]); err == nil {
-			ev.SrcEndpoint.IP = a.String()
-		}
+	if addr, port, ok := normalize.ParseAddr(ip); ok {
+		ev.SrcEndpoint.IP, ev.SrcEndpoint.Port = addr, port
 	}
 }
 
