@@ -12,75 +12,49 @@ import (
 // row is a Log Analytics / Sentinel AWSCloudTrail table row, as exported to JSON or to CSV
 // (every CSV value arrives as a string; JSON columns as JSON text).
 type row struct {
-	TimeGenerated            string         `json:"TimeGenerated"`
-	TimeGeneratedUTC         string         `json:"TimeGenerated [UTC]"`
-	AwsEventID               string         `json:"AwsEventId"`
-	EventVersion             string         `json:"EventVersion"`
-	EventSource              string         `json:"EventSource"`
-	EventTypeName            string         `json:"EventTypeName"`
-	EventName                string         `json:"EventName"`
-	UserIdentityType         string         `json:"UserIdentityType"`
-	UserIdentityPrincipalID  string         `json:"UserIdentityPrincipalid"`
-	UserIdentityARN          string         `json:"UserIdentityArn"`
-	UserIdentityAccountID    string         `json:"UserIdentityAccountId"`
-	UserIdentityInvokedBy    string         `json:"UserIdentityInvokedBy"`
-	UserIdentityAccessKeyID  string         `json:"UserIdentityAccessKeyId"`
-	UserIdentityUserName     string         `json:"UserIdentityUserName"`
-	UserIdentityUserID       string         `json:"UserIdentityUserId"`
-	UserIdentityStoreARN     string         `json:"UserIdentityStoreArn"`
-	SessionMFA               normalize.Text `json:"SessionMfaAuthenticated"`
-	SessionCreation          string         `json:"SessionCreationDate"`
-	SessionCreationUTC       string         `json:"SessionCreationDate [UTC]"`
-	SessionIssuerType        string         `json:"SessionIssuerType"`
-	SessionIssuerPrincipalID string         `json:"SessionIssuerPrincipalId"`
-	SessionIssuerARN         string         `json:"SessionIssuerArn"`
-	SessionIssuerAccountID   string         `json:"SessionIssuerAccountId"`
-	SessionIssuerUserName    string         `json:"SessionIssuerUserName"`
-	AWSRegion                string         `json:"AWSRegion"`
-	SourceIPAddress          string         `json:"SourceIpAddress"`
-	UserAgent                string         `json:"UserAgent"`
-	ErrorCode                string         `json:"ErrorCode"`
-	ErrorMessage             string         `json:"ErrorMessage"`
-	RequestParameters        jsonText       `json:"RequestParameters"`
-	ResponseElements         jsonText       `json:"ResponseElements"`
-	AdditionalEventData      jsonText       `json:"AdditionalEventData"`
-	ServiceEventDetails      jsonText       `json:"ServiceEventDetails"`
-	AwsRequestID             string         `json:"AwsRequestId"`
-	AwsRequestIDAlt          string         `json:"AwsRequestId_"`
-	Resources                jsonText       `json:"Resources"`
-	APIVersion               string         `json:"APIVersion"`
-	ReadOnly                 normalize.Text `json:"ReadOnly"`
-	RecipientAccountID       string         `json:"RecipientAccountId"`
-	SharedEventID            string         `json:"SharedEventId"`
-	VpcEndpointID            string         `json:"VpcEndpointId"`
-	Category                 string         `json:"Category"`
-	Type                     string         `json:"Type"`
-}
-
-// jsonText is a column holding JSON: either embedded JSON or JSON text in a string.
-type jsonText []byte
-
-// UnmarshalJSON keeps embedded JSON as is and decodes JSON text out of a string.
-func (j *jsonText) UnmarshalJSON(b []byte) error {
-	if len(b) == 0 || string(b) == "null" {
-		*j = nil
-		return nil
-	}
-	if b[0] != '"' {
-		*j = append((*j)[:0], b...)
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	s = strings.TrimSpace(s)
-	if s == "" || !json.Valid([]byte(s)) {
-		*j = nil
-		return nil
-	}
-	*j = jsonText(s)
-	return nil
+	TimeGenerated            string             `json:"TimeGenerated"`
+	TimeGeneratedUTC         string             `json:"TimeGenerated [UTC]"`
+	AwsEventID               string             `json:"AwsEventId"`
+	EventVersion             string             `json:"EventVersion"`
+	EventSource              string             `json:"EventSource"`
+	EventTypeName            string             `json:"EventTypeName"`
+	EventName                string             `json:"EventName"`
+	UserIdentityType         string             `json:"UserIdentityType"`
+	UserIdentityPrincipalID  string             `json:"UserIdentityPrincipalid"`
+	UserIdentityARN          string             `json:"UserIdentityArn"`
+	UserIdentityAccountID    string             `json:"UserIdentityAccountId"`
+	UserIdentityInvokedBy    string             `json:"UserIdentityInvokedBy"`
+	UserIdentityAccessKeyID  string             `json:"UserIdentityAccessKeyId"`
+	UserIdentityUserName     string             `json:"UserIdentityUserName"`
+	UserIdentityUserID       string             `json:"UserIdentityUserId"`
+	UserIdentityStoreARN     string             `json:"UserIdentityStoreArn"`
+	SessionMFA               normalize.Text     `json:"SessionMfaAuthenticated"`
+	SessionCreation          string             `json:"SessionCreationDate"`
+	SessionCreationUTC       string             `json:"SessionCreationDate [UTC]"`
+	SessionIssuerType        string             `json:"SessionIssuerType"`
+	SessionIssuerPrincipalID string             `json:"SessionIssuerPrincipalId"`
+	SessionIssuerARN         string             `json:"SessionIssuerArn"`
+	SessionIssuerAccountID   string             `json:"SessionIssuerAccountId"`
+	SessionIssuerUserName    string             `json:"SessionIssuerUserName"`
+	AWSRegion                string             `json:"AWSRegion"`
+	SourceIPAddress          string             `json:"SourceIpAddress"`
+	UserAgent                string             `json:"UserAgent"`
+	ErrorCode                string             `json:"ErrorCode"`
+	ErrorMessage             string             `json:"ErrorMessage"`
+	RequestParameters        normalize.JSONText `json:"RequestParameters"`
+	ResponseElements         normalize.JSONText `json:"ResponseElements"`
+	AdditionalEventData      normalize.JSONText `json:"AdditionalEventData"`
+	ServiceEventDetails      normalize.JSONText `json:"ServiceEventDetails"`
+	AwsRequestID             string             `json:"AwsRequestId"`
+	AwsRequestIDAlt          string             `json:"AwsRequestId_"`
+	Resources                normalize.JSONText `json:"Resources"`
+	APIVersion               string             `json:"APIVersion"`
+	ReadOnly                 normalize.Text     `json:"ReadOnly"`
+	RecipientAccountID       string             `json:"RecipientAccountId"`
+	SharedEventID            string             `json:"SharedEventId"`
+	VpcEndpointID            string             `json:"VpcEndpointId"`
+	Category                 string             `json:"Category"`
+	Type                     string             `json:"Type"`
 }
 
 // isSentinelRow tells an exported table row from a native record by its column names.
