@@ -2,7 +2,6 @@ package cloudtrail
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/goccy/go-json"
 
