@@ -7,3 +7,5 @@ require (
 	github.com/klauspost/compress v1.20.4
 	github.com/mattn/go-sqlite3 v1.14.53
 )
+
+require gopkg.in/yaml.v3 v3.0.1 // indirect

@@ -2,10 +2,64 @@ package main
 
 import (
 	"context"
-	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/vigil-sec/vigil/internal/detect/sigma"
 )
 
-// runRules is not built yet; its owner replaces this file.
+// runRules is `vigil rules lint [--placeholder name=v1,v2]... DIR...`: load every rule,
+// report each failure as file:line: reason, and end with "N loaded, M failed".
 func runRules(ctx context.Context, args []string, std stdio) error {
-	return errors.New("rules: not built yet")
+	if len(args) == 0 || args[0] != "lint" {
+		fmt.Fprintln(std.err, "usage: vigil rules lint [--placeholder name=v1,v2]... DIR...")
+		return errUsage
+	}
+	fl := flag.NewFlagSet("rules lint", flag.ContinueOnError)
+	fl.SetOutput(std.err)
+	placeholders := placeholderFlag{}
+	fl.Var(placeholders, "placeholder", "value(s) for a %name% placeholder of |expand rules: name=v1,v2 (repeatable)")
+	if err := fl.Parse(args[1:]); err != nil {
+		return errUsage
+	}
+	if fl.NArg() == 0 {
+		fmt.Fprintln(std.err, "usage: vigil rules lint [--placeholder name=v1,v2]... DIR...")
+		return errUsage
+	}
+	loaded, failed := 0, 0
+	for _, dir := range fl.Args() {
+		if _, err := os.Stat(dir); err != nil {
+			fmt.Fprintf(std.out, "%s: %v\n", dir, err)
+			failed++
+			continue
+		}
+		rs, errs := sigma.Load(os.DirFS(dir), ".", sigma.Options{Placeholders: placeholders})
+		for _, e := range errs {
+			e.File = strings.TrimSuffix(dir, "/") + "/" + e.File
+			fmt.Fprintln(std.out, e.Error())
+		}
+		loaded += rs.Len()
+		failed += len(errs)
+	}
+	fmt.Fprintf(std.out, "%d loaded, %d failed\n", loaded, failed)
+	if failed > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d rules failed to load", failed)}
+	}
+	return nil
+}
+
+// placeholderFlag collects --placeholder name=v1,v2.
+type placeholderFlag map[string][]string
+
+func (p placeholderFlag) String() string { return "" }
+
+func (p placeholderFlag) Set(s string) error {
+	name, vals, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("want name=value[,value...]")
+	}
+	p[name] = append(p[name], strings.Split(vals, ",")...)
+	return nil
 }

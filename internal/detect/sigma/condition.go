@@ -1,0 +1,227 @@
+package sigma
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// expr is a compiled condition.
+type expr interface {
+	eval(m *matchState) bool
+}
+
+type andExpr []expr
+type orExpr []expr
+type notExpr struct{ e expr }
+type selRef struct{ sel *selection }
+
+func (a andExpr) eval(m *matchState) bool {
+	for _, e := range a {
+		if !e.eval(m) {
+			return false
+		}
+	}
+	return true
+}
+
+func (o orExpr) eval(m *matchState) bool {
+	for _, e := range o {
+		if e.eval(m) {
+			return true
+		}
+	}
+	return false
+}
+
+func (n notExpr) eval(m *matchState) bool { return !n.e.eval(m) }
+func (s selRef) eval(m *matchState) bool  { return m.selection(s.sel) }
+
+// parseCondition compiles a condition over the named selections. It supports and, or,
+// not, parentheses, and "1 of", "any of", "all of" with a name pattern or "them".
+func parseCondition(cond string, sels map[string]*selection) (expr, error) {
+	if strings.Contains(cond, "|") {
+		return nil, fmt.Errorf("condition %q: aggregation expressions (| count() ...) are deprecated; write a correlation rule", cond)
+	}
+	p := &condParser{toks: tokenize(cond), sels: sels}
+	if len(p.toks) == 0 {
+		return nil, fmt.Errorf("empty condition")
+	}
+	e, err := p.or()
+	if err != nil {
+		return nil, fmt.Errorf("condition %q: %w", cond, err)
+	}
+	if p.pos < len(p.toks) {
+		return nil, fmt.Errorf("condition %q: unexpected %q", cond, p.toks[p.pos])
+	}
+	return e, nil
+}
+
+func tokenize(s string) []string {
+	var toks []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			toks = append(toks, cur.String())
+			cur.Reset()
+		}
+	}
+	for _, r := range s {
+		switch {
+		case r == '(' || r == ')':
+			flush()
+			toks = append(toks, string(r))
+		case unicode.IsSpace(r):
+			flush()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	flush()
+	return toks
+}
+
+type condParser struct {
+	toks []string
+	pos  int
+	sels map[string]*selection
+}
+
+func (p *condParser) peek() string {
+	if p.pos < len(p.toks) {
+		return p.toks[p.pos]
+	}
+	return ""
+}
+
+func (p *condParser) or() (expr, error) {
+	left, err := p.and()
+	if err != nil {
+		return nil, err
+	}
+	out := orExpr{left}
+	for strings.EqualFold(p.peek(), "or") {
+		p.pos++
+		right, err := p.and()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, right)
+	}
+	if len(out) == 1 {
+		return left, nil
+	}
+	return out, nil
+}
+
+func (p *condParser) and() (expr, error) {
+	left, err := p.not()
+	if err != nil {
+		return nil, err
+	}
+	out := andExpr{left}
+	for strings.EqualFold(p.peek(), "and") {
+		p.pos++
+		right, err := p.not()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, right)
+	}
+	if len(out) == 1 {
+		return left, nil
+	}
+	return out, nil
+}
+
+func (p *condParser) not() (expr, error) {
+	if strings.EqualFold(p.peek(), "not") {
+		p.pos++
+		e, err := p.not()
+		if err != nil {
+			return nil, err
+		}
+		return notExpr{e}, nil
+	}
+	return p.primary()
+}
+
+func (p *condParser) primary() (expr, error) {
+	t := p.peek()
+	switch {
+	case t == "":
+		return nil, fmt.Errorf("unexpected end")
+	case t == "(":
+		p.pos++
+		e, err := p.or()
+		if err != nil {
+			return nil, err
+		}
+		if p.peek() != ")" {
+			return nil, fmt.Errorf("missing )")
+		}
+		p.pos++
+		return e, nil
+	case t == ")":
+		return nil, fmt.Errorf("unexpected )")
+	case isKeyword(t):
+		return nil, fmt.Errorf("unexpected %q", t)
+	}
+	if p.pos+1 < len(p.toks) && strings.EqualFold(p.toks[p.pos+1], "of") {
+		return p.quantifier()
+	}
+	p.pos++
+	sel, ok := p.sels[t]
+	if !ok {
+		return nil, fmt.Errorf("no selection named %q", t)
+	}
+	return selRef{sel}, nil
+}
+
+// quantifier parses "1 of x*", "any of them", "all of x*".
+func (p *condParser) quantifier() (expr, error) {
+	q := strings.ToLower(p.toks[p.pos])
+	p.pos += 2
+	target := p.peek()
+	if target == "" || target == "(" || target == ")" || isKeyword(target) {
+		return nil, fmt.Errorf("%s of: missing selection pattern", q)
+	}
+	p.pos++
+	var names []string
+	for name := range p.sels {
+		if strings.EqualFold(target, "them") {
+			if !strings.HasPrefix(name, "_") { // "them" excludes names starting with _
+				names = append(names, name)
+			}
+			continue
+		}
+		if ok, _ := path.Match(target, name); ok {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s of %s: no selection matches", q, target)
+	}
+	sort.Strings(names)
+	var members []expr
+	for _, n := range names {
+		members = append(members, selRef{p.sels[n]})
+	}
+	switch q {
+	case "1", "any":
+		return orExpr(members), nil
+	case "all":
+		return andExpr(members), nil
+	}
+	return nil, fmt.Errorf("unsupported quantifier %q (use 1, any or all)", q)
+}
+
+func isKeyword(t string) bool {
+	switch strings.ToLower(t) {
+	case "and", "or", "not", "of":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,321 @@
+package sigma
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// selection is one named detection: a list of alternatives (OR), each a list of items
+// (AND), or a keyword search.
+type selection struct {
+	alternatives [][]*item
+}
+
+// item is one "field|modifiers: values" entry.
+type item struct {
+	field    string // "" for a keyword search over every value of the record
+	all      bool   // all values must match (else one)
+	patterns []pattern
+	exists   *bool // the exists modifier
+	fieldref bool  // values are other fields' names
+	refs     []string
+	cased    bool
+}
+
+// compileOptions are what compiling needs from the loader.
+type compileOptions struct {
+	placeholders map[string][]string
+}
+
+// compileSelection compiles a detection's named selection node.
+func compileSelection(n *yaml.Node, opts compileOptions) (*selection, error) {
+	sel := &selection{}
+	switch n.Kind {
+	case yaml.MappingNode:
+		items, err := compileMap(n, opts)
+		if err != nil {
+			return nil, err
+		}
+		sel.alternatives = append(sel.alternatives, items)
+	case yaml.SequenceNode:
+		var keywords []*yaml.Node
+		for _, c := range n.Content {
+			switch c.Kind {
+			case yaml.MappingNode:
+				items, err := compileMap(c, opts)
+				if err != nil {
+					return nil, err
+				}
+				sel.alternatives = append(sel.alternatives, items)
+			case yaml.ScalarNode:
+				keywords = append(keywords, c)
+			default:
+				return nil, lineErr(c, "a selection list holds maps or keywords")
+			}
+		}
+		if len(keywords) > 0 {
+			it, err := compileItem("", &yaml.Node{Kind: yaml.SequenceNode, Content: keywords, Line: n.Line}, opts)
+			if err != nil {
+				return nil, err
+			}
+			sel.alternatives = append(sel.alternatives, []*item{it})
+		}
+	case yaml.ScalarNode:
+		it, err := compileItem("", n, opts)
+		if err != nil {
+			return nil, err
+		}
+		sel.alternatives = append(sel.alternatives, []*item{it})
+	default:
+		return nil, lineErr(n, "unsupported selection")
+	}
+	return sel, nil
+}
+
+func compileMap(n *yaml.Node, opts compileOptions) ([]*item, error) {
+	var items []*item
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		it, err := compileItem(n.Content[i].Value, n.Content[i+1], opts)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// compileItem compiles "field|mod|mod" with its value or list of values.
+func compileItem(key string, valNode *yaml.Node, opts compileOptions) (*item, error) {
+	parts := strings.Split(key, "|")
+	it := &item{field: strings.TrimSpace(parts[0])}
+	mods := parts[1:]
+	var values []*yaml.Node
+	switch valNode.Kind {
+	case yaml.SequenceNode:
+		values = valNode.Content
+	case yaml.ScalarNode, yaml.AliasNode:
+		values = []*yaml.Node{valNode}
+	default:
+		return nil, lineErr(valNode, fmt.Sprintf("field %q: a value must be a scalar or a list", key))
+	}
+	spec := modSpec{}
+	for _, m := range mods {
+		if err := spec.add(strings.ToLower(strings.TrimSpace(m))); err != nil {
+			return nil, lineErr(valNode, fmt.Sprintf("field %q: %v", key, err))
+		}
+	}
+	it.all, it.cased, it.fieldref = spec.all, spec.cased, spec.fieldref
+	if spec.exists {
+		if len(values) != 1 {
+			return nil, lineErr(valNode, "exists takes one true/false value")
+		}
+		b, err := strconv.ParseBool(values[0].Value)
+		if err != nil {
+			return nil, lineErr(valNode, "exists takes true or false")
+		}
+		it.exists = &b
+		return it, nil
+	}
+	for _, v := range values {
+		if v.Kind != yaml.ScalarNode {
+			return nil, lineErr(v, fmt.Sprintf("field %q: values must be scalars", key))
+		}
+		if it.fieldref {
+			it.refs = append(it.refs, v.Value)
+			continue
+		}
+		expanded := []string{v.Value}
+		if spec.expand {
+			var err error
+			if expanded, err = expandPlaceholders(v.Value, opts.placeholders); err != nil {
+				return nil, lineErr(v, err.Error())
+			}
+		}
+		for _, raw := range expanded {
+			p, err := spec.compile(raw, v.Tag == "!!null", it.field == "")
+			if err != nil {
+				return nil, lineErr(v, fmt.Sprintf("field %q: %v", key, err))
+			}
+			it.patterns = append(it.patterns, p)
+		}
+	}
+	return it, nil
+}
+
+// modSpec collects an item's modifiers.
+type modSpec struct {
+	match                        string // contains, startswith, endswith, re, cidr, lt, lte, gt, gte, neq
+	reFlags                      string
+	all, cased, exists, fieldref bool
+	expand, b64, b64off, windash bool
+	utf16le, utf16be             bool
+}
+
+func (s *modSpec) add(m string) error {
+	switch m {
+	case "contains", "startswith", "endswith", "re", "cidr", "lt", "lte", "gt", "gte", "neq":
+		if s.match != "" && !(s.match == "re" && m == "re") {
+			return fmt.Errorf("modifiers %s and %s cannot be combined", s.match, m)
+		}
+		s.match = m
+	case "i", "m", "s":
+		if s.match != "re" {
+			return fmt.Errorf("modifier %s applies to re only", m)
+		}
+		s.reFlags += m
+	case "all":
+		s.all = true
+	case "cased":
+		s.cased = true
+	case "exists":
+		s.exists = true
+	case "fieldref":
+		s.fieldref = true
+	case "expand":
+		s.expand = true
+	case "base64":
+		s.b64 = true
+	case "base64offset":
+		s.b64off = true
+	case "windash":
+		s.windash = true
+	case "utf16le", "wide":
+		s.utf16le = true
+	case "utf16be":
+		s.utf16be = true
+	case "utf16":
+		s.utf16le = true // with a byte-order mark, as Windows writes it; see compile
+	default:
+		return fmt.Errorf("unknown modifier %q", m)
+	}
+	return nil
+}
+
+// compile turns one value into a pattern, applying the modifiers in Sigma's order:
+// encodings, then base64, then the match type.
+func (s *modSpec) compile(raw string, isNull, keyword bool) (pattern, error) {
+	if isNull {
+		if s.match != "" {
+			return nil, fmt.Errorf("null cannot take %s", s.match)
+		}
+		return nullPattern{}, nil
+	}
+	switch s.match {
+	case "re":
+		flags := ""
+		if strings.Contains(s.reFlags, "i") {
+			flags += "i"
+		}
+		if strings.Contains(s.reFlags, "m") {
+			flags += "m"
+		}
+		if strings.Contains(s.reFlags, "s") {
+			flags += "s"
+		}
+		expr := raw
+		if flags != "" {
+			expr = "(?" + flags + ")" + raw
+		}
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return nil, fmt.Errorf("bad regular expression: %v", err)
+		}
+		return &rePattern{re: re}, nil
+	case "cidr":
+		pf, err := netip.ParsePrefix(strings.TrimSpace(raw))
+		if err != nil {
+			return nil, fmt.Errorf("bad CIDR %q", raw)
+		}
+		return &cidrPattern{prefix: pf.Masked()}, nil
+	case "lt", "lte", "gt", "gte":
+		f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s needs a number, not %q", s.match, raw)
+		}
+		return &numPattern{op: s.match, num: f}, nil
+	}
+	variants := []string{raw}
+	if s.windash {
+		variants = windashVariants(raw)
+	}
+	if s.utf16le || s.utf16be {
+		for i, v := range variants {
+			variants[i] = encodeUTF16(v, s.utf16be)
+		}
+	}
+	if s.b64off {
+		var out []string
+		for _, v := range variants {
+			out = append(out, base64Offsets(v)...)
+		}
+		variants = out
+	} else if s.b64 {
+		for i, v := range variants {
+			variants[i] = base64.StdEncoding.EncodeToString([]byte(v))
+		}
+	}
+	encoded := s.b64 || s.b64off || s.utf16le || s.utf16be
+	var pats anyOf
+	for _, v := range variants {
+		if encoded { // encoded values are literal bytes: escape wildcard characters
+			v = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`).Replace(v)
+		}
+		switch {
+		case s.match == "contains" || keyword:
+			v = "*" + v + "*"
+		case s.match == "startswith":
+			v = v + "*"
+		case s.match == "endswith":
+			v = "*" + v
+		}
+		cased := s.cased || encoded // base64 is case-sensitive by nature
+		pats = append(pats, newStrPattern(v, cased))
+	}
+	var p pattern = pats
+	if len(pats) == 1 {
+		p = pats[0]
+	}
+	if s.match == "neq" {
+		p = notPattern{p}
+	}
+	return p, nil
+}
+
+// expandPlaceholders fills %name% placeholders from configuration; a rule whose
+// placeholder is not configured is rejected, as the specification requires.
+func expandPlaceholders(v string, placeholders map[string][]string) ([]string, error) {
+	start := strings.IndexByte(v, '%')
+	if start < 0 {
+		return []string{v}, nil
+	}
+	end := strings.IndexByte(v[start+1:], '%')
+	if end < 0 {
+		return []string{v}, nil
+	}
+	name := v[start+1 : start+1+end]
+	vals, ok := placeholders[name]
+	if !ok || len(vals) == 0 {
+		return nil, fmt.Errorf("placeholder %%%s%% is not configured (set it with --placeholder %s=value,...)", name, name)
+	}
+	var out []string
+	for _, val := range vals {
+		rest, err := expandPlaceholders(v[start+1+end+1:], placeholders)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rest {
+			out = append(out, v[:start]+val+r)
+		}
+	}
+	return out, nil
+}
+
+func lineErr(n *yaml.Node, reason string) error {
+	return &LoadError{Line: n.Line, Reason: reason}
+}

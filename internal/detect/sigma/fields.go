@@ -1,0 +1,271 @@
+package sigma
+
+import (
+	"strings"
+
+	"github.com/goccy/go-json"
+
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// matchState is one event being matched: its raw record decoded once, shared by every
+// rule, and the results of the selections of the rule being evaluated.
+type matchState struct {
+	ev      *event.Event
+	raw     any
+	decoded bool
+	leaves  []string
+	sels    map[*selection]bool
+}
+
+func newMatchState(ev *event.Event) *matchState {
+	return &matchState{ev: ev, sels: map[*selection]bool{}}
+}
+
+func (m *matchState) root() any {
+	if !m.decoded {
+		m.decoded = true
+		if len(m.ev.Raw) > 0 {
+			_ = json.Unmarshal(m.ev.Raw, &m.raw)
+		}
+	}
+	return m.raw
+}
+
+func (m *matchState) selection(s *selection) bool {
+	if r, ok := m.sels[s]; ok {
+		return r
+	}
+	r := false
+	for _, alt := range s.alternatives {
+		ok := true
+		for _, it := range alt {
+			if !m.item(it) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			r = true
+			break
+		}
+	}
+	m.sels[s] = r
+	return r
+}
+
+func (m *matchState) item(it *item) bool {
+	if it.field == "" {
+		return m.keywords(it)
+	}
+	vals, found := m.lookup(it.field)
+	if it.exists != nil {
+		present := found && !allNil(vals)
+		return present == *it.exists
+	}
+	if !found {
+		vals = []any{nil}
+	}
+	if it.fieldref {
+		return m.fieldref(it, vals)
+	}
+	if len(it.patterns) == 0 {
+		return false
+	}
+	for _, p := range it.patterns {
+		hit := false
+		for _, v := range vals {
+			if matchValue(p, v) {
+				hit = true
+				break
+			}
+		}
+		if it.all && !hit {
+			return false
+		}
+		if !it.all && hit {
+			return true
+		}
+	}
+	return it.all
+}
+
+// fieldref compares the field with the values of other fields, case-sensitively.
+func (m *matchState) fieldref(it *item, vals []any) bool {
+	for _, ref := range it.refs {
+		other, ok := m.lookup(ref)
+		hit := false
+		if ok {
+			for _, a := range vals {
+				for _, b := range other {
+					sa, oka := text(a)
+					sb, okb := text(b)
+					if oka && okb && sa == sb {
+						hit = true
+					}
+				}
+			}
+		}
+		if it.all && !hit {
+			return false
+		}
+		if !it.all && hit {
+			return true
+		}
+	}
+	return it.all
+}
+
+// keywords searches every value of the record.
+func (m *matchState) keywords(it *item) bool {
+	if m.leaves == nil {
+		m.leaves = []string{}
+		collectLeaves(m.root(), &m.leaves)
+	}
+	for _, p := range it.patterns {
+		hit := false
+		for _, s := range m.leaves {
+			if p.match(s) {
+				hit = true
+				break
+			}
+		}
+		if it.all && !hit {
+			return false
+		}
+		if !it.all && hit {
+			return true
+		}
+	}
+	return it.all
+}
+
+// matchValue applies a pattern to one resolved value; an object or array matches when one
+// of its values does (or, for an object, its JSON text), as Sigma rules on nested cloud
+// fields expect.
+func matchValue(p pattern, v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		if _, isNull := p.(nullPattern); isNull {
+			return false
+		}
+		var leaves []string
+		collectLeaves(x, &leaves)
+		for _, l := range leaves {
+			if p.match(l) {
+				return true
+			}
+		}
+		b, _ := json.Marshal(x)
+		return p.match(string(b))
+	case []any:
+		for _, e := range x {
+			if matchValue(p, e) {
+				return true
+			}
+		}
+		return len(x) == 0 && p.match(nil)
+	}
+	return p.match(v)
+}
+
+func collectLeaves(v any, out *[]string) {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			collectLeaves(e, out)
+		}
+	case []any:
+		for _, e := range x {
+			collectLeaves(e, out)
+		}
+	default:
+		if s, ok := text(v); ok {
+			*out = append(*out, s)
+		}
+	}
+}
+
+func allNil(vals []any) bool {
+	for _, v := range vals {
+		if v != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup resolves a rule's field name: the native record first (exact, then ignoring
+// case), then the body of a diagnostic record, then the Log Analytics column aliases, then
+// the normalized event's OCSF fields.
+func (m *matchState) lookup(field string) ([]any, bool) {
+	root := m.root()
+	path := strings.Split(field, ".")
+	if vals, ok := resolve(root, path); ok {
+		return vals, true
+	}
+	if obj, ok := root.(map[string]any); ok {
+		if props, ok := lookupKey(obj, "properties"); ok {
+			if vals, ok := resolve(props, path); ok {
+				return vals, true
+			}
+		}
+	}
+	for _, alias := range fieldAliases()[strings.ToLower(field)] {
+		if vals, ok := resolve(root, strings.Split(alias, ".")); ok {
+			return vals, true
+		}
+	}
+	if v, ok := ocsfField(m.ev, field); ok {
+		return []any{v}, true
+	}
+	return nil, false
+}
+
+// resolve walks a dotted path through objects and arrays (every element of an array is
+// followed); the leaves found are returned, arrays at the end flattened.
+func resolve(v any, path []string) ([]any, bool) {
+	if len(path) == 0 {
+		if arr, ok := v.([]any); ok {
+			return arr, true
+		}
+		return []any{v}, true
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		next, ok := lookupKey(x, path[0])
+		if !ok {
+			// A key may itself contain dots ("p_any.ip"): try the longer names.
+			for i := len(path); i > 1; i-- {
+				if next, ok := lookupKey(x, strings.Join(path[:i], ".")); ok {
+					return resolve(next, path[i:])
+				}
+			}
+			return nil, false
+		}
+		return resolve(next, path[1:])
+	case []any:
+		var out []any
+		found := false
+		for _, e := range x {
+			if vals, ok := resolve(e, path); ok {
+				out = append(out, vals...)
+				found = true
+			}
+		}
+		return out, found
+	}
+	return nil, false
+}
+
+func lookupKey(obj map[string]any, key string) (any, bool) {
+	if v, ok := obj[key]; ok {
+		return v, true
+	}
+	for k, v := range obj {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
+}

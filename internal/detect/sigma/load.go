@@ -1,0 +1,212 @@
+package sigma
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"path"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Options configure loading.
+type Options struct {
+	// Placeholders fill |expand %name% placeholders; a rule using one that is not set is
+	// rejected with a clear reason.
+	Placeholders map[string][]string
+	Logger       *slog.Logger
+}
+
+// RuleSet is a set of compiled rules.
+type RuleSet struct {
+	rules []*Rule
+	byID  map[string]*Rule
+}
+
+// Len is the number of rules.
+func (rs *RuleSet) Len() int { return len(rs.rules) }
+
+// Rules describes every rule, in load order.
+func (rs *RuleSet) Rules() []RuleInfo {
+	out := make([]RuleInfo, len(rs.rules))
+	for i, r := range rs.rules {
+		out[i] = r.Info()
+	}
+	return out
+}
+
+// Merge adds other's rules; a rule id present in both is an error and nothing is added.
+func (rs *RuleSet) Merge(other *RuleSet) error {
+	for _, r := range other.rules {
+		if prev, dup := rs.byID[r.ID]; dup {
+			return fmt.Errorf("sigma: rule id %s in %s is already loaded from %s", r.ID, r.File, prev.File)
+		}
+	}
+	for _, r := range other.rules {
+		rs.add(r)
+	}
+	return nil
+}
+
+func (rs *RuleSet) add(r *Rule) {
+	if rs.byID == nil {
+		rs.byID = map[string]*Rule{}
+	}
+	rs.rules = append(rs.rules, r)
+	rs.byID[r.ID] = r
+}
+
+// Load parses every .yml / .yaml file under root in fsys. A broken rule is reported with
+// its file, line and reason and skipped; it never stops the others.
+func Load(fsys fs.FS, root string, opts Options) (*RuleSet, []*LoadError) {
+	rs := &RuleSet{byID: map[string]*Rule{}}
+	var errs []*LoadError
+	var files []string
+	walkErr := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, &LoadError{File: p, Reason: err.Error()})
+			return nil
+		}
+		if ext := strings.ToLower(path.Ext(p)); !d.IsDir() && (ext == ".yml" || ext == ".yaml") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if walkErr != nil {
+		errs = append(errs, &LoadError{File: root, Reason: walkErr.Error()})
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		data, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			errs = append(errs, &LoadError{File: f, Reason: err.Error()})
+			continue
+		}
+		rules, ferrs := parseFile(f, data, opts)
+		errs = append(errs, ferrs...)
+		for _, r := range rules {
+			if prev, dup := rs.byID[r.ID]; dup {
+				errs = append(errs, &LoadError{File: f, Line: r.Line, Reason: fmt.Sprintf("rule id %s is already used by %s", r.ID, prev.File)})
+				continue
+			}
+			rs.add(r)
+		}
+	}
+	return rs, errs
+}
+
+// ParseRules parses one YAML file of rules (several documents allowed).
+func parseFile(file string, data []byte, opts Options) ([]*Rule, []*LoadError) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var rules []*Rule
+	var errs []*LoadError
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			errs = append(errs, &LoadError{File: file, Reason: "YAML: " + err.Error()})
+			break
+		}
+		r, err := compileDoc(&doc, opts)
+		if err != nil {
+			var le *LoadError
+			if errors.As(err, &le) {
+				le.File = file
+				errs = append(errs, le)
+			} else {
+				errs = append(errs, &LoadError{File: file, Line: doc.Line, Reason: err.Error()})
+			}
+			continue
+		}
+		if r != nil {
+			r.File = file
+			rules = append(rules, r)
+		}
+	}
+	return rules, errs
+}
+
+// compileDoc compiles one YAML document into a rule.
+func compileDoc(doc *yaml.Node, opts Options) (*Rule, error) {
+	if len(doc.Content) == 0 {
+		return nil, nil // an empty document between separators
+	}
+	top := doc.Content[0]
+	if top.Kind != yaml.MappingNode {
+		return nil, lineErr(top, "a rule is a YAML mapping")
+	}
+	var d ruleDoc
+	if err := top.Decode(&d); err != nil {
+		return nil, lineErr(top, err.Error())
+	}
+	switch {
+	case d.Correlation.Kind != 0:
+		return nil, lineErr(&d.Correlation, "correlation rules are not supported yet")
+	case d.Filter.Kind != 0:
+		return nil, lineErr(&d.Filter, "filter rules are not supported yet")
+	case d.Title == "":
+		return nil, lineErr(top, "title is required")
+	case d.Detection.Kind != yaml.MappingNode:
+		return nil, lineErr(top, "detection is required and must be a mapping")
+	}
+	if d.ID == "" {
+		return nil, lineErr(top, "id is required")
+	}
+	r := &Rule{ID: d.ID, Title: d.Title, Level: strings.ToLower(d.Level), Status: d.Status, Description: d.Description,
+		Tags: d.Tags, Logsource: d.Logsource, Line: top.Line, selections: map[string]*selection{}}
+	copts := compileOptions{placeholders: opts.Placeholders}
+	var condNode *yaml.Node
+	det := d.Detection.Content
+	for i := 0; i+1 < len(det); i += 2 {
+		name, val := det[i].Value, det[i+1]
+		if name == "condition" {
+			condNode = val
+			continue
+		}
+		if name == "timeframe" {
+			continue
+		}
+		sel, err := compileSelection(val, copts)
+		if err != nil {
+			return nil, err
+		}
+		r.selections[name] = sel
+	}
+	if condNode == nil {
+		return nil, lineErr(&d.Detection, "detection has no condition")
+	}
+	var conds []string
+	switch condNode.Kind {
+	case yaml.ScalarNode:
+		conds = []string{condNode.Value}
+	case yaml.SequenceNode:
+		for _, c := range condNode.Content {
+			conds = append(conds, c.Value)
+		}
+	default:
+		return nil, lineErr(condNode, "condition must be a string or a list of strings")
+	}
+	var alternatives orExpr
+	for _, c := range conds {
+		e, err := parseCondition(c, r.selections)
+		if err != nil {
+			return nil, lineErr(condNode, err.Error())
+		}
+		alternatives = append(alternatives, e)
+	}
+	r.condition = alternatives
+	if len(alternatives) == 1 {
+		r.condition = alternatives[0]
+	}
+	return r, nil
+}
+
+func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

@@ -1,0 +1,273 @@
+package sigma
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+)
+
+// pattern tests one field value. Values come from JSON: string, float64, bool, nil,
+// map[string]any or []any (already flattened by the field resolver into leaves, with maps
+// also offered whole for contains-style matching).
+type pattern interface {
+	match(v any) bool
+}
+
+// text renders a scalar JSON value as Sigma compares it: numbers without exponent, booleans
+// as true/false. ok is false for null and containers.
+func text(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	case bool:
+		return strconv.FormatBool(x), true
+	case int:
+		return strconv.Itoa(x), true
+	}
+	return "", false
+}
+
+// strPattern matches strings: exact, prefix, suffix, contains or a general wildcard
+// pattern, case-insensitively unless cased.
+type strPattern struct {
+	kind  int // matchExact, matchPrefix, matchSuffix, matchContains, matchGlob
+	lit   string
+	re    *regexp.Regexp
+	cased bool
+}
+
+const (
+	matchExact = iota
+	matchPrefix
+	matchSuffix
+	matchContains
+	matchGlob
+	matchAny // "*": any non-null value
+)
+
+func (p *strPattern) match(v any) bool {
+	s, ok := text(v)
+	if !ok {
+		return false
+	}
+	if p.kind == matchAny {
+		return true
+	}
+	if !p.cased && p.kind != matchGlob {
+		s = strings.ToLower(s)
+	}
+	switch p.kind {
+	case matchExact:
+		return s == p.lit
+	case matchPrefix:
+		return strings.HasPrefix(s, p.lit)
+	case matchSuffix:
+		return strings.HasSuffix(s, p.lit)
+	case matchContains:
+		return strings.Contains(s, p.lit)
+	}
+	return p.re.MatchString(s)
+}
+
+// newStrPattern compiles a Sigma string value with its wildcards (* and ?, escaped with \)
+// and the contains/startswith/endswith modifier already applied as leading/trailing *.
+func newStrPattern(value string, cased bool) *strPattern {
+	var parts []string // literal runs and wildcard tokens "*" / "?"
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			parts = append(parts, "L"+lit.String())
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		switch {
+		case c == '\\' && i+1 < len(value) && (value[i+1] == '*' || value[i+1] == '?' || value[i+1] == '\\'):
+			lit.WriteByte(value[i+1])
+			i++
+		case c == '*' || c == '?':
+			flush()
+			parts = append(parts, string(c))
+		default:
+			lit.WriteByte(c)
+		}
+	}
+	flush()
+	norm := func(s string) string {
+		if cased {
+			return s
+		}
+		return strings.ToLower(s)
+	}
+	switch {
+	case len(parts) == 0:
+		return &strPattern{kind: matchExact, lit: "", cased: cased}
+	case len(parts) == 1 && parts[0] == "*":
+		return &strPattern{kind: matchAny}
+	case len(parts) == 1 && parts[0][0] == 'L':
+		return &strPattern{kind: matchExact, lit: norm(parts[0][1:]), cased: cased}
+	case len(parts) == 2 && parts[0][0] == 'L' && parts[1] == "*":
+		return &strPattern{kind: matchPrefix, lit: norm(parts[0][1:]), cased: cased}
+	case len(parts) == 2 && parts[0] == "*" && parts[1][0] == 'L':
+		return &strPattern{kind: matchSuffix, lit: norm(parts[1][1:]), cased: cased}
+	case len(parts) == 3 && parts[0] == "*" && parts[1][0] == 'L' && parts[2] == "*":
+		return &strPattern{kind: matchContains, lit: norm(parts[1][1:]), cased: cased}
+	}
+	var re strings.Builder
+	if !cased {
+		re.WriteString("(?i)")
+	}
+	re.WriteString("(?s)^")
+	for _, p := range parts {
+		switch p {
+		case "*":
+			re.WriteString(".*")
+		case "?":
+			re.WriteString(".")
+		default:
+			re.WriteString(regexp.QuoteMeta(p[1:]))
+		}
+	}
+	re.WriteString("$")
+	return &strPattern{kind: matchGlob, re: regexp.MustCompile(re.String()), cased: cased}
+}
+
+// rePattern is the re modifier.
+type rePattern struct{ re *regexp.Regexp }
+
+func (p *rePattern) match(v any) bool {
+	s, ok := text(v)
+	return ok && p.re.MatchString(s)
+}
+
+// nullPattern matches an absent field or JSON null.
+type nullPattern struct{}
+
+func (nullPattern) match(v any) bool { return v == nil }
+
+// cidrPattern is the cidr modifier.
+type cidrPattern struct{ prefix netip.Prefix }
+
+func (p *cidrPattern) match(v any) bool {
+	s, ok := text(v)
+	if !ok {
+		return false
+	}
+	a, err := netip.ParseAddr(strings.TrimSpace(s))
+	if err != nil {
+		if ap, err2 := netip.ParseAddrPort(s); err2 == nil {
+			a = ap.Addr()
+		} else {
+			return false
+		}
+	}
+	return p.prefix.Contains(a.Unmap())
+}
+
+// numPattern is lt/lte/gt/gte.
+type numPattern struct {
+	op  string
+	num float64
+}
+
+func (p *numPattern) match(v any) bool {
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case string:
+		var err error
+		if f, err = strconv.ParseFloat(strings.TrimSpace(x), 64); err != nil {
+			return false
+		}
+	default:
+		return false
+	}
+	switch p.op {
+	case "lt":
+		return f < p.num
+	case "lte":
+		return f <= p.num
+	case "gt":
+		return f > p.num
+	}
+	return f >= p.num
+}
+
+// anyOf matches when one of its patterns does (the encoded variants of a value).
+type anyOf []pattern
+
+func (a anyOf) match(v any) bool {
+	for _, p := range a {
+		if p.match(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// notPattern is neq: the value is present and does not match.
+type notPattern struct{ p pattern }
+
+func (n notPattern) match(v any) bool { return v != nil && !n.p.match(v) }
+
+// encodeUTF16 is the utf16le/utf16be/wide modifiers.
+func encodeUTF16(s string, bigEndian bool) string {
+	var b bytes.Buffer
+	for _, r := range utf16.Encode([]rune(s)) {
+		if bigEndian {
+			b.WriteByte(byte(r >> 8))
+			b.WriteByte(byte(r))
+		} else {
+			b.WriteByte(byte(r))
+			b.WriteByte(byte(r >> 8))
+		}
+	}
+	return b.String()
+}
+
+// base64Offsets is the base64offset modifier: the encodings of s at each of the three
+// byte alignments it can have inside a longer encoded string, cut to the characters that do
+// not depend on its unknown neighbours.
+func base64Offsets(s string) []string {
+	var out []string
+	starts := []int{0, 2, 3}
+	ends := []int{0, 3, 2} // characters to drop at the end, by (len+offset) % 3
+	for i := 0; i < 3; i++ {
+		enc := base64.StdEncoding.EncodeToString(append(bytes.Repeat([]byte{' '}, i), s...))
+		end := len(enc) - ends[(len(s)+i)%3]
+		if starts[i] < end {
+			out = append(out, enc[starts[i]:end])
+		}
+	}
+	return out
+}
+
+// windashVariants is the windash modifier: a leading - or / of a command-line flag in every
+// dash Windows accepts.
+func windashVariants(s string) []string {
+	dashes := []string{"-", "/", "\u2013", "\u2014", "\u2015"}
+	seen := map[string]bool{}
+	var out []string
+	for _, d := range dashes {
+		v := strings.NewReplacer(" -", " "+d, " /", " "+d).Replace(s)
+		if strings.HasPrefix(v, "-") || strings.HasPrefix(v, "/") {
+			v = d + v[1:]
+		}
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
