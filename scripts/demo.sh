@@ -17,6 +17,9 @@ echo
 echo "== vigil ingest (first run, then again: the second stores nothing new)"
 ./bin/vigil ingest --data "$out/data" examples/logs
 ./bin/vigil ingest --data "$out/data" examples/logs
+echo
+echo "== vigil hunt examples/logs (built-in rule pack)"
+./bin/vigil hunt --format table examples/logs
 if [ -d ../shared/samples ]; then
   echo
   echo "== third-party samples (../shared/samples)"

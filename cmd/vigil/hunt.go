@@ -1,11 +1,92 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/goccy/go-json"
+
+	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/hunt"
 )
 
-// runHunt is not built yet; its owner replaces this file.
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+// runHunt is `vigil hunt [--rules DIR]... [--no-builtin] [--format json|table] PATH...`:
+// offline detection over log files, alerts as JSON lines on stdout (or a table for people).
 func runHunt(ctx context.Context, args []string, std stdio) error {
-	return errors.New("hunt: not built yet")
+	fl := flag.NewFlagSet("hunt", flag.ContinueOnError)
+	fl.SetOutput(std.err)
+	var ruleDirs multiFlag
+	fl.Var(&ruleDirs, "rules", "a folder of Sigma rules to run as well (repeatable)")
+	noBuiltin := fl.Bool("no-builtin", false, "do not run Vigil's built-in rule pack")
+	format := fl.String("format", "json", "output: json (one alert per line) or table")
+	placeholders := placeholderFlag{}
+	fl.Var(placeholders, "placeholder", "value(s) for a %name% placeholder of |expand rules: name=v1,v2 (repeatable)")
+	fl.Usage = func() {
+		fmt.Fprintln(std.err, "usage: vigil hunt [--rules DIR]... [--no-builtin] [--format json|table] PATH...")
+		fl.PrintDefaults()
+	}
+	positional, err := parseFlags(fl, args)
+	if err != nil {
+		return errUsage
+	}
+	if len(positional) == 0 || (*format != "json" && *format != "table") {
+		fl.Usage()
+		return errUsage
+	}
+	out := bufio.NewWriter(std.out)
+	defer out.Flush()
+	var table []alert.Alert
+	emit := func(a alert.Alert) error {
+		if *format == "table" {
+			table = append(table, a)
+			return nil
+		}
+		b, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		out.Write(b)
+		return out.WriteByte('\n')
+	}
+	sum, err := hunt.Run(ctx, positional, hunt.Options{RuleDirs: ruleDirs, NoBuiltin: *noBuiltin, Placeholders: placeholders}, emit)
+	if err != nil {
+		return err
+	}
+	if *format == "table" {
+		writeTable(out, table)
+	}
+	for _, e := range sum.LoadErrors {
+		fmt.Fprintln(std.err, "vigil hunt: rule not loaded:", e)
+	}
+	fmt.Fprintf(std.err, "vigil hunt: %d files, %d events (%d unparsed), %d rules, %d alerts\n",
+		sum.Files, sum.Events, sum.Unparsed, sum.Rules, sum.Alerts)
+	for _, e := range sum.ReadErrors {
+		fmt.Fprintln(std.err, "vigil hunt:", e)
+	}
+	if len(sum.ReadErrors) > 0 {
+		return &exitError{code: 1, err: errors.Join(sum.ReadErrors...)}
+	}
+	return nil
+}
+
+func writeTable(out *bufio.Writer, alerts []alert.Alert) {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tSEVERITY\tSCORE\tRULE\tENTITY\tATT&CK\tREASON")
+	for _, a := range alerts {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", a.Time.UTC().Format(time.RFC3339), a.Severity, a.Score,
+			a.Title, a.Entity.Key(), strings.Join(a.Attack, ","), a.Reason)
+	}
+	tw.Flush()
 }

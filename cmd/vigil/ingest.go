@@ -34,10 +34,11 @@ func runIngest(ctx context.Context, args []string, std stdio) error {
 		fmt.Fprintln(std.err, "usage: vigil ingest [--data DIR] [--source NAME] PATH... (directories are walked)")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
+	positional, err := parseFlags(fl, args)
+	if err != nil {
 		return errUsage
 	}
-	if fl.NArg() == 0 || *batchSize < 1 {
+	if len(positional) == 0 || *batchSize < 1 {
 		fl.Usage()
 		return errUsage
 	}
@@ -47,7 +48,7 @@ func runIngest(ctx context.Context, args []string, std stdio) error {
 	}
 	defer st.Close()
 	n := normalize.New(formats.All()...)
-	files, readErrs := normalize.Files(fl.Args())
+	files, readErrs := normalize.Files(positional)
 	var total normalize.Stats
 	inserted, stored := 0, 0
 	for _, f := range files {

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -96,5 +97,26 @@ func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "usage: vigil COMMAND [flags] [args]")
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-9s %s\n", n, cmds[n].summary)
+	}
+}
+
+// parseFlags parses flags wherever they appear among the arguments (Go's flag package
+// stops at the first positional argument; users write `vigil hunt logs/ --format table`).
+// A lone "--" ends flag parsing.
+func parseFlags(fl *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fl.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fl.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if rest[0] == "--" {
+			return append(positional, rest[1:]...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
 }

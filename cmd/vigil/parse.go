@@ -26,10 +26,11 @@ func runParse(ctx context.Context, args []string, std stdio) error {
 		fmt.Fprintln(std.err, "usage: vigil parse [--format F] PATH... (- for stdin; directories are walked)")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
+	positional, err := parseFlags(fl, args)
+	if err != nil {
 		return errUsage
 	}
-	if fl.NArg() == 0 {
+	if len(positional) == 0 {
 		fl.Usage()
 		return errUsage
 	}
@@ -41,7 +42,7 @@ func runParse(ctx context.Context, args []string, std stdio) error {
 			return errUsage
 		}
 	}
-	files, readErrs := normalize.Files(fl.Args())
+	files, readErrs := normalize.Files(positional)
 	out := bufio.NewWriterSize(std.out, 64<<10)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)

@@ -21,15 +21,16 @@ func runRules(ctx context.Context, args []string, std stdio) error {
 	fl.SetOutput(std.err)
 	placeholders := placeholderFlag{}
 	fl.Var(placeholders, "placeholder", "value(s) for a %name% placeholder of |expand rules: name=v1,v2 (repeatable)")
-	if err := fl.Parse(args[1:]); err != nil {
+	positional, err := parseFlags(fl, args[1:])
+	if err != nil {
 		return errUsage
 	}
-	if fl.NArg() == 0 {
+	if len(positional) == 0 {
 		fmt.Fprintln(std.err, "usage: vigil rules lint [--placeholder name=v1,v2]... DIR...")
 		return errUsage
 	}
 	loaded, failed := 0, 0
-	for _, dir := range fl.Args() {
+	for _, dir := range positional {
 		if _, err := os.Stat(dir); err != nil {
 			fmt.Fprintf(std.out, "%s: %v\n", dir, err)
 			failed++
