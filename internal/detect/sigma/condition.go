@@ -42,9 +42,6 @@ func (s selRef) eval(m *matchState) bool  { return m.selection(s.sel) }
 // parseCondition compiles a condition over the named selections. It supports and, or,
 // not, parentheses, and "1 of", "any of", "all of" with a name pattern or "them".
 func parseCondition(cond string, sels map[string]*selection) (expr, error) {
-	if strings.Contains(cond, "|") {
-		return nil, fmt.Errorf("condition %q: aggregation expressions (| count() ...) are deprecated; write a correlation rule", cond)
-	}
 	p := &condParser{toks: tokenize(cond), sels: sels}
 	if len(p.toks) == 0 {
 		return nil, fmt.Errorf("empty condition")

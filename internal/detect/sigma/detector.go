@@ -3,6 +3,7 @@ package sigma
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -11,9 +12,20 @@ import (
 	"github.com/vigil-sec/vigil/internal/event"
 )
 
-// Detector runs a rule set over events.
+// Detector runs a rule set over events: detection rules per event, correlation rules over
+// their matches in event time.
 type Detector struct {
-	rules []compiled
+	rules     []compiled
+	refs      map[*Rule][]feedRef // rule → correlations fed by its matches
+	corrs     []*corrState
+	quietBase map[*Rule]bool // detection matches that only feed correlations (generate: false)
+	quietCorr map[*Rule]bool // correlation alerts that only feed other correlations
+}
+
+// feedRef is one correlation a rule feeds, and the name the correlation lists it under.
+type feedRef struct {
+	cs  *corrState
+	ref string
 }
 
 type compiled struct {
@@ -24,10 +36,40 @@ type compiled struct {
 // Detector returns a detector for the set. Rules whose logsource Vigil has no data for are
 // kept out of the hot path.
 func (rs *RuleSet) Detector() *Detector {
-	d := &Detector{}
+	d := &Detector{refs: map[*Rule][]feedRef{}, quietBase: map[*Rule]bool{}, quietCorr: map[*Rule]bool{}}
+	byRef := map[string]*Rule{}
 	for _, r := range rs.rules {
-		if f := logsourceFor(r.Logsource); f != nil {
-			d.rules = append(d.rules, compiled{rule: r, source: f})
+		byRef[r.ID] = r
+		if r.Name != "" {
+			byRef[r.Name] = r
+		}
+	}
+	for _, r := range rs.rules {
+		if r.condition != nil {
+			if f := logsourceFor(r.Logsource); f != nil {
+				d.rules = append(d.rules, compiled{rule: r, source: f})
+			}
+		}
+		if r.correlation == nil {
+			continue
+		}
+		cs := &corrState{rule: r, c: r.correlation, groups: map[string]*group{}}
+		d.corrs = append(d.corrs, cs)
+		for _, ref := range r.correlation.rules {
+			base, ok := byRef[ref]
+			if !ok {
+				continue // a rule that is not loaded: nothing will feed this reference
+			}
+			d.refs[base] = append(d.refs[base], feedRef{cs: cs, ref: ref})
+			if r.correlation.generate {
+				continue
+			}
+			if base.condition != nil {
+				d.quietBase[base] = true
+			}
+			if base.correlation != nil && base != r {
+				d.quietCorr[base] = true
+			}
 		}
 	}
 	return d
@@ -36,7 +78,7 @@ func (rs *RuleSet) Detector() *Detector {
 // Name names the detector.
 func (*Detector) Name() string { return "sigma" }
 
-// Observe matches ev against every rule of its logsource.
+// Observe matches ev against every rule of its logsource and feeds correlations.
 func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emit) error {
 	var m *matchState
 	for _, c := range d.rules {
@@ -48,20 +90,238 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 		} else {
 			clear(m.sels)
 		}
-		if c.rule.condition.eval(m) {
+		if !c.rule.condition.eval(m) {
+			continue
+		}
+		if !d.quietBase[c.rule] {
 			emit(newAlert(c.rule, ev))
 		}
+		d.feed(c.rule, hit{t: ev.Timestamp(), uid: ev.Metadata.UID, entity: ev.Vigil.Entity,
+			field: func(f string) string { return firstText(m, f) }}, emit)
 	}
 	return nil
 }
 
-// Advance has nothing to do for single-event rules.
-func (*Detector) Advance(context.Context, time.Time, detect.Emit) error { return nil }
+// Advance closes the windows that ended by now: conditions with an upper bound ("fewer
+// than 5 in 10 minutes") can only be judged then.
+func (d *Detector) Advance(ctx context.Context, now time.Time, emit detect.Emit) error {
+	for _, cs := range d.corrs {
+		d.closeWindows(cs, now, emit)
+	}
+	return nil
+}
 
-// Match reports whether one rule matches ev (rule tests use it).
+// hit is one match of a referenced rule.
+type hit struct {
+	t      time.Time
+	ref    string // the referenced rule's name or id as the correlation lists it
+	uid    string
+	uids   []string
+	entity event.Entity
+	field  func(string) string // reads a field of the matching event (or correlation)
+	value  string              // value_count: the counted field's value
+}
+
+type corrState struct {
+	rule   *Rule
+	c      *correlation
+	groups map[string]*group
+}
+
+type group struct {
+	values map[string]string
+	hits   []hit
+}
+
+// feed gives a match of rule r to every correlation referencing it.
+func (d *Detector) feed(r *Rule, h hit, emit detect.Emit) {
+	for _, fr := range d.refs[r] {
+		hh := h
+		hh.ref = fr.ref
+		d.observe(fr.cs, r, hh, emit)
+	}
+}
+
+func (d *Detector) observe(cs *corrState, from *Rule, h hit, emit detect.Emit) {
+	c := cs.c
+	vals := map[string]string{}
+	var parts []string
+	for _, f := range c.groupBy {
+		v := h.field(aliasFor(c, f, from))
+		vals[f] = v
+		parts = append(parts, v)
+	}
+	if c.kind == "value_count" {
+		h.value = h.field(aliasFor(c, c.field, from))
+		if h.value == "" {
+			return // no value to count
+		}
+	}
+	key := strings.Join(parts, "\x00")
+	g := cs.groups[key]
+	if g == nil {
+		g = &group{values: vals}
+		cs.groups[key] = g
+	}
+	if len(g.hits) > 0 && h.t.Sub(g.hits[0].t) > c.timespan && c.cond.upperBounded() {
+		d.closeGroup(cs, key, g, emit)
+		g = &group{values: vals}
+		cs.groups[key] = g
+	}
+	g.hits = append(g.hits, h)
+	// Drop what fell out of the window.
+	cut := 0
+	for cut < len(g.hits) && h.t.Sub(g.hits[cut].t) > c.timespan {
+		cut++
+	}
+	g.hits = g.hits[cut:]
+	if c.cond.upperBounded() {
+		return
+	}
+	if n, ok := cs.measure(g); ok && c.cond.holds(n) {
+		d.fire(cs, key, g, n, emit)
+	}
+}
+
+// measure is the number the condition is about, and for temporal_ordered whether the
+// rules matched in order.
+func (cs *corrState) measure(g *group) (int, bool) {
+	c := cs.c
+	switch c.kind {
+	case "event_count":
+		return len(g.hits), true
+	case "value_count":
+		distinct := map[string]bool{}
+		for _, h := range g.hits {
+			distinct[h.value] = true
+		}
+		return len(distinct), true
+	case "temporal":
+		refs := map[string]bool{}
+		for _, h := range g.hits {
+			refs[h.ref] = true
+		}
+		return len(refs), true
+	case "temporal_ordered":
+		next := 0
+		for _, h := range g.hits {
+			if next < len(c.rules) && h.ref == c.rules[next] {
+				next++
+			}
+		}
+		return next, next == len(c.rules)
+	}
+	return 0, false
+}
+
+func (d *Detector) closeWindows(cs *corrState, now time.Time, emit detect.Emit) {
+	keys := make([]string, 0, len(cs.groups))
+	for k := range cs.groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		g := cs.groups[k]
+		if len(g.hits) > 0 && now.Sub(g.hits[0].t) >= cs.c.timespan && cs.c.cond.upperBounded() {
+			d.closeGroup(cs, k, g, emit)
+		}
+	}
+}
+
+func (d *Detector) closeGroup(cs *corrState, key string, g *group, emit detect.Emit) {
+	if n, ok := cs.measure(g); ok && cs.c.cond.holds(n) {
+		d.fire(cs, key, g, n, emit)
+		return
+	}
+	delete(cs.groups, key)
+}
+
+// fire raises the correlation's alert, resets the group, and feeds correlations of
+// correlations.
+func (d *Detector) fire(cs *corrState, key string, g *group, n int, emit detect.Emit) {
+	r := cs.rule
+	last := g.hits[len(g.hits)-1]
+	var uids []string
+	seen := map[string]bool{}
+	for _, h := range g.hits {
+		for _, u := range append([]string{h.uid}, h.uids...) {
+			if u != "" && !seen[u] && len(uids) < 100 {
+				seen[u] = true
+				uids = append(uids, u)
+			}
+		}
+	}
+	sev := alert.ParseSeverity(r.Level)
+	groupDesc := make([]string, 0, len(g.values))
+	for _, f := range cs.c.groupBy {
+		groupDesc = append(groupDesc, f+"="+g.values[f])
+	}
+	reason := fmt.Sprintf("Correlation %q (%s): %d within %s", r.Title, cs.c.kind, n, cs.c.timespan)
+	if len(groupDesc) > 0 {
+		reason += " for " + strings.Join(groupDesc, ", ")
+	}
+	a := alert.Alert{
+		ID:        alert.StableID(r.ID, last.entity, uids),
+		Time:      last.t,
+		Title:     r.Title,
+		Rule:      alert.Rule{ID: r.ID, Kind: alert.KindCorrelation, Title: r.Title, Level: r.Level},
+		Severity:  sev,
+		Score:     alert.SeverityScore(sev),
+		Entity:    last.entity,
+		EventUIDs: uids,
+		Reason:    reason,
+		Attack:    nonNil(r.Attack()),
+		GroupBy:   g.values,
+		Count:     n,
+	}
+	if a.Title == "" {
+		a.Title = r.ID
+	}
+	delete(cs.groups, key)
+	if !d.quietCorr[r] {
+		emit(a)
+	}
+	values := g.values
+	d.feed(r, hit{t: last.t, uids: uids, entity: last.entity, field: func(f string) string { return values[f] }}, emit)
+}
+
+// aliasFor is the field a group-by alias stands for in the matches of rule from.
+func aliasFor(c *correlation, field string, from *Rule) string {
+	if m, ok := c.aliases[field]; ok {
+		for _, key := range []string{from.Name, from.ID} {
+			if f, ok := m[key]; ok && key != "" {
+				return f
+			}
+		}
+	}
+	return field
+}
+
+// firstText is the first value of a field of the matching event, as text.
+func firstText(m *matchState, field string) string {
+	vals, ok := m.lookup(field)
+	if !ok {
+		return ""
+	}
+	for _, v := range vals {
+		if s, ok := text(v); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Match reports whether one detection rule matches ev (rule tests use it).
 func (r *Rule) Match(ev *event.Event) bool {
 	f := logsourceFor(r.Logsource)
-	return f != nil && f(ev) && r.condition.eval(newMatchState(ev))
+	return r.condition != nil && f != nil && f(ev) && r.condition.eval(newMatchState(ev))
 }
 
 func newAlert(r *Rule, ev *event.Event) alert.Alert {
@@ -82,10 +342,6 @@ func newAlert(r *Rule, ev *event.Event) alert.Alert {
 	if ev.SrcEndpoint.IP != "" {
 		reason += " from " + ev.SrcEndpoint.IP
 	}
-	attack := r.Attack()
-	if attack == nil {
-		attack = []string{}
-	}
 	return alert.Alert{
 		ID:        alert.StableID(r.ID, ev.Vigil.Entity, uids),
 		Time:      ev.Timestamp(),
@@ -96,7 +352,7 @@ func newAlert(r *Rule, ev *event.Event) alert.Alert {
 		Entity:    ev.Vigil.Entity,
 		EventUIDs: uids,
 		Reason:    reason,
-		Attack:    attack,
+		Attack:    nonNil(r.Attack()),
 	}
 }
 

@@ -147,9 +147,18 @@ func compileDoc(doc *yaml.Node, opts Options) (*Rule, error) {
 	if err := top.Decode(&d); err != nil {
 		return nil, lineErr(top, err.Error())
 	}
+	if d.Correlation.Kind != 0 {
+		if d.ID == "" && d.Name == "" {
+			return nil, lineErr(top, "a correlation rule needs an id or a name")
+		}
+		c, err := compileCorrelation(&d.Correlation)
+		if err != nil {
+			return nil, err
+		}
+		return &Rule{ID: firstOf(d.ID, d.Name), Name: d.Name, Title: d.Title, Level: strings.ToLower(d.Level), Status: d.Status,
+			Description: d.Description, Tags: d.Tags, Line: top.Line, correlation: c}, nil
+	}
 	switch {
-	case d.Correlation.Kind != 0:
-		return nil, lineErr(&d.Correlation, "correlation rules are not supported yet")
 	case d.Filter.Kind != 0:
 		return nil, lineErr(&d.Filter, "filter rules are not supported yet")
 	case d.Title == "":
@@ -160,10 +169,11 @@ func compileDoc(doc *yaml.Node, opts Options) (*Rule, error) {
 	if d.ID == "" {
 		return nil, lineErr(top, "id is required")
 	}
-	r := &Rule{ID: d.ID, Title: d.Title, Level: strings.ToLower(d.Level), Status: d.Status, Description: d.Description,
+	r := &Rule{ID: d.ID, Name: d.Name, Title: d.Title, Level: strings.ToLower(d.Level), Status: d.Status, Description: d.Description,
 		Tags: d.Tags, Logsource: d.Logsource, Line: top.Line, selections: map[string]*selection{}}
 	copts := compileOptions{placeholders: opts.Placeholders}
 	var condNode *yaml.Node
+	timeframe := ""
 	det := d.Detection.Content
 	for i := 0; i+1 < len(det); i += 2 {
 		name, val := det[i].Value, det[i+1]
@@ -172,6 +182,7 @@ func compileDoc(doc *yaml.Node, opts Options) (*Rule, error) {
 			continue
 		}
 		if name == "timeframe" {
+			timeframe = val.Value
 			continue
 		}
 		sel, err := compileSelection(val, copts)
@@ -196,6 +207,20 @@ func compileDoc(doc *yaml.Node, opts Options) (*Rule, error) {
 	}
 	var alternatives orExpr
 	for _, c := range conds {
+		if strings.Contains(c, "|") {
+			// The deprecated aggregation syntax: the search part is the rule's condition,
+			// the count becomes a correlation over the rule's own matches.
+			search, agg, err := parseAggregation(c, timeframe)
+			if err != nil {
+				return nil, lineErr(condNode, err.Error())
+			}
+			if len(conds) > 1 {
+				return nil, lineErr(condNode, "an aggregation cannot be one of several conditions")
+			}
+			agg.rules = []string{r.ID}
+			r.correlation = agg
+			c = search
+		}
 		e, err := parseCondition(c, r.selections)
 		if err != nil {
 			return nil, lineErr(condNode, err.Error())
@@ -210,3 +235,12 @@ func compileDoc(doc *yaml.Node, opts Options) (*Rule, error) {
 }
 
 func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func firstOf(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

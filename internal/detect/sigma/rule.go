@@ -11,9 +11,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Rule is one loaded, compiled Sigma rule.
+// Rule is one loaded, compiled Sigma rule: a detection rule, or a correlation rule over
+// other rules' matches.
 type Rule struct {
 	ID          string
+	Name        string // the name correlation rules refer to it by (else its id)
 	Title       string
 	Level       string
 	Status      string
@@ -23,8 +25,9 @@ type Rule struct {
 	File        string
 	Line        int
 
-	selections map[string]*selection
-	condition  expr
+	selections  map[string]*selection
+	condition   expr
+	correlation *correlation
 }
 
 // Logsource is the rule's logsource section.
@@ -76,6 +79,7 @@ func (e *LoadError) Error() string {
 type ruleDoc struct {
 	Title       string    `yaml:"title"`
 	ID          string    `yaml:"id"`
+	Name        string    `yaml:"name"`
 	Status      string    `yaml:"status"`
 	Description string    `yaml:"description"`
 	Level       string    `yaml:"level"`

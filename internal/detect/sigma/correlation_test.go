@@ -1,0 +1,235 @@
+package sigma
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// failedLogin and friends are CloudTrail rules the correlation tests refer to by name.
+const baseRules = `title: failed login
+id: 00000000-0000-4000-8000-000000000001
+name: failed_login
+logsource: {product: aws, service: cloudtrail}
+detection:
+  s:
+    eventName: ConsoleLogin
+    responseElements.ConsoleLogin: Failure
+  condition: s
+level: low
+---
+title: successful login
+id: 00000000-0000-4000-8000-000000000002
+name: good_login
+logsource: {product: aws, service: cloudtrail}
+detection:
+  s:
+    eventName: ConsoleLogin
+    responseElements.ConsoleLogin: Success
+  condition: s
+level: low
+---
+title: key created
+id: 00000000-0000-4000-8000-000000000003
+name: key_created
+logsource: {product: aws, service: cloudtrail}
+detection:
+  s:
+    eventName: CreateAccessKey
+  condition: s
+level: medium
+`
+
+type step struct {
+	minute int
+	name   string // ConsoleLogin result or event name
+	user   string
+	ip     string
+}
+
+func runSteps(t *testing.T, rules string, steps []step) []alert.Alert {
+	t.Helper()
+	parsed, errs := parseFile("c.yml", []byte(rules), Options{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	rs := &RuleSet{}
+	for _, r := range parsed {
+		rs.add(r)
+	}
+	d := rs.Detector()
+	var out []alert.Alert
+	emit := func(a alert.Alert) { out = append(out, a) }
+	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for i, s := range steps {
+		rec := map[string]any{"eventName": s.name, "sourceIPAddress": s.ip, "userIdentity": map[string]any{"userName": s.user}}
+		if s.name == "Success" || s.name == "Failure" {
+			rec["eventName"] = "ConsoleLogin"
+			rec["responseElements"] = map[string]any{"ConsoleLogin": s.name}
+		}
+		raw, _ := json.Marshal(rec)
+		ev := &event.Event{Raw: raw, Vigil: event.Vigil{Source: "cloudtrail", Entity: event.UserEntity(s.user)}}
+		ev.SetTime(base.Add(time.Duration(s.minute) * time.Minute))
+		ev.Metadata.UID = fmt.Sprintf("e%d", i)
+		d.Observe(context.Background(), ev, emit)
+	}
+	d.Advance(context.Background(), base.Add(48*time.Hour), emit)
+	return out
+}
+
+func titles(as []alert.Alert) string {
+	var s []string
+	for _, a := range as {
+		s = append(s, fmt.Sprintf("%s/%d", a.Title, a.Count))
+	}
+	return strings.Join(s, " ")
+}
+
+func TestEventCountPerGroup(t *testing.T) {
+	rules := baseRules + `---
+title: brute force
+id: 00000000-0000-4000-8000-0000000000a1
+correlation:
+  type: event_count
+  rules: [failed_login]
+  group-by: [userIdentity.userName]
+  timespan: 10m
+  condition: {gte: 3}
+level: high
+`
+	as := runSteps(t, rules, []step{
+		{0, "Failure", "ann", "1.1.1.1"}, {1, "Failure", "bob", "1.1.1.1"}, {2, "Failure", "ann", "1.1.1.1"},
+		{30, "Failure", "ann", "1.1.1.1"}, // outside ann's first window
+		{31, "Failure", "ann", "1.1.1.1"}, {32, "Failure", "ann", "1.1.1.1"},
+	})
+	if got := titles(as); got != "brute force/3" {
+		t.Fatalf("alerts %q, want one brute force (the base rule does not generate)", got)
+	}
+	if as[0].GroupBy["userIdentity.userName"] != "ann" || len(as[0].EventUIDs) != 3 || as[0].Rule.Kind != "correlation" {
+		t.Errorf("%+v", as[0])
+	}
+}
+
+func TestValueCountSpray(t *testing.T) {
+	rules := baseRules + `---
+title: spray
+id: 00000000-0000-4000-8000-0000000000a2
+correlation:
+  type: value_count
+  rules: [failed_login]
+  group-by: [sourceIPAddress]
+  timespan: 1h
+  condition: {field: userIdentity.userName, gte: 3}
+level: high
+`
+	steps := []step{{0, "Failure", "a", "9.9.9.9"}, {1, "Failure", "a", "9.9.9.9"}, {2, "Failure", "b", "9.9.9.9"}, {3, "Failure", "c", "8.8.8.8"}}
+	if got := titles(runSteps(t, rules, steps)); got != "" {
+		t.Errorf("two users from one address raised %q", got)
+	}
+	steps = append(steps, step{4, "Failure", "c", "9.9.9.9"})
+	if got := titles(runSteps(t, rules, steps)); got != "spray/3" {
+		t.Errorf("three users from one address: %q", got)
+	}
+}
+
+func TestTemporalOrderedAndGenerate(t *testing.T) {
+	rules := baseRules + `---
+title: login then key
+id: 00000000-0000-4000-8000-0000000000a3
+correlation:
+  type: temporal_ordered
+  rules: [good_login, key_created]
+  group-by: [userIdentity.userName]
+  timespan: 15m
+  generate: true
+level: high
+`
+	inOrder := titles(runSteps(t, rules, []step{{0, "Success", "ann", ""}, {5, "CreateAccessKey", "ann", ""}}))
+	if inOrder != "successful login/0 key created/0 login then key/2" {
+		t.Errorf("in order: %q", inOrder)
+	}
+	reversed := titles(runSteps(t, rules, []step{{0, "CreateAccessKey", "ann", ""}, {5, "Success", "ann", ""}}))
+	if strings.Contains(reversed, "login then key") {
+		t.Errorf("reversed order fired: %q", reversed)
+	}
+	unordered := strings.Replace(rules, "temporal_ordered", "temporal", 1)
+	if got := titles(runSteps(t, unordered, []step{{0, "CreateAccessKey", "ann", ""}, {5, "Success", "ann", ""}})); !strings.Contains(got, "login then key/2") {
+		t.Errorf("temporal in any order: %q", got)
+	}
+}
+
+func TestCorrelationOfCorrelationsAndAliases(t *testing.T) {
+	rules := baseRules + `---
+title: brute force
+id: 00000000-0000-4000-8000-0000000000a4
+name: brute
+correlation:
+  type: event_count
+  rules: [failed_login]
+  group-by: [user]
+  timespan: 10m
+  condition: {gte: 2}
+  aliases:
+    user:
+      failed_login: userIdentity.userName
+level: medium
+---
+title: brute force then success
+id: 00000000-0000-4000-8000-0000000000a5
+correlation:
+  type: temporal_ordered
+  rules: [brute, good_login]
+  group-by: [user]
+  timespan: 30m
+  aliases:
+    user:
+      brute: user
+      good_login: userIdentity.userName
+level: critical
+`
+	got := titles(runSteps(t, rules, []step{{0, "Failure", "ann", ""}, {1, "Failure", "ann", ""}, {2, "Success", "ann", ""}}))
+	if got != "brute force then success/2" {
+		t.Errorf("%q", got)
+	}
+}
+
+func TestUpperBoundJudgedWhenWindowCloses(t *testing.T) {
+	rules := baseRules + `---
+title: few failures
+id: 00000000-0000-4000-8000-0000000000a6
+correlation:
+  type: event_count
+  rules: [failed_login]
+  group-by: [userIdentity.userName]
+  timespan: 10m
+  condition: {lt: 2}
+level: low
+`
+	got := titles(runSteps(t, rules, []step{{0, "Failure", "ann", ""}, {0, "Failure", "bob", ""}, {1, "Failure", "bob", ""}}))
+	if got != "few failures/1" {
+		t.Errorf("%q, want only ann's window", got)
+	}
+}
+
+func TestOldAggregationSyntax(t *testing.T) {
+	rules := `title: many failures
+id: 00000000-0000-4000-8000-0000000000a7
+logsource: {product: aws, service: cloudtrail}
+detection:
+  s:
+    responseElements.ConsoleLogin: Failure
+  timeframe: 5m
+  condition: s | count(userIdentity.userName) by sourceIPAddress > 1
+level: high
+`
+	got := titles(runSteps(t, rules, []step{{0, "Failure", "a", "7.7.7.7"}, {1, "Failure", "b", "7.7.7.7"}, {20, "Failure", "c", "7.7.7.7"}}))
+	if got != "many failures/2" {
+		t.Errorf("%q", got)
+	}
+}
