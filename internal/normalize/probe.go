@@ -129,6 +129,15 @@ func (p *Probe) StringIs(key string, want ...string) bool {
 	return false
 }
 
+// Lookup is Value that also says whether the value is a JSON string, without allocating.
+func (p *Probe) Lookup(key string) (val []byte, isStr, ok bool) {
+	i := p.index(key)
+	if i < 0 {
+		return nil, false, false
+	}
+	return p.values[i], p.isStr[i], true
+}
+
 // Value is the raw JSON of a top-level key's value (a string without its quotes).
 func (p *Probe) Value(key string) ([]byte, bool) {
 	i := p.index(key)

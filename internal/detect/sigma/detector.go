@@ -16,6 +16,11 @@ import (
 // their matches in event time.
 type Detector struct {
 	rules     []compiled
+	groups    []*lsGroup
+	fast      fastLookup
+	scratch   []int
+	marks     []bool
+	lower     []byte
 	refs      map[*Rule][]feedRef // rule → correlations fed by its matches
 	corrs     []*corrState
 	quietBase map[*Rule]bool // detection matches that only feed correlations (generate: false)
@@ -31,6 +36,29 @@ type feedRef struct {
 type compiled struct {
 	rule   *Rule
 	source logsourceFilter
+	lskey  string
+}
+
+// lsGroup is the rules of one logsource, with their index.
+type lsGroup struct {
+	source logsourceFilter
+	index  *ruleIndex
+}
+
+func groupByLogsource(rules []compiled) []*lsGroup {
+	members := map[string][]int{}
+	var order []string
+	for i, c := range rules {
+		if _, ok := members[c.lskey]; !ok {
+			order = append(order, c.lskey)
+		}
+		members[c.lskey] = append(members[c.lskey], i)
+	}
+	var groups []*lsGroup
+	for _, k := range order {
+		groups = append(groups, &lsGroup{source: rules[members[k][0]].source, index: buildIndex(rules, members[k])})
+	}
+	return groups
 }
 
 // Detector returns a detector for the set. Rules whose logsource Vigil has no data for are
@@ -47,9 +75,14 @@ func (rs *RuleSet) Detector() *Detector {
 	for _, r := range rs.rules {
 		if r.condition != nil {
 			if f := logsourceFor(r.Logsource); f != nil {
-				d.rules = append(d.rules, compiled{rule: r, source: f})
+				d.rules = append(d.rules, compiled{rule: r, source: f, lskey: lower(r.Logsource.Product) + "/" + lower(r.Logsource.Service) + "/" + lower(r.Logsource.Category)})
 			}
 		}
+	}
+	d.groups = groupByLogsource(d.rules)
+	d.marks = make([]bool, len(d.rules))
+	d.fast.aliases = fieldAliases()
+	for _, r := range rs.rules {
 		if r.correlation == nil {
 			continue
 		}
@@ -78,15 +111,14 @@ func (rs *RuleSet) Detector() *Detector {
 // Name names the detector.
 func (*Detector) Name() string { return "sigma" }
 
-// Observe matches ev against every rule of its logsource and feeds correlations.
+// Observe matches ev against the rules it could match and feeds correlations. A Detector
+// is used by one goroutine at a time (it keeps scratch space between events).
 func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emit) error {
 	var m *matchState
-	for _, c := range d.rules {
-		if !c.source(ev) {
-			continue
-		}
+	for _, i := range d.candidates(ev) {
+		c := d.rules[i]
 		if m == nil {
-			m = newMatchState(ev)
+			m = newMatchStateWith(ev, &d.fast)
 		} else {
 			clear(m.sels)
 		}

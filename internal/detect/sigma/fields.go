@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/goccy/go-json"
@@ -16,10 +17,24 @@ type matchState struct {
 	decoded bool
 	leaves  []string
 	sels    map[*selection]bool
+	fast    *fastLookup // reads fields from the raw bytes without decoding the record
+	fields  map[string]fieldValues
+}
+
+type fieldValues struct {
+	vals  []any
+	found bool
 }
 
 func newMatchState(ev *event.Event) *matchState {
-	return &matchState{ev: ev, sels: map[*selection]bool{}}
+	f := &fastLookup{aliases: fieldAliases()}
+	f.reset(ev.Raw)
+	return newMatchStateWith(ev, f)
+}
+
+// newMatchStateWith shares the detector's probes of the event's raw record.
+func newMatchStateWith(ev *event.Event, f *fastLookup) *matchState {
+	return &matchState{ev: ev, sels: map[*selection]bool{}, fast: f, fields: map[string]fieldValues{}}
 }
 
 func (m *matchState) root() any {
@@ -195,24 +210,37 @@ func allNil(vals []any) bool {
 	return true
 }
 
-// lookup resolves a rule's field name: the native record first (exact, then ignoring
-// case), then the body of a diagnostic record, then the Log Analytics column aliases, then
-// the normalized event's OCSF fields.
+// lookup resolves a rule's field name: the native record first (ignoring case), then the
+// body of a diagnostic record, then the Log Analytics column aliases, then the normalized
+// event's OCSF fields. Values are read from the raw bytes; only the values found are
+// decoded.
 func (m *matchState) lookup(field string) ([]any, bool) {
-	root := m.root()
-	path := strings.Split(field, ".")
-	if vals, ok := resolve(root, path); ok {
+	if fv, ok := m.fields[field]; ok {
+		return fv.vals, fv.found
+	}
+	vals, found := m.lookupRaw(field)
+	m.fields[field] = fieldValues{vals, found}
+	return vals, found
+}
+
+func (m *matchState) lookupRaw(field string) ([]any, bool) {
+	raw := m.ev.Raw
+	if len(raw) == 0 || raw[0] != '{' {
+		if v, ok := ocsfField(m.ev, field); ok {
+			return []any{v}, true
+		}
+		return nil, false
+	}
+	if vals, ok := m.resolveBytes(raw, field); ok {
 		return vals, true
 	}
-	if obj, ok := root.(map[string]any); ok {
-		if props, ok := lookupKey(obj, "properties"); ok {
-			if vals, ok := resolve(props, path); ok {
-				return vals, true
-			}
+	if props, _, ok := m.fast.probe(raw).Lookup("properties"); ok && len(props) > 0 && props[0] == '{' {
+		if vals, ok := m.resolveBytes(props, field); ok {
+			return vals, true
 		}
 	}
-	for _, alias := range fieldAliases()[strings.ToLower(field)] {
-		if vals, ok := resolve(root, strings.Split(alias, ".")); ok {
+	for _, alias := range m.fast.aliases[strings.ToLower(field)] {
+		if vals, ok := m.resolveBytes(raw, alias); ok {
 			return vals, true
 		}
 	}
@@ -220,6 +248,67 @@ func (m *matchState) lookup(field string) ([]any, bool) {
 		return []any{v}, true
 	}
 	return nil, false
+}
+
+// resolveBytes walks a dotted path through the JSON object obj. Arrays on the way are
+// followed into every element (decoded, which is rare); the leaves are decoded.
+func (m *matchState) resolveBytes(obj []byte, field string) ([]any, bool) {
+	for {
+		p := m.fast.probe(obj)
+		key, rest, nested := strings.Cut(field, ".")
+		val, isStr, ok := p.Lookup(key)
+		if !ok && nested {
+			// A key may itself contain dots ("p_any.ip"): try the whole remaining name.
+			if v, s, whole := p.Lookup(field); whole {
+				return decodeLeaf(v, s), true
+			}
+			return nil, false
+		}
+		if !ok {
+			return nil, false
+		}
+		if !nested {
+			return decodeLeaf(val, isStr), true
+		}
+		if isStr || len(val) == 0 {
+			return nil, false
+		}
+		if val[0] == '[' {
+			var arr []any
+			if json.Unmarshal(val, &arr) != nil {
+				return nil, false
+			}
+			return resolve(arr, strings.Split(rest, "."))
+		}
+		if val[0] != '{' {
+			return nil, false
+		}
+		obj, field = val, rest
+	}
+}
+
+// decodeLeaf turns a probed value into Go values: a string, a number, a bool, nil, or the
+// elements of an array / a decoded object.
+func decodeLeaf(val []byte, isStr bool) []any {
+	if isStr {
+		if bytes.IndexByte(val, '\\') < 0 {
+			return []any{string(val)}
+		}
+		var s string
+		quoted := append(append([]byte{'"'}, val...), '"')
+		if json.Unmarshal(quoted, &s) != nil {
+			return []any{string(val)}
+		}
+		return []any{s}
+	}
+	var v any
+	if json.Unmarshal(val, &v) != nil {
+		return []any{nil}
+	}
+	if arr, ok := v.([]any); ok {
+		return arr
+	}
+	return []any{v}
 }
 
 // resolve walks a dotted path through objects and arrays (every element of an array is

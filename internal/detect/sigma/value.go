@@ -57,23 +57,32 @@ func (p *strPattern) match(v any) bool {
 	if !ok {
 		return false
 	}
-	if p.kind == matchAny {
+	switch {
+	case p.kind == matchAny:
 		return true
-	}
-	if !p.cased && p.kind != matchGlob {
-		s = strings.ToLower(s)
-	}
-	switch p.kind {
-	case matchExact:
-		return s == p.lit
-	case matchPrefix:
-		return strings.HasPrefix(s, p.lit)
-	case matchSuffix:
-		return strings.HasSuffix(s, p.lit)
-	case matchContains:
+	case p.kind == matchGlob:
+		return p.re.MatchString(s)
+	case p.cased:
+		switch p.kind {
+		case matchExact:
+			return s == p.lit
+		case matchPrefix:
+			return strings.HasPrefix(s, p.lit)
+		case matchSuffix:
+			return strings.HasSuffix(s, p.lit)
+		}
 		return strings.Contains(s, p.lit)
 	}
-	return p.re.MatchString(s)
+	// Case-insensitive without allocating: lit is lower case already.
+	switch p.kind {
+	case matchExact:
+		return len(s) == len(p.lit) && strings.EqualFold(s, p.lit)
+	case matchPrefix:
+		return len(s) >= len(p.lit) && strings.EqualFold(s[:len(p.lit)], p.lit)
+	case matchSuffix:
+		return len(s) >= len(p.lit) && strings.EqualFold(s[len(s)-len(p.lit):], p.lit)
+	}
+	return strings.Contains(strings.ToLower(s), p.lit) // ToLower returns s itself when it has no upper case
 }
 
 // newStrPattern compiles a Sigma string value with its wildcards (* and ?, escaped with \)

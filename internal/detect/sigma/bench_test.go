@@ -1,0 +1,92 @@
+package sigma
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/normalize/formats"
+)
+
+// benchRuleSet builds n rules: SigmaHQ's cloud rules when present, then variants of them
+// with other literal values (as a real rule base has many rules on one logsource).
+func benchRuleSet(b *testing.B, n int) *RuleSet {
+	b.Helper()
+	var docs []string
+	dir := filepath.Join(sigmaHQ, "rules")
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".yml") {
+			data, _ := os.ReadFile(p)
+			docs = append(docs, string(data))
+		}
+		return nil
+	})
+	templates := []string{
+		"title: t%[1]d\nid: gen-%[1]d\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s:\n    eventSource: svc%[1]d.amazonaws.com\n    eventName: [Op%[1]dA, Op%[1]dB]\n  condition: s\nlevel: medium\n",
+		"title: t%[1]d\nid: gen-%[1]d\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  s:\n    ResultType: %[1]d\n    AppDisplayName|contains: App%[1]d\n  condition: s\nlevel: medium\n",
+		"title: t%[1]d\nid: gen-%[1]d\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s:\n    eventName|startswith: Do%[1]d\n  f:\n    userIdentity.type: Root\n  condition: s and not f\nlevel: low\n",
+	}
+	rs := &RuleSet{}
+	for i := 0; rs.Len() < n; i++ {
+		var src string
+		if i < len(docs) {
+			src = docs[i]
+		} else {
+			src = fmt.Sprintf(templates[i%len(templates)], i)
+		}
+		rules, errs := parseFile("b.yml", []byte(src), Options{})
+		if len(errs) > 0 {
+			continue // placeholder rules and the like
+		}
+		for _, r := range rules {
+			if rs.Len() < n {
+				rs.add(r)
+			}
+		}
+	}
+	return rs
+}
+
+func benchEvents(b *testing.B, name string) []*event.Event {
+	b.Helper()
+	rec, err := os.ReadFile(filepath.Join("..", "..", "normalize", "formats", "testdata", name))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var evs []*event.Event
+	normalize.New(formats.All()...).Record(context.Background(), rec, func(ev *event.Event) error {
+		evs = append(evs, ev)
+		return nil
+	})
+	return evs
+}
+
+func benchmarkEngine(b *testing.B, rules int, fixture string) {
+	d := benchRuleSet(b, rules).Detector()
+	ev := benchEvents(b, fixture)[0]
+	alerts := 0
+	emit := func(alert.Alert) { alerts++ }
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d.Observe(ctx, ev, emit)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+func BenchmarkEngine(b *testing.B) {
+	for _, n := range []int{50, 200, 1000} {
+		for _, f := range []string{"bench-cloudtrail.json", "bench-signin.json"} {
+			b.Run(fmt.Sprintf("rules=%d/%s", n, strings.TrimSuffix(strings.TrimPrefix(f, "bench-"), ".json")), func(b *testing.B) {
+				benchmarkEngine(b, n, f)
+			})
+		}
+	}
+}
