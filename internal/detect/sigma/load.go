@@ -24,8 +24,9 @@ type Options struct {
 
 // RuleSet is a set of compiled rules.
 type RuleSet struct {
-	rules []*Rule
-	byID  map[string]*Rule
+	rules   []*Rule
+	byID    map[string]*Rule
+	filters []*Rule // meta filters, applied to the rules they name
 }
 
 // Len is the number of rules.
@@ -50,6 +51,11 @@ func (rs *RuleSet) Merge(other *RuleSet) error {
 	for _, r := range other.rules {
 		rs.add(r)
 	}
+	for _, f := range other.filters {
+		f.filterApplied = false
+		rs.filters = append(rs.filters, f)
+	}
+	rs.applyFilters()
 	return nil
 }
 
@@ -90,6 +96,10 @@ func Load(fsys fs.FS, root string, opts Options) (*RuleSet, []*LoadError) {
 		rules, ferrs := parseFile(f, data, opts)
 		errs = append(errs, ferrs...)
 		for _, r := range rules {
+			if r.filter != nil {
+				rs.filters = append(rs.filters, r)
+				continue
+			}
 			if prev, dup := rs.byID[r.ID]; dup {
 				errs = append(errs, &LoadError{File: f, Line: r.Line, Reason: fmt.Sprintf("rule id %s is already used by %s", r.ID, prev.File)})
 				continue
@@ -97,7 +107,74 @@ func Load(fsys fs.FS, root string, opts Options) (*RuleSet, []*LoadError) {
 			rs.add(r)
 		}
 	}
+	errs = append(errs, rs.applyFilters()...)
 	return rs, errs
+}
+
+// applyFilters narrows the rules each filter names: a rule then matches only when the
+// filter's condition holds too.
+func (rs *RuleSet) applyFilters() []*LoadError {
+	var errs []*LoadError
+	for _, f := range rs.filters {
+		if f.filterApplied {
+			continue
+		}
+		f.filterApplied = true
+		for _, target := range f.filter.rules {
+			r := rs.byID[target]
+			if r == nil {
+				for _, c := range rs.rules {
+					if c.Name == target {
+						r = c
+					}
+				}
+			}
+			if r == nil || r.condition == nil {
+				errs = append(errs, &LoadError{File: f.File, Line: f.Line, Reason: fmt.Sprintf("filter %s: no detection rule %q", f.ID, target)})
+				continue
+			}
+			r.condition = andExpr{r.condition, f.filter.condition}
+		}
+	}
+	return errs
+}
+
+// compileFilter compiles a meta filter (Sigma filters specification).
+func compileFilter(d *ruleDoc, top *yaml.Node, opts Options) (*Rule, error) {
+	if d.Filter.Kind != yaml.MappingNode {
+		return nil, lineErr(&d.Filter, "filter must be a mapping")
+	}
+	r := &Rule{ID: firstOf(d.ID, d.Name), Name: d.Name, Title: d.Title, Line: top.Line, selections: map[string]*selection{}, filter: &filterSpec{}}
+	copts := compileOptions{placeholders: opts.Placeholders}
+	var cond *yaml.Node
+	content := d.Filter.Content
+	for i := 0; i+1 < len(content); i += 2 {
+		name, val := content[i].Value, content[i+1]
+		switch name {
+		case "rules":
+			r.filter.rules = scalarList(val)
+		case "condition":
+			cond = val
+		default:
+			sel, err := compileSelection(val, copts)
+			if err != nil {
+				return nil, err
+			}
+			r.selections[name] = sel
+		}
+	}
+	if len(r.filter.rules) == 0 {
+		return nil, lineErr(&d.Filter, "filter needs rules: the rules it applies to")
+	}
+	if cond == nil || cond.Kind != yaml.ScalarNode {
+		return nil, lineErr(&d.Filter, "filter needs a condition")
+	}
+	e, err := parseCondition(cond.Value, r.selections)
+	if err != nil {
+		return nil, lineErr(cond, err.Error())
+	}
+	r.filter.condition = e
+	return r, nil
 }
 
 // ParseRules parses one YAML file of rules (several documents allowed).
@@ -158,9 +235,10 @@ func compileDoc(doc *yaml.Node, opts Options) (*Rule, error) {
 		return &Rule{ID: firstOf(d.ID, d.Name), Name: d.Name, Title: d.Title, Level: strings.ToLower(d.Level), Status: d.Status,
 			Description: d.Description, Tags: d.Tags, Line: top.Line, correlation: c}, nil
 	}
+	if d.Filter.Kind != 0 {
+		return compileFilter(&d, top, opts)
+	}
 	switch {
-	case d.Filter.Kind != 0:
-		return nil, lineErr(&d.Filter, "filter rules are not supported yet")
 	case d.Title == "":
 		return nil, lineErr(top, "title is required")
 	case d.Detection.Kind != yaml.MappingNode:

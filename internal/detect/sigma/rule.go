@@ -25,9 +25,17 @@ type Rule struct {
 	File        string
 	Line        int
 
-	selections  map[string]*selection
-	condition   expr
-	correlation *correlation
+	selections    map[string]*selection
+	condition     expr
+	correlation   *correlation
+	filter        *filterSpec
+	filterApplied bool
+}
+
+// filterSpec is a meta filter: a condition added to the rules it names.
+type filterSpec struct {
+	rules     []string
+	condition expr
 }
 
 // Logsource is the rule's logsource section.

@@ -2,6 +2,8 @@ package sigma
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -167,4 +169,40 @@ func FuzzCondition(f *testing.F) {
 			e.eval(newMatchState(&event.Event{}))
 		}
 	})
+}
+
+func TestMetaFilter(t *testing.T) {
+	src := `title: stop logging
+id: 22222222-2222-4222-8222-222222222222
+name: stop_logging
+logsource: {product: aws, service: cloudtrail}
+detection:
+  s:
+    eventName: StopLogging
+  condition: s
+---
+title: not the platform team
+id: 33333333-3333-4333-8333-333333333333
+logsource: {product: aws, service: cloudtrail}
+filter:
+  rules: [stop_logging]
+  platform:
+    userIdentity.userName|startswith: platform-
+  condition: not platform
+`
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "r.yml"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rs, errs := Load(os.DirFS(dir), ".", Options{})
+	if len(errs) > 0 || rs.Len() != 1 {
+		t.Fatalf("%d rules, errors %v", rs.Len(), errs)
+	}
+	r := rs.rules[0]
+	if !r.Match(cloudtrailEvent(`{"eventName":"StopLogging","userIdentity":{"userName":"mallory"}}`)) {
+		t.Error("filtered rule no longer matches what it should")
+	}
+	if r.Match(cloudtrailEvent(`{"eventName":"StopLogging","userIdentity":{"userName":"platform-ci"}}`)) {
+		t.Error("the filter did not apply")
+	}
 }
