@@ -68,7 +68,7 @@ func TestRunnerPassesAndFails(t *testing.T) {
 
 func TestParseErrorsNameTheLine(t *testing.T) {
 	for src, want := range map[string]string{
-		"load\n":                         "s.test:1",
+		"load\n":                          "s.test:1",
 		"case x\nexpect banana\n":         "s.test:2",
 		"case x\nload 3 every soon\n{}\n": "s.test:2",
 		"case x\nload\n{}\n":              "expects nothing",
