@@ -82,6 +82,7 @@ func (rs *RuleSet) Detector() *Detector {
 	d.groups = groupByLogsource(d.rules)
 	d.marks = make([]bool, len(d.rules))
 	d.fast.aliases = fieldAliases()
+	d.fast.ocsf = ocsfAliases()
 	for _, r := range rs.rules {
 		if r.correlation == nil {
 			continue

@@ -27,7 +27,7 @@ type fieldValues struct {
 }
 
 func newMatchState(ev *event.Event) *matchState {
-	f := &fastLookup{aliases: fieldAliases()}
+	f := &fastLookup{aliases: fieldAliases(), ocsf: ocsfAliases()}
 	f.reset(ev.Raw)
 	return newMatchStateWith(ev, f)
 }
@@ -246,6 +246,11 @@ func (m *matchState) lookupRaw(field string) ([]any, bool) {
 	}
 	if v, ok := ocsfField(m.ev, field); ok {
 		return []any{v}, true
+	}
+	if alias, ok := m.fast.ocsf[strings.ToLower(field)]; ok {
+		if v, ok := ocsfField(m.ev, alias); ok {
+			return []any{v}, true
+		}
 	}
 	return nil, false
 }

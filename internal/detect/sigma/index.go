@@ -153,6 +153,7 @@ type fastLookup struct {
 	objs    [16][]byte // the object each probe holds
 	n       int
 	aliases map[string][]string
+	ocsf    map[string]string
 }
 
 // reset starts a new event.
@@ -192,7 +193,7 @@ func (f *fastLookup) scalar(field string) ([]byte, int) {
 			return v, st
 		}
 	}
-	if _, ok := ocsfField(&event.Event{}, field); ok || isOCSFName(field) {
+	if _, ok := f.ocsf[strings.ToLower(field)]; ok || isOCSFName(field) {
 		return nil, fieldUnknown // a field of the normalized event: the matcher reads it
 	}
 	return nil, fieldAbsent

@@ -43,6 +43,25 @@ func fieldAliases() map[string][]string {
 	}
 }
 
+// ocsfAliases map Log Analytics columns to the normalized event's fields, the last resort
+// when no native shape of the record carries the value (a diagnostic record has no
+// resourceProviderName, but the parser derived the provider).
+func ocsfAliases() map[string]string {
+	return map[string]string{
+		"resourceprovidervalue": "api.service.name",
+		"operationnamevalue":    "api.operation",
+		"categoryvalue":         "metadata.log_name",
+		"caller":                "actor.user.name",
+		"calleripaddress":       "src_endpoint.ip",
+		"ipaddress":             "src_endpoint.ip",
+		"userprincipalname":     "actor.user.name",
+		"resulttype":            "status_code",
+		"resultdescription":     "status_detail",
+		"appdisplayname":        "actor.app_name",
+		"useragent":             "http_request.user_agent",
+	}
+}
+
 // ocsfField reads a field of the normalized event by its OCSF name, so rules may also be
 // written against Vigil's own schema.
 func ocsfField(ev *event.Event, field string) (any, bool) {
