@@ -90,3 +90,26 @@ func BenchmarkEngine(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEngineNoMatch measures the common case: an event no rule matches (a read call).
+func BenchmarkEngineNoMatch(b *testing.B) {
+	rec := []byte(`{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","principalId":"AIDA1","arn":"arn:aws:iam::111122223333:user/inventory","accountId":"111122223333","userName":"inventory"},"eventTime":"2026-01-01T00:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"eu-west-1","sourceIPAddress":"10.0.0.5","userAgent":"aws-sdk-go-v2/1.25","requestParameters":{"filterSet":{}},"responseElements":null,"requestID":"r1","eventID":"e1","readOnly":true,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management"}`)
+	var ev *event.Event
+	normalize.New(formats.All()...).Record(context.Background(), rec, func(e *event.Event) error { ev = e; return nil })
+	for _, n := range []int{50, 200, 1000} {
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			d := benchRuleSet(b, n).Detector()
+			alerts := 0
+			emit := func(alert.Alert) { alerts++ }
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				d.Observe(context.Background(), ev, emit)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			if alerts != 0 {
+				b.Fatalf("%d alerts on a read call", alerts/b.N)
+			}
+		})
+	}
+}

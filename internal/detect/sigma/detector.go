@@ -18,6 +18,7 @@ type Detector struct {
 	rules     []compiled
 	groups    []*lsGroup
 	fast      fastLookup
+	state     *matchState // reused for every event: no allocation per event
 	scratch   []int
 	marks     []bool
 	lower     []byte
@@ -116,10 +117,11 @@ func (*Detector) Name() string { return "sigma" }
 // is used by one goroutine at a time (it keeps scratch space between events).
 func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emit) error {
 	var m *matchState
-	for _, i := range d.candidates(ev) {
+	cands := d.candidates(ev)
+	for _, i := range cands {
 		c := d.rules[i]
 		if m == nil {
-			m = newMatchStateWith(ev, &d.fast)
+			m = d.resetState(ev)
 		} else {
 			clear(m.sels)
 		}
@@ -133,6 +135,19 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 			field: func(f string) string { return firstText(m, f) }}, emit)
 	}
 	return nil
+}
+
+// resetState prepares the detector's match state for ev.
+func (d *Detector) resetState(ev *event.Event) *matchState {
+	if d.state == nil {
+		d.state = newMatchStateWith(ev, &d.fast)
+		return d.state
+	}
+	m := d.state
+	m.ev, m.raw, m.decoded, m.leaves = ev, nil, false, nil
+	clear(m.sels)
+	clear(m.fields)
+	return m
 }
 
 // Advance closes the windows that ended by now: conditions with an upper bound ("fewer
