@@ -131,8 +131,11 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 		if !d.quietBase[c.rule] {
 			emit(newAlert(c.rule, ev))
 		}
-		d.feed(c.rule, hit{t: ev.Timestamp(), uid: ev.Metadata.UID, entity: ev.Vigil.Entity,
-			field: func(f string) string { return firstText(m, f) }}, emit)
+		if len(d.refs[c.rule]) > 0 {
+			state := m
+			d.feed(c.rule, hit{t: ev.Timestamp(), uid: ev.Metadata.UID, entity: ev.Vigil.Entity,
+				field: func(f string) string { return firstText(state, f) }}, emit)
+		}
 	}
 	return nil
 }

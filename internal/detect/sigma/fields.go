@@ -3,6 +3,7 @@ package sigma
 import (
 	"bytes"
 	"strings"
+	"unsafe"
 
 	"github.com/goccy/go-json"
 
@@ -21,7 +22,11 @@ type matchState struct {
 	fields  map[string]fieldValues
 }
 
+// fieldValues are a field's values: one string held as is (the common case, no boxing),
+// or decoded values.
 type fieldValues struct {
+	str   string
+	isStr bool
 	vals  []any
 	found bool
 }
@@ -73,6 +78,11 @@ func (m *matchState) item(it *item) bool {
 	if it.field == "" {
 		return m.keywords(it)
 	}
+	if it.exists == nil && !it.fieldref {
+		if fv := m.lookupValues(it.field); fv.isStr {
+			return matchOneString(it, fv.str)
+		}
+	}
 	vals, found := m.lookup(it.field)
 	if it.exists != nil {
 		present := found && !allNil(vals)
@@ -95,6 +105,23 @@ func (m *matchState) item(it *item) bool {
 				break
 			}
 		}
+		if it.all && !hit {
+			return false
+		}
+		if !it.all && hit {
+			return true
+		}
+	}
+	return it.all
+}
+
+// matchOneString is item for a field holding one string.
+func matchOneString(it *item, s string) bool {
+	if len(it.patterns) == 0 {
+		return false
+	}
+	for _, p := range it.patterns {
+		hit := p.matchString(s)
 		if it.all && !hit {
 			return false
 		}
@@ -215,12 +242,33 @@ func allNil(vals []any) bool {
 // event's OCSF fields. Values are read from the raw bytes; only the values found are
 // decoded.
 func (m *matchState) lookup(field string) ([]any, bool) {
+	fv := m.lookupValues(field)
+	if fv.isStr {
+		return []any{fv.str}, true
+	}
+	return fv.vals, fv.found
+}
+
+// lookupValues is lookup with a single string kept unboxed; results are cached per event.
+func (m *matchState) lookupValues(field string) fieldValues {
 	if fv, ok := m.fields[field]; ok {
-		return fv.vals, fv.found
+		return fv
+	}
+	var fv fieldValues
+	raw := m.ev.Raw
+	if len(raw) > 0 && raw[0] == '{' {
+		if val, st := m.fast.scalar(field); st == fieldFound && len(val) > 0 && val[0] != '-' && (val[0] < '0' || val[0] > '9') && string(val) != "true" && string(val) != "false" {
+			// A plain string straight from the raw bytes (the raw record is never modified,
+			// so the string may share its memory).
+			fv = fieldValues{str: unsafe.String(&val[0], len(val)), isStr: true, found: true}
+			m.fields[field] = fv
+			return fv
+		}
 	}
 	vals, found := m.lookupRaw(field)
-	m.fields[field] = fieldValues{vals, found}
-	return vals, found
+	fv = fieldValues{vals: vals, found: found}
+	m.fields[field] = fv
+	return fv
 }
 
 func (m *matchState) lookupRaw(field string) ([]any, bool) {
@@ -239,7 +287,7 @@ func (m *matchState) lookupRaw(field string) ([]any, bool) {
 			return vals, true
 		}
 	}
-	for _, alias := range m.fast.aliases[strings.ToLower(field)] {
+	for _, alias := range m.fast.aliases[m.fast.lower(field)] {
 		if vals, ok := m.resolveBytes(raw, alias); ok {
 			return vals, true
 		}
@@ -247,7 +295,7 @@ func (m *matchState) lookupRaw(field string) ([]any, bool) {
 	if v, ok := ocsfField(m.ev, field); ok {
 		return []any{v}, true
 	}
-	if alias, ok := m.fast.ocsf[strings.ToLower(field)]; ok {
+	if alias, ok := m.fast.ocsf[m.fast.lower(field)]; ok {
 		if v, ok := ocsfField(m.ev, alias); ok {
 			return []any{v}, true
 		}

@@ -154,6 +154,20 @@ type fastLookup struct {
 	n       int
 	aliases map[string][]string
 	ocsf    map[string]string
+	lowered map[string]string // field name → lower case, so lookups do not allocate
+}
+
+// lower returns field in lower case, remembering it.
+func (f *fastLookup) lower(field string) string {
+	if l, ok := f.lowered[field]; ok {
+		return l
+	}
+	if f.lowered == nil {
+		f.lowered = map[string]string{}
+	}
+	l := strings.ToLower(field)
+	f.lowered[field] = l
+	return l
 }
 
 // reset starts a new event.
@@ -188,12 +202,12 @@ func (f *fastLookup) scalar(field string) ([]byte, int) {
 			return v, st
 		}
 	}
-	for _, alias := range f.aliases[strings.ToLower(field)] {
+	for _, alias := range f.aliases[f.lower(field)] {
 		if v, st := f.path(f.raw, alias); st != fieldAbsent {
 			return v, st
 		}
 	}
-	if _, ok := f.ocsf[strings.ToLower(field)]; ok || isOCSFName(field) {
+	if _, ok := f.ocsf[f.lower(field)]; ok || isOCSFName(field) {
 		return nil, fieldUnknown // a field of the normalized event: the matcher reads it
 	}
 	return nil, fieldAbsent

@@ -16,6 +16,9 @@ import (
 // also offered whole for contains-style matching).
 type pattern interface {
 	match(v any) bool
+	// matchString is match for a string value, without boxing it in an interface: the
+	// common case, kept free of allocations.
+	matchString(s string) bool
 }
 
 // text renders a scalar JSON value as Sigma compares it: numbers without exponent, booleans
@@ -57,6 +60,10 @@ func (p *strPattern) match(v any) bool {
 	if !ok {
 		return false
 	}
+	return p.matchString(s)
+}
+
+func (p *strPattern) matchString(s string) bool {
 	switch {
 	case p.kind == matchAny:
 		return true
@@ -157,19 +164,23 @@ func (p *rePattern) match(v any) bool {
 	return ok && p.re.MatchString(s)
 }
 
+func (p *rePattern) matchString(s string) bool { return p.re.MatchString(s) }
+
 // nullPattern matches an absent field or JSON null.
 type nullPattern struct{}
 
-func (nullPattern) match(v any) bool { return v == nil }
+func (nullPattern) match(v any) bool        { return v == nil }
+func (nullPattern) matchString(string) bool { return false }
 
 // cidrPattern is the cidr modifier.
 type cidrPattern struct{ prefix netip.Prefix }
 
 func (p *cidrPattern) match(v any) bool {
 	s, ok := text(v)
-	if !ok {
-		return false
-	}
+	return ok && p.matchString(s)
+}
+
+func (p *cidrPattern) matchString(s string) bool {
 	a, err := netip.ParseAddr(strings.TrimSpace(s))
 	if err != nil {
 		if ap, err2 := netip.ParseAddrPort(s); err2 == nil {
@@ -186,6 +197,8 @@ type numPattern struct {
 	op  string
 	num float64
 }
+
+func (p *numPattern) matchString(s string) bool { return p.match(s) }
 
 func (p *numPattern) match(v any) bool {
 	var f float64
@@ -214,6 +227,15 @@ func (p *numPattern) match(v any) bool {
 // anyOf matches when one of its patterns does (the encoded variants of a value).
 type anyOf []pattern
 
+func (a anyOf) matchString(s string) bool {
+	for _, p := range a {
+		if p.matchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
 func (a anyOf) match(v any) bool {
 	for _, p := range a {
 		if p.match(v) {
@@ -226,7 +248,8 @@ func (a anyOf) match(v any) bool {
 // notPattern is neq: the value is present and does not match.
 type notPattern struct{ p pattern }
 
-func (n notPattern) match(v any) bool { return v != nil && !n.p.match(v) }
+func (n notPattern) match(v any) bool          { return v != nil && !n.p.match(v) }
+func (n notPattern) matchString(s string) bool { return !n.p.matchString(s) }
 
 // encodeUTF16 is the utf16le/utf16be/wide modifiers.
 func encodeUTF16(s string, bigEndian bool) string {
