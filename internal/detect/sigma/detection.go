@@ -24,6 +24,7 @@ type item struct {
 	patterns []pattern
 	exists   *bool // the exists modifier
 	fieldref bool  // values are other fields' names
+	neq      bool  // with fieldref: the field must differ from the other
 	refs     []string
 	cased    bool
 }
@@ -110,7 +111,7 @@ func compileItem(key string, valNode *yaml.Node, opts compileOptions) (*item, er
 			return nil, lineErr(valNode, fmt.Sprintf("field %q: %v", key, err))
 		}
 	}
-	it.all, it.cased, it.fieldref = spec.all, spec.cased, spec.fieldref
+	it.all, it.cased, it.fieldref, it.neq = spec.all, spec.cased, spec.fieldref, spec.neq
 	if spec.exists {
 		if len(values) != 1 {
 			return nil, lineErr(valNode, "exists takes one true/false value")
@@ -154,12 +155,25 @@ type modSpec struct {
 	reFlags                      string
 	all, cased, exists, fieldref bool
 	expand, b64, b64off, windash bool
-	utf16le, utf16be             bool
+	utf16le, utf16be, utf16bom   bool
+	neq                          bool   // negate: the field differs
+	timePart                     string // minute, hour, day, week, month, year
 }
 
 func (s *modSpec) add(m string) error {
 	switch m {
-	case "contains", "startswith", "endswith", "re", "cidr", "lt", "lte", "gt", "gte", "neq":
+	case "minute", "hour", "day", "week", "month", "year":
+		s.timePart = m
+	case "neq":
+		s.neq = true
+		if s.match == "" {
+			s.match = m
+		}
+	case "contains", "startswith", "endswith", "re", "cidr", "lt", "lte", "gt", "gte":
+		if s.match == "neq" {
+			s.match = m // neq combined with a match type negates it
+			break
+		}
 		if s.match != "" && !(s.match == "re" && m == "re") {
 			return fmt.Errorf("modifiers %s and %s cannot be combined", s.match, m)
 		}
@@ -190,7 +204,7 @@ func (s *modSpec) add(m string) error {
 	case "utf16be":
 		s.utf16be = true
 	case "utf16":
-		s.utf16le = true // with a byte-order mark, as Windows writes it; see compile
+		s.utf16le, s.utf16bom = true, true // little-endian with a byte-order mark
 	default:
 		return fmt.Errorf("unknown modifier %q", m)
 	}
@@ -205,6 +219,13 @@ func (s *modSpec) compile(raw string, isNull, keyword bool) (pattern, error) {
 			return nil, fmt.Errorf("null cannot take %s", s.match)
 		}
 		return nullPattern{}, nil
+	}
+	if s.timePart != "" {
+		inner, err := s.timeInner(raw)
+		if err != nil {
+			return nil, err
+		}
+		return &timePartPattern{part: s.timePart, inner: inner}, nil
 	}
 	switch s.match {
 	case "re":
@@ -247,6 +268,9 @@ func (s *modSpec) compile(raw string, isNull, keyword bool) (pattern, error) {
 	if s.utf16le || s.utf16be {
 		for i, v := range variants {
 			variants[i] = encodeUTF16(v, s.utf16be)
+			if s.utf16bom {
+				variants[i] = "\xff\xfe" + variants[i]
+			}
 		}
 	}
 	if s.b64off {
@@ -281,10 +305,30 @@ func (s *modSpec) compile(raw string, isNull, keyword bool) (pattern, error) {
 	if len(pats) == 1 {
 		p = pats[0]
 	}
-	if s.match == "neq" {
+	if s.neq {
 		p = notPattern{p}
 	}
 	return p, nil
+}
+
+// timeInner compiles the comparison a time modifier's extracted number is put to: equality,
+// or lt/lte/gt/gte when given.
+func (s *modSpec) timeInner(raw string) (pattern, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+	if err != nil {
+		return nil, fmt.Errorf("%s needs a number, not %q", s.timePart, raw)
+	}
+	switch s.match {
+	case "lt", "lte", "gt", "gte":
+		return &numPattern{op: s.match, num: f}, nil
+	case "", "neq":
+		p := pattern(&numPattern{op: "eq", num: f})
+		if s.neq {
+			p = notPattern{p}
+		}
+		return p, nil
+	}
+	return nil, fmt.Errorf("%s cannot be combined with %s", s.timePart, s.match)
 }
 
 // expandPlaceholders fills %name% placeholders from configuration; a rule whose

@@ -85,8 +85,8 @@ func (m *matchState) item(it *item) bool {
 	}
 	vals, found := m.lookup(it.field)
 	if it.exists != nil {
-		present := found && !allNil(vals)
-		return present == *it.exists
+		// The specification: exists checks presence only, "be it empty or null".
+		return found == *it.exists
 	}
 	if !found {
 		vals = []any{nil}
@@ -142,7 +142,7 @@ func (m *matchState) fieldref(it *item, vals []any) bool {
 				for _, b := range other {
 					sa, oka := text(a)
 					sb, okb := text(b)
-					if oka && okb && sa == sb {
+					if oka && okb && (sa == sb) != it.neq {
 						hit = true
 					}
 				}

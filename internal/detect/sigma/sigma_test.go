@@ -30,7 +30,7 @@ func TestModifiersAndValues(t *testing.T) {
 		"userIdentity":{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::1:user/alice"},
 		"requestParameters":{"name":"org-trail","tags":[{"key":"env","value":"prod"}],"count":7,"enable":false,"cmd":"cG93ZXJzaGVsbCAtZW5j"},
 		"errorCode":null,"additionalEventData":{"MFAUsed":"No"},"responseElements":null,"userAgent":"Mozilla/5.0 (X11)",
-		"b64":"SGVsbG8gV29ybGQ=","wide":"aABpAA==","items":["a","b"],"pw":"-enc x"}`
+		"b64":"SGVsbG8gV29ybGQ=","wide":"aABpAA==","bom":"//5oAGkA","eventTime":"2026-03-04T14:05:00Z","items":["a","b"],"pw":"-enc x"}`
 	tests := []struct {
 		name, det string
 		want      bool
@@ -75,6 +75,14 @@ func TestModifiersAndValues(t *testing.T) {
 		{"array field", "  s:\n    items: b\n  condition: s", true},
 		{"neq", "  s:\n    eventName|neq: DeleteTrail\n  condition: s", true},
 		{"ocsf field", "  s:\n    vigil.source: cloudtrail\n  condition: s", true},
+		{"exists counts a null field as present", "  s:\n    errorCode|exists: true\n  condition: s", true},
+		{"fieldref neq", "  s:\n    userIdentity.userName|fieldref|neq: userIdentity.type\n  condition: s", true},
+		{"fieldref neq same", "  s:\n    eventName|fieldref|neq: eventName\n  condition: s", false},
+		{"hour", "  s:\n    eventTime|hour: 14\n  condition: s", true},
+		{"hour gte", "  s:\n    eventTime|hour|gte: 22\n  condition: s", false},
+		{"minute month year week day", "  s:\n    eventTime|minute: 5\n    eventTime|month: 3\n    eventTime|year: 2026\n    eventTime|week: 10\n    eventTime|day: 4\n  condition: s", true},
+		{"utf16 with BOM", "  s:\n    bom|utf16|base64: hi\n  condition: s", true},
+		{"contains neq", "  s:\n    userAgent|contains|neq: Windows\n  condition: s", true},
 	}
 	ev := cloudtrailEvent(rec)
 	for _, tt := range tests {

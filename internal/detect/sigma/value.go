@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/vigil-sec/vigil/internal/normalize"
 )
 
 // pattern tests one field value. Values come from JSON: string, float64, bool, nil,
@@ -220,8 +222,45 @@ func (p *numPattern) match(v any) bool {
 		return f <= p.num
 	case "gt":
 		return f > p.num
+	case "eq":
+		return f == p.num
 	}
 	return f >= p.num
+}
+
+// timePartPattern is the minute/hour/day/week/month/year modifiers: the part of a
+// timestamp value, compared as a number.
+type timePartPattern struct {
+	part  string
+	inner pattern
+}
+
+func (p *timePartPattern) match(v any) bool {
+	s, ok := text(v)
+	return ok && p.matchString(s)
+}
+
+func (p *timePartPattern) matchString(s string) bool {
+	t, err := normalize.ParseTime(s)
+	if err != nil {
+		return false
+	}
+	var n int
+	switch p.part {
+	case "minute":
+		n = t.Minute()
+	case "hour":
+		n = t.Hour()
+	case "day":
+		n = t.Day()
+	case "week":
+		_, n = t.ISOWeek()
+	case "month":
+		n = int(t.Month())
+	case "year":
+		n = t.Year()
+	}
+	return p.inner.match(float64(n))
 }
 
 // anyOf matches when one of its patterns does (the encoded variants of a value).
