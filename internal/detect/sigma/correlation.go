@@ -28,8 +28,7 @@ type countCondition struct {
 	ops map[string]float64
 }
 
-func (c countCondition) holds(n int) bool {
-	f := float64(n)
+func (c countCondition) holds(f float64) bool {
 	for op, v := range c.ops {
 		switch op {
 		case "gt":
@@ -61,6 +60,15 @@ func (c countCondition) holds(n int) bool {
 	return true
 }
 
+// judgedAtClose reports whether a correlation can only be judged when its window closes.
+func (c *correlation) judgedAtClose() bool {
+	switch c.kind {
+	case "value_percentile", "value_avg", "value_median", "value_min":
+		return true // later events can move these either way
+	}
+	return c.cond.upperBounded()
+}
+
 // upperBounded reports whether the condition can only be judged when the window closes
 // (fewer than N events): more events could still break it.
 func (c countCondition) upperBounded() bool {
@@ -88,9 +96,10 @@ func compileCorrelation(n *yaml.Node) (*correlation, error) {
 	}
 	c := &correlation{kind: strings.ToLower(d.Type), generate: d.Generate, aliases: d.Aliases, cond: countCondition{ops: map[string]float64{}}}
 	switch c.kind {
-	case "event_count", "value_count", "temporal", "temporal_ordered":
+	case "event_count", "value_count", "temporal", "temporal_ordered",
+		"value_sum", "value_avg", "value_min", "value_max", "value_median", "value_percentile":
 	default:
-		return nil, lineErr(n, fmt.Sprintf("correlation type %q is not one of event_count, value_count, temporal, temporal_ordered", d.Type))
+		return nil, lineErr(n, fmt.Sprintf("correlation type %q is not one of event_count, value_count, temporal, temporal_ordered, value_sum, value_avg, value_min, value_max, value_median, value_percentile", d.Type))
 	}
 	c.rules = scalarList(&d.Rules)
 	if len(c.rules) == 0 {
@@ -122,13 +131,16 @@ func compileCorrelation(n *yaml.Node) (*correlation, error) {
 		}
 	}
 	switch c.kind {
-	case "event_count", "value_count":
+	case "temporal", "temporal_ordered":
+	default:
 		if len(c.cond.ops) == 0 {
 			return nil, lineErr(n, c.kind+" needs a condition (gte, gt, lt, lte, eq or neq)")
 		}
-		if c.kind == "value_count" && c.field == "" {
-			return nil, lineErr(n, "value_count needs condition.field")
+		if c.kind != "event_count" && c.field == "" {
+			return nil, lineErr(n, c.kind+" needs condition.field")
 		}
+	}
+	switch c.kind {
 	case "temporal", "temporal_ordered":
 		if len(c.cond.ops) == 0 {
 			c.cond.ops["gte"] = float64(len(c.rules)) // default: every referenced rule

@@ -233,3 +233,65 @@ level: high
 		t.Errorf("%q", got)
 	}
 }
+
+func TestNumericAggregates(t *testing.T) {
+	base := `title: download
+id: 00000000-0000-4000-8000-0000000000b0
+name: download
+logsource: {product: aws, service: cloudtrail}
+detection:
+  s:
+    eventName: GetObject
+  condition: s
+level: low
+`
+	corr := func(kind, cond string) string {
+		return base + "---\ntitle: agg\nid: 00000000-0000-4000-8000-0000000000b1\ncorrelation:\n  type: " + kind +
+			"\n  rules: [download]\n  group-by: [user]\n  timespan: 1h\n  condition: {field: bytes, " + cond + "}\nlevel: high\n"
+	}
+	run := func(rules string, sizes []int) int {
+		parsed, errs := parseFile("a.yml", []byte(rules), Options{})
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		rs := &RuleSet{}
+		for _, r := range parsed {
+			rs.add(r)
+		}
+		d := rs.Detector()
+		n := 0
+		emit := func(a alert.Alert) {
+			if a.Title == "agg" {
+				n++
+			}
+		}
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i, s := range sizes {
+			ev := cloudtrailEvent(fmt.Sprintf(`{"eventName":"GetObject","user":"u","bytes":%d}`, s))
+			ev.SetTime(t0.Add(time.Duration(i) * time.Minute))
+			d.Observe(context.Background(), ev, emit)
+		}
+		d.Advance(context.Background(), t0.Add(3*time.Hour), emit)
+		return n
+	}
+	tests := []struct {
+		kind, cond string
+		sizes      []int
+		want       int
+	}{
+		{"value_sum", "gte: 1000", []int{400, 400, 300}, 1},
+		{"value_sum", "gte: 1000", []int{400, 400}, 0},
+		{"value_max", "gte: 900", []int{10, 950, 20}, 1},
+		{"value_avg", "gt: 500", []int{400, 700, 800}, 1},
+		{"value_avg", "gt: 500", []int{400, 500, 600}, 0},
+		{"value_median", "gte: 100", []int{1, 150, 200}, 1},
+		{"value_min", "gte: 100", []int{120, 150, 90}, 0},
+		{"value_percentile", "lte: 10", []int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7}, 1},
+		{"value_percentile", "lte: 10", []int{1, 1, 2, 2}, 0},
+	}
+	for _, tt := range tests {
+		if got := run(corr(tt.kind, tt.cond), tt.sizes); got != tt.want {
+			t.Errorf("%s %s over %v: %d alerts, want %d", tt.kind, tt.cond, tt.sizes, got, tt.want)
+		}
+	}
+}

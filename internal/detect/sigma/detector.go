@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -202,7 +203,7 @@ func (d *Detector) observe(cs *corrState, from *Rule, h hit, emit detect.Emit) {
 		vals[f] = v
 		parts = append(parts, v)
 	}
-	if c.kind == "value_count" {
+	if c.field != "" {
 		h.value = h.field(aliasFor(c, c.field, from))
 		if h.value == "" {
 			return // no value to count
@@ -214,7 +215,7 @@ func (d *Detector) observe(cs *corrState, from *Rule, h hit, emit detect.Emit) {
 		g = &group{values: vals}
 		cs.groups[key] = g
 	}
-	if len(g.hits) > 0 && h.t.Sub(g.hits[0].t) > c.timespan && c.cond.upperBounded() {
+	if len(g.hits) > 0 && h.t.Sub(g.hits[0].t) > c.timespan && c.judgedAtClose() {
 		d.closeGroup(cs, key, g, emit)
 		g = &group{values: vals}
 		cs.groups[key] = g
@@ -226,7 +227,7 @@ func (d *Detector) observe(cs *corrState, from *Rule, h hit, emit detect.Emit) {
 		cut++
 	}
 	g.hits = g.hits[cut:]
-	if c.cond.upperBounded() {
+	if c.judgedAtClose() {
 		return
 	}
 	if n, ok := cs.measure(g); ok && c.cond.holds(n) {
@@ -236,23 +237,36 @@ func (d *Detector) observe(cs *corrState, from *Rule, h hit, emit detect.Emit) {
 
 // measure is the number the condition is about, and for temporal_ordered whether the
 // rules matched in order.
-func (cs *corrState) measure(g *group) (int, bool) {
+func (cs *corrState) measure(g *group) (float64, bool) {
 	c := cs.c
 	switch c.kind {
 	case "event_count":
-		return len(g.hits), true
+		return float64(len(g.hits)), true
 	case "value_count":
 		distinct := map[string]bool{}
 		for _, h := range g.hits {
 			distinct[h.value] = true
 		}
-		return len(distinct), true
+		return float64(len(distinct)), true
+	case "value_sum", "value_avg", "value_min", "value_max", "value_median":
+		return numericAggregate(c.kind, g.hits)
+	case "value_percentile":
+		// The share, in percent, of the rarest value among the group's events.
+		counts := map[string]int{}
+		for _, h := range g.hits {
+			counts[h.value]++
+		}
+		rarest := len(g.hits)
+		for _, n := range counts {
+			rarest = min(rarest, n)
+		}
+		return 100 * float64(rarest) / float64(len(g.hits)), len(g.hits) > 0
 	case "temporal":
 		refs := map[string]bool{}
 		for _, h := range g.hits {
 			refs[h.ref] = true
 		}
-		return len(refs), true
+		return float64(len(refs)), true
 	case "temporal_ordered":
 		next := 0
 		for _, h := range g.hits {
@@ -260,9 +274,41 @@ func (cs *corrState) measure(g *group) (int, bool) {
 				next++
 			}
 		}
-		return next, next == len(c.rules)
+		return float64(next), next == len(c.rules)
 	}
 	return 0, false
+}
+
+// numericAggregate is sum, avg, min, max or median of the hits' numeric values.
+func numericAggregate(kind string, hits []hit) (float64, bool) {
+	var vals []float64
+	for _, h := range hits {
+		if f, err := strconv.ParseFloat(strings.TrimSpace(h.value), 64); err == nil {
+			vals = append(vals, f)
+		}
+	}
+	if len(vals) == 0 {
+		return 0, false
+	}
+	sort.Float64s(vals)
+	sum := 0.0
+	for _, v := range vals {
+		sum += v
+	}
+	switch kind {
+	case "value_sum":
+		return sum, true
+	case "value_avg":
+		return sum / float64(len(vals)), true
+	case "value_min":
+		return vals[0], true
+	case "value_max":
+		return vals[len(vals)-1], true
+	}
+	if len(vals)%2 == 1 {
+		return vals[len(vals)/2], true
+	}
+	return (vals[len(vals)/2-1] + vals[len(vals)/2]) / 2, true
 }
 
 func (d *Detector) closeWindows(cs *corrState, now time.Time, emit detect.Emit) {
@@ -273,7 +319,7 @@ func (d *Detector) closeWindows(cs *corrState, now time.Time, emit detect.Emit) 
 	sort.Strings(keys)
 	for _, k := range keys {
 		g := cs.groups[k]
-		if len(g.hits) > 0 && now.Sub(g.hits[0].t) >= cs.c.timespan && cs.c.cond.upperBounded() {
+		if len(g.hits) > 0 && now.Sub(g.hits[0].t) >= cs.c.timespan && cs.c.judgedAtClose() {
 			d.closeGroup(cs, k, g, emit)
 		}
 	}
@@ -289,7 +335,8 @@ func (d *Detector) closeGroup(cs *corrState, key string, g *group, emit detect.E
 
 // fire raises the correlation's alert, resets the group, and feeds correlations of
 // correlations.
-func (d *Detector) fire(cs *corrState, key string, g *group, n int, emit detect.Emit) {
+func (d *Detector) fire(cs *corrState, key string, g *group, measured float64, emit detect.Emit) {
+	n := int(measured)
 	r := cs.rule
 	last := g.hits[len(g.hits)-1]
 	var uids []string
@@ -307,7 +354,7 @@ func (d *Detector) fire(cs *corrState, key string, g *group, n int, emit detect.
 	for _, f := range cs.c.groupBy {
 		groupDesc = append(groupDesc, f+"="+g.values[f])
 	}
-	reason := fmt.Sprintf("Correlation %q (%s): %d within %s", r.Title, cs.c.kind, n, cs.c.timespan)
+	reason := fmt.Sprintf("Correlation %q (%s): %s within %s", r.Title, cs.c.kind, strconv.FormatFloat(measured, 'f', -1, 64), cs.c.timespan)
 	if len(groupDesc) > 0 {
 		reason += " for " + strings.Join(groupDesc, ", ")
 	}
