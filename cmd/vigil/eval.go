@@ -2,10 +2,51 @@ package main
 
 import (
 	"context"
-	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+
+	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/eval"
+	"github.com/vigil-sec/vigil/internal/hunt"
 )
 
-// runEval is not built yet; its owner replaces this file.
+// runEval is `vigil eval DIR [--min-recall R] [--min-precision P] [--max-fp F]`: the hunt
+// detection path over a simulated folder, scored against its truth.jsonl.
 func runEval(ctx context.Context, args []string, std stdio) error {
-	return errors.New("eval: not built yet")
+	fl := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fl.SetOutput(std.err)
+	minRecall := fl.Float64("min-recall", 1.0, "fail below this recall")
+	minPrecision := fl.Float64("min-precision", 0.9, "fail below this precision (high and critical alerts)")
+	maxFP := fl.Float64("max-fp", 1.0, "fail above this many false positives per 1,000 user-days")
+	positional, err := parseFlags(fl, args)
+	if err != nil || len(positional) != 1 {
+		fmt.Fprintln(std.err, "usage: vigil eval DIR [--min-recall R] [--min-precision P] [--max-fp F]")
+		return errUsage
+	}
+	dir := positional[0]
+	truth, m, err := eval.ReadTruth(dir)
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	var paths []string
+	for _, sub := range []string{"graph", "activitylog", "eventhub", "AWSLogs"} {
+		paths = append(paths, filepath.Join(dir, sub))
+	}
+	var alerts []alert.Alert
+	sum, err := hunt.Run(ctx, paths, hunt.Options{}, func(a alert.Alert) error {
+		alerts = append(alerts, a)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	score := eval.Evaluate(truth, alerts, m.Users, m.Days)
+	fmt.Fprintf(std.out, "events: %d (%d unparsed), alerts: %d, rules: %d\n", sum.Events, sum.Unparsed, sum.Alerts, sum.Rules)
+	score.Print(std.out)
+	if score.Recall < *minRecall || score.Precision < *minPrecision || score.FPPer1kUserDays > *maxFP {
+		return &exitError{code: 1, err: fmt.Errorf("below thresholds: recall %.3f (min %.2f), precision %.3f (min %.2f), fp %.3f (max %.2f)",
+			score.Recall, *minRecall, score.Precision, *minPrecision, score.FPPer1kUserDays, *maxFP)}
+	}
+	return nil
 }
