@@ -84,19 +84,31 @@ func (s *Simulator) Run(ctx context.Context, emit func(Record) error) ([]Truth, 
 	st.start = s.cfg.End.Add(-time.Duration(s.cfg.Days) * 24 * time.Hour)
 	st.plan = st.planAttacks()
 	var truth []Truth
+	var later []Record // records generated so far that fall in a coming hour
 	for h := st.start; h.Before(s.cfg.End); h = h.Add(time.Hour) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		recs := st.background(h)
+		next := h.Add(time.Hour)
+		later = append(later, st.background(h)...)
 		for i := range st.plan {
 			p := &st.plan[i]
-			if !p.at.Before(h) && p.at.Before(h.Add(time.Hour)) {
+			if !p.at.Before(h) && p.at.Before(next) {
 				attackRecs, t := p.run(st, p.at)
-				recs = append(recs, attackRecs...)
+				later = append(later, attackRecs...)
 				truth = append(truth, t)
 			}
 		}
+		var recs []Record
+		keep := later[:0]
+		for _, r := range later {
+			if r.Time.Before(next) {
+				recs = append(recs, r)
+			} else {
+				keep = append(keep, r)
+			}
+		}
+		later = keep
 		sort.SliceStable(recs, func(i, j int) bool { return recs[i].Time.Before(recs[j].Time) })
 		for _, r := range recs {
 			if err := emit(r); err != nil {

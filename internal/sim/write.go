@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -122,6 +123,17 @@ func (w *Writer) pages(dir, base string, recs []Record, context, linkKey string)
 func (w *Writer) file(path, wrapper string, recs []Record, extra map[string]any, gz bool) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("sim: %w", err)
+	}
+	// Never overwrite: a second batch for the same hour becomes the next page.
+	for n := 2; ; n++ {
+		if _, err := os.Stat(path); os.IsNotExist(err) {
+			break
+		}
+		ext := ".json"
+		if gz {
+			ext = ".json.gz"
+		}
+		path = strings.TrimSuffix(strings.TrimSuffix(path, ext), fmt.Sprintf("-%d", n-1)) + fmt.Sprintf("-%d", n) + ext
 	}
 	f, err := os.Create(path)
 	if err != nil {
