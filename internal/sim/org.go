@@ -67,6 +67,7 @@ type org struct {
 	subscriptions    []string
 	awsAccounts      []string
 	vpnIP            string // corporate VPN egress many users share
+	dormant          *user  // an account nobody has used for the whole period
 }
 
 var firstNames = []string{"Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Mia", "Arjun", "Sofia", "Lucas", "Chloe", "Mateo", "Hana", "Finn", "Zara", "Omar", "Lena", "Ravi", "Elena", "Tom", "Nina", "Kai", "Priya", "Jonas", "Maya", "Ethan", "Ines", "Yusuf", "Clara", "Diego"}
@@ -103,6 +104,8 @@ func newOrg(rng *rand.Rand, users int) *org {
 		}
 		o.users = append(o.users, u)
 	}
+	o.dormant = o.users[len(o.users)/3]
+	o.dormant.hireDay = 1 << 30 // never active in the background
 	for _, name := range []string{"billing-sync", "backup-orchestrator", "hr-connector", "monitoring-agent"} {
 		o.sps = append(o.sps, &servicePrincipal{appID: uuid(rng), spID: uuid(rng), name: name, ip: fmt.Sprintf("20.50.%d.%d", rng.IntN(255), 1+rng.IntN(250))})
 	}

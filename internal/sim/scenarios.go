@@ -143,6 +143,23 @@ func scenarios() []*scenario {
 					"modifiedProperties": []map[string]any{{"displayName": "Role.DisplayName", "newValue": "\"Privileged Role Administrator\""}}}}),
 			}
 		}},
+		{name: "password_spray_low_slow", source: "graph", entity: func(*sim) string { return "AS204957" }, run: func(s *sim, t time.Time) []Record {
+			// One attempt per account, spread over half a day, each from another address of
+			// the same hosting network: no single address stands out.
+			var recs []Record
+			for i, u := range s.org.users[:min(40, len(s.org.users))] {
+				ip := fmt.Sprintf("45.148.%d.%d", 10+i%4, 20+s.rng.IntN(200))
+				c := cities()[7]
+				c.asn = 204957
+				recs = append(recs, s.signIn(t.Add(time.Duration(i*18)*time.Minute+time.Duration(s.rng.IntN(300))*time.Second), signInSpec{u: u, ip: ip, city: &c, code: 50126,
+					reason: "Invalid username or password or Invalid on-premise username or password.", client: "Other clients", os: "Linux", agent: "Mozilla/5.0 (X11; Linux x86_64)"}))
+			}
+			return recs
+		}},
+		{name: "dormant_account_reactivated", source: "graph", entity: func(s *sim) string { return s.org.dormant.upn }, run: func(s *sim, t time.Time) []Record {
+			far := cities()[12]
+			return []Record{s.signIn(t, signInSpec{u: s.org.dormant, ip: "177.92.140.8", city: &far, code: 0, os: "Windows10", browser: "Chrome 129.0.0", agent: userAgent("Windows10", "Chrome")})}
+		}},
 		{name: "impossible_travel_new_device", source: "graph", entity: victimUPN, run: func(s *sim, t time.Time) []Record {
 			far := cities()[15]
 			return []Record{s.signIn(t, signInSpec{u: s.victim, ip: "101.160.44.9", city: &far, code: 0, mfa: true, os: "Android", browser: "Chrome Mobile 129", agent: "Mozilla/5.0 (Linux; Android 14)"})}
@@ -165,6 +182,10 @@ func scenarios() []*scenario {
 			acct := s.org.awsAccounts[0]
 			return []Record{s.ct(t, acct, "eu-west-1", ssoIdentity(acct, "PowerUser", s.victim), "ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", s.victim.ip(), "aws-cli/2.15.0",
 				map[string]any{"groupId": "sg-web", "ipPermissions": map[string]any{"items": []any{map[string]any{"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "ipRanges": map[string]any{"items": []any{map[string]any{"cidrIp": "0.0.0.0/0"}}}}}}}, nil, "", nil)}
+		}},
+		{name: "new_hire_first_signin", lookalike: true, source: "graph", entity: func(s *sim) string { return s.org.users[len(s.org.users)-1].upn }, run: func(s *sim, t time.Time) []Record {
+			u := s.org.users[len(s.org.users)-1]
+			return []Record{s.signIn(t, signInSpec{u: u, ip: u.ip(), code: 0, mfa: true})}
 		}},
 		{name: "real_trip", lookalike: true, source: "graph", entity: victimUPN, run: func(s *sim, t time.Time) []Record {
 			dest := cities()[8]
