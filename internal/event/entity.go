@@ -13,6 +13,7 @@ const (
 	EntityRoot             EntityType = "root"              // an AWS account root user
 	EntityService          EntityType = "service"           // a provider service acting on its own
 	EntityIP               EntityType = "ip"
+	EntityASN              EntityType = "asn" // a network, "AS64500"
 	EntityApp              EntityType = "app"
 	EntityAccount          EntityType = "account" // AWS account, Azure subscription, tenant
 	EntityResourceGroup    EntityType = "resource_group"

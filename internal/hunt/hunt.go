@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/detect"
+	"github.com/vigil-sec/vigil/internal/detect/behavior"
 	"github.com/vigil-sec/vigil/internal/detect/sigma"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
@@ -24,6 +25,7 @@ import (
 type Options struct {
 	RuleDirs     []string // user rule folders, in addition to the built-in pack
 	NoBuiltin    bool     // skip the built-in pack
+	NoBehavior   bool     // skip the built-in behavioural detections
 	Placeholders map[string][]string
 	Extra        []detect.Detector // more detectors (behavioural models) wired by the caller
 	Logger       *slog.Logger
@@ -48,7 +50,11 @@ func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Aler
 	rs, loadErrs := LoadRules(opts)
 	sum.LoadErrors = loadErrs
 	sum.Rules = rs.Len()
-	detectors := detect.Fanout(append([]detect.Detector{rs.Detector()}, opts.Extra...))
+	detectors := detect.Fanout{rs.Detector()}
+	if !opts.NoBehavior {
+		detectors = append(detectors, behavior.New(behavior.DefaultConfig()))
+	}
+	detectors = append(detectors, opts.Extra...)
 
 	files, readErrs := normalize.Files(paths)
 	sum.ReadErrors = readErrs

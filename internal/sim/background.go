@@ -12,7 +12,7 @@ func (s *sim) background(h time.Time) []Record {
 	day := int(h.Sub(s.start).Hours()) / 24
 	o := s.org
 	for _, u := range o.users {
-		if day < u.hireDay {
+		if day < u.hireDay || h.Before(u.awayUntil) {
 			continue
 		}
 		local := h.Add(time.Duration(u.home.utcOffset) * time.Hour)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"time"
 )
 
 // city is a place people sign in from, with the network its residents use.
@@ -47,6 +48,7 @@ type user struct {
 	device           device
 	hireDay          int // day of the simulation the user starts; 0 = before
 	ipSuffix         int
+	awayUntil        time.Time // travelling: no sign-ins until then
 }
 
 type device struct {

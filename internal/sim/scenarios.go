@@ -161,8 +161,13 @@ func scenarios() []*scenario {
 			return []Record{s.signIn(t, signInSpec{u: s.org.dormant, ip: "177.92.140.8", city: &far, code: 0, os: "Windows10", browser: "Chrome 129.0.0", agent: userAgent("Windows10", "Chrome")})}
 		}},
 		{name: "impossible_travel_new_device", source: "graph", entity: victimUPN, run: func(s *sim, t time.Time) []Record {
+			// The person works as usual; an hour later their account signs in from the
+			// other side of the world on a phone nobody has seen.
 			far := cities()[15]
-			return []Record{s.signIn(t, signInSpec{u: s.victim, ip: "101.160.44.9", city: &far, code: 0, mfa: true, os: "Android", browser: "Chrome Mobile 129", agent: "Mozilla/5.0 (Linux; Android 14)"})}
+			return []Record{
+				s.signIn(t, signInSpec{u: s.victim, ip: s.victim.ip(), code: 0, mfa: true}),
+				s.signIn(t.Add(time.Duration(40+s.rng.IntN(40))*time.Minute), signInSpec{u: s.victim, ip: "101.160.44.9", city: &far, code: 0, mfa: true, os: "Android", browser: "Chrome Mobile 129", agent: "Mozilla/5.0 (Linux; Android 14)"}),
+			}
 		}},
 		// Benign look-alikes: what real admins and travellers do.
 		{name: "routine_role_assignment", lookalike: true, source: "graph", entity: adminUPN, run: func(s *sim, t time.Time) []Record {
@@ -188,7 +193,10 @@ func scenarios() []*scenario {
 			return []Record{s.signIn(t, signInSpec{u: u, ip: u.ip(), code: 0, mfa: true})}
 		}},
 		{name: "real_trip", lookalike: true, source: "graph", entity: victimUPN, run: func(s *sim, t time.Time) []Record {
+			// A real flight: the last sign-in at home, eleven hours of travel without any,
+			// then the destination.
 			dest := cities()[8]
+			s.victim.awayUntil = t.Add(11 * time.Hour)
 			return []Record{
 				s.signIn(t, signInSpec{u: s.victim, ip: s.victim.ip(), code: 0, mfa: true}),
 				s.signIn(t.Add(11*time.Hour), signInSpec{u: s.victim, ip: "71.190.80.12", city: &dest, code: 0, mfa: true}),
