@@ -94,43 +94,42 @@ func (p *condParser) peek() string {
 }
 
 func (p *condParser) or() (expr, error) {
-	left, err := p.and()
-	if err != nil {
-		return nil, err
+	parts, err := p.list("or", p.and)
+	if err != nil || len(parts) == 1 {
+		return first(parts), err
 	}
-	out := orExpr{left}
-	for strings.EqualFold(p.peek(), "or") {
-		p.pos++
-		right, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, right)
-	}
-	if len(out) == 1 {
-		return left, nil
-	}
-	return out, nil
+	return orExpr(parts), nil
 }
 
 func (p *condParser) and() (expr, error) {
-	left, err := p.not()
-	if err != nil {
-		return nil, err
+	parts, err := p.list("and", p.not)
+	if err != nil || len(parts) == 1 {
+		return first(parts), err
 	}
-	out := andExpr{left}
-	for strings.EqualFold(p.peek(), "and") {
-		p.pos++
-		right, err := p.not()
+	return andExpr(parts), nil
+}
+
+// list parses operands joined by the operator op.
+func (p *condParser) list(op string, operand func() (expr, error)) ([]expr, error) {
+	var parts []expr
+	for {
+		e, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, right)
+		parts = append(parts, e)
+		if !strings.EqualFold(p.peek(), op) {
+			return parts, nil
+		}
+		p.pos++
 	}
-	if len(out) == 1 {
-		return left, nil
+}
+
+func first(parts []expr) expr {
+	if len(parts) == 0 {
+		return nil
 	}
-	return out, nil
+	return parts[0]
 }
 
 func (p *condParser) not() (expr, error) {

@@ -94,68 +94,57 @@ func (m *matchState) item(it *item) bool {
 	if it.fieldref {
 		return m.fieldref(it, vals)
 	}
-	if len(it.patterns) == 0 {
-		return false
-	}
-	for _, p := range it.patterns {
-		hit := false
+	return combine(it.all, len(it.patterns), func(i int) bool {
 		for _, v := range vals {
-			if matchValue(p, v) {
-				hit = true
-				break
+			if matchValue(it.patterns[i], v) {
+				return true
 			}
 		}
-		if it.all && !hit {
+		return false
+	})
+}
+
+// combine applies a list's logic: one of n tests must pass, or every one with all. An
+// empty list matches nothing.
+func combine(all bool, n int, test func(i int) bool) bool {
+	if n == 0 {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		hit := test(i)
+		if all && !hit {
 			return false
 		}
-		if !it.all && hit {
+		if !all && hit {
 			return true
 		}
 	}
-	return it.all
+	return all
 }
 
 // matchOneString is item for a field holding one string.
 func matchOneString(it *item, s string) bool {
-	if len(it.patterns) == 0 {
-		return false
-	}
-	for _, p := range it.patterns {
-		hit := p.matchString(s)
-		if it.all && !hit {
-			return false
-		}
-		if !it.all && hit {
-			return true
-		}
-	}
-	return it.all
+	return combine(it.all, len(it.patterns), func(i int) bool { return it.patterns[i].matchString(s) })
 }
 
 // fieldref compares the field with the values of other fields, case-sensitively.
 func (m *matchState) fieldref(it *item, vals []any) bool {
-	for _, ref := range it.refs {
-		other, ok := m.lookup(ref)
-		hit := false
-		if ok {
-			for _, a := range vals {
-				for _, b := range other {
-					sa, oka := text(a)
-					sb, okb := text(b)
-					if oka && okb && (sa == sb) != it.neq {
-						hit = true
-					}
+	return combine(it.all, len(it.refs), func(i int) bool {
+		other, ok := m.lookup(it.refs[i])
+		if !ok {
+			return false
+		}
+		for _, a := range vals {
+			for _, b := range other {
+				sa, oka := text(a)
+				sb, okb := text(b)
+				if oka && okb && (sa == sb) != it.neq {
+					return true
 				}
 			}
 		}
-		if it.all && !hit {
-			return false
-		}
-		if !it.all && hit {
-			return true
-		}
-	}
-	return it.all
+		return false
+	})
 }
 
 // keywords searches every value of the record.
@@ -164,22 +153,14 @@ func (m *matchState) keywords(it *item) bool {
 		m.leaves = []string{}
 		collectLeaves(m.root(), &m.leaves)
 	}
-	for _, p := range it.patterns {
-		hit := false
+	return combine(it.all, len(it.patterns), func(i int) bool {
 		for _, s := range m.leaves {
-			if p.match(s) {
-				hit = true
-				break
+			if it.patterns[i].matchString(s) {
+				return true
 			}
 		}
-		if it.all && !hit {
-			return false
-		}
-		if !it.all && hit {
-			return true
-		}
-	}
-	return it.all
+		return false
+	})
 }
 
 // matchValue applies a pattern to one resolved value; an object or array matches when one
