@@ -12,7 +12,17 @@ func (s *sim) background(h time.Time) []Record {
 	day := int(h.Sub(s.start).Hours()) / 24
 	o := s.org
 	for _, u := range o.users {
-		if day < u.hireDay || h.Before(u.awayUntil) {
+		if u.hireDay > 0 && day == u.hireDay-2 && h.Hour() == 14 && len(o.users) > 0 {
+			// HR onboarding creates the account two days before the first day.
+			admin := o.users[0]
+			recs = append(recs, s.audit(h.Add(17*time.Minute), admin, nil, "Add user", "UserManagement", "Core Directory",
+				[]map[string]any{{"id": u.id, "type": "User", "userPrincipalName": u.upn, "modifiedProperties": []any{}}}))
+		}
+		if u.leaveDay > 0 && day == u.leaveDay && h.Hour() == 16 {
+			recs = append(recs, s.audit(h.Add(5*time.Minute), o.users[0], nil, "Disable account", "UserManagement", "Core Directory",
+				[]map[string]any{{"id": u.id, "type": "User", "userPrincipalName": u.upn}}))
+		}
+		if day < u.hireDay || h.Before(u.awayUntil) || (u.leaveDay > 0 && day >= u.leaveDay && h.Hour() >= 16) || (u.leaveDay > 0 && day > u.leaveDay) {
 			continue
 		}
 		local := h.Add(time.Duration(u.home.utcOffset) * time.Hour)
@@ -39,7 +49,8 @@ func (s *sim) background(h time.Time) []Record {
 			if u.admin && s.rng.Float64() < 0.4 {
 				app = "Azure Portal"
 			}
-			recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, code: 0, app: app, mfa: true}))
+			dev := u.devices[s.rng.IntN(len(u.devices))]
+			recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, code: 0, app: app, mfa: true, deviceID: dev.id, os: dev.os, browser: dev.browser, agent: dev.agent}))
 			if u.awsSSO && working && s.rng.Float64() < 0.3 {
 				recs = append(recs, s.awsWork(t.Add(5*time.Minute), u, ip)...)
 			}
@@ -54,6 +65,9 @@ func (s *sim) background(h time.Time) []Record {
 	}
 	for _, sp := range o.sps { // automation signs in every hour
 		recs = append(recs, s.spSignIn(h.Add(time.Duration(60+s.rng.IntN(600))*time.Second), sp, sp.ip, 0))
+	}
+	for _, mi := range o.managedIdentities { // and so do managed identities
+		recs = append(recs, s.workloadSignIn(h.Add(time.Duration(60+s.rng.IntN(600))*time.Second), mi, mi.ip, 0, "ManagedIdentitySignInLogs", "managedIdentity"))
 	}
 	if h.Hour()%6 == 2 { // the backup automation snapshots disks
 		sp := o.sps[1]

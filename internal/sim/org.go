@@ -43,10 +43,12 @@ type user struct {
 	upn, display, id string
 	home             city
 	department       string
-	admin            bool // routinely administers Entra and Azure
-	awsSSO           bool // signs in to AWS through IAM Identity Center
-	device           device
-	hireDay          int // day of the simulation the user starts; 0 = before
+	admin            bool     // routinely administers Entra and Azure
+	awsSSO           bool     // signs in to AWS through IAM Identity Center
+	device           device   // the main device
+	devices          []device // 1-3 devices: laptop, phone, maybe a home PC
+	hireDay          int      // day of the simulation the user starts; 0 = before
+	leaveDay         int      // day the user leaves (account disabled); 0 = stays
 	ipSuffix         int
 	awayUntil        time.Time // travelling: no sign-ins until then
 }
@@ -63,13 +65,14 @@ type servicePrincipal struct {
 
 // org is the simulated organisation.
 type org struct {
-	tenantID, domain string
-	users            []*user
-	sps              []*servicePrincipal
-	subscriptions    []string
-	awsAccounts      []string
-	vpnIP            string // corporate VPN egress many users share
-	dormant          *user  // an account nobody has used for the whole period
+	tenantID, domain  string
+	users             []*user
+	sps               []*servicePrincipal
+	managedIdentities []*servicePrincipal
+	subscriptions     []string
+	awsAccounts       []string
+	vpnIP             string // corporate VPN egress many users share
+	dormant           *user  // an account nobody has used for the whole period
 }
 
 var firstNames = []string{"Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Mia", "Arjun", "Sofia", "Lucas", "Chloe", "Mateo", "Hana", "Finn", "Zara", "Omar", "Lena", "Ravi", "Elena", "Tom", "Nina", "Kai", "Priya", "Jonas", "Maya", "Ethan", "Ines", "Yusuf", "Clara", "Diego"}
@@ -99,6 +102,13 @@ func newOrg(rng *rand.Rand, users int) *org {
 			department: departments[rng.IntN(len(departments))], ipSuffix: 2 + rng.IntN(250),
 			device: device{id: uuid(rng), os: os, browser: browser, agent: userAgent(os, browser)},
 		}
+		u.devices = []device{u.device}
+		if rng.Float64() < 0.7 { // most people also use a phone
+			u.devices = append(u.devices, device{id: uuid(rng), os: "iOS", browser: "Mobile Safari", agent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1"})
+		}
+		if rng.Float64() < 0.2 {
+			u.devices = append(u.devices, device{id: "", os: "Windows10", browser: "Chrome 129.0.0", agent: userAgent("Windows10", "Chrome")})
+		}
 		u.admin = i < max(2, users/40)
 		u.awsSSO = u.department == "engineering" || u.admin
 		if i >= users-max(1, users/100) {
@@ -106,11 +116,15 @@ func newOrg(rng *rand.Rand, users int) *org {
 		}
 		o.users = append(o.users, u)
 	}
+	for i := 0; i < max(1, users/150); i++ { // leavers, part-way through
+		o.users[len(o.users)/2-1-i].leaveDay = 2 + rng.IntN(3)
+	}
 	o.dormant = o.users[len(o.users)/3]
 	o.dormant.hireDay = 1 << 30 // never active in the background
 	for _, name := range []string{"billing-sync", "backup-orchestrator", "hr-connector", "monitoring-agent"} {
 		o.sps = append(o.sps, &servicePrincipal{appID: uuid(rng), spID: uuid(rng), name: name, ip: fmt.Sprintf("20.50.%d.%d", rng.IntN(255), 1+rng.IntN(250))})
 	}
+	o.managedIdentities = []*servicePrincipal{{appID: uuid(rng), spID: uuid(rng), name: "vm-reporting-01", ip: "20.50.200.4"}, {appID: uuid(rng), spID: uuid(rng), name: "func-ingest", ip: "20.50.201.9"}}
 	o.subscriptions = []string{uuid(rng), uuid(rng)}
 	o.awsAccounts = []string{fmt.Sprintf("%012d", 100000000000+rng.Int64N(899999999999)), fmt.Sprintf("%012d", 100000000000+rng.Int64N(899999999999))}
 	return o

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 )
 
@@ -123,17 +124,22 @@ func (s *sim) signIn(t time.Time, sp signInSpec) Record {
 
 // spSignIn is a service principal sign-in, as a ServicePrincipalSignInLogs diagnostic record.
 func (s *sim) spSignIn(t time.Time, sp *servicePrincipal, ip string, code int) Record {
+	return s.workloadSignIn(t, sp, ip, code, "ServicePrincipalSignInLogs", "servicePrincipal")
+}
+
+// workloadSignIn is a service principal or managed identity sign-in as a diagnostic record.
+func (s *sim) workloadSignIn(t time.Time, sp *servicePrincipal, ip string, code int, category, eventType string) Record {
 	id := uuid(s.rng)
 	body := map[string]any{
 		"id": id, "createdDateTime": ts(t), "appId": sp.appID, "appDisplayName": sp.name, "servicePrincipalId": sp.spID,
 		"servicePrincipalName": sp.name, "ipAddress": ip, "resourceDisplayName": "Microsoft Graph", "resourceId": "00000003-0000-0000-c000-000000000000",
-		"status": map[string]any{"errorCode": code}, "signInEventTypes": []string{"servicePrincipal"}, "clientCredentialType": "clientSecret",
+		"status": map[string]any{"errorCode": code}, "signInEventTypes": []string{eventType}, "clientCredentialType": "clientSecret",
 		"correlationId": uuid(s.rng),
 	}
 	rec := map[string]any{"time": ts(t), "resourceId": "/tenants/" + s.org.tenantID + "/providers/Microsoft.aadiam", "operationName": "Sign-in activity",
-		"category": "ServicePrincipalSignInLogs", "tenantId": s.org.tenantID, "resultType": fmt.Sprint(code), "callerIpAddress": ip, "properties": body}
+		"category": category, "tenantId": s.org.tenantID, "resultType": fmt.Sprint(code), "callerIpAddress": ip, "properties": body}
 	b, _ := json.Marshal(rec)
-	return Record{Time: t, Kind: KindEventHub, Scope: "insights-logs-serviceprincipalsigninlogs", ID: id, JSON: b}
+	return Record{Time: t, Kind: KindEventHub, Scope: "insights-logs-" + strings.ToLower(category), ID: id, JSON: b}
 }
 
 // audit is a Graph directoryAudit.

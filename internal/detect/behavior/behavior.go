@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/alert"
@@ -18,8 +19,17 @@ import (
 
 // Config tunes the detections. Zero values take the defaults of DefaultConfig.
 type Config struct {
-	ImpossibleTravel TravelConfig `yaml:"impossible_travel"`
-	Spray            SprayConfig  `yaml:"network_spray"`
+	ImpossibleTravel TravelConfig  `yaml:"impossible_travel"`
+	Spray            SprayConfig   `yaml:"network_spray"`
+	Dormant          DormantConfig `yaml:"dormant_account"`
+}
+
+// DormantConfig tunes the first activity of an account nobody created: after the learning
+// period, an identity signing in for the first time that no directory audit created is an
+// account that was dormant (or unknown) and has come back to life.
+type DormantConfig struct {
+	Disabled bool          `yaml:"disabled"`
+	Learning time.Duration `yaml:"learning_period"` // history needed before "first time" means anything
 }
 
 // TravelConfig tunes impossible travel.
@@ -49,6 +59,7 @@ func DefaultConfig() Config {
 	return Config{
 		ImpossibleTravel: TravelConfig{MaxSpeedKmh: 1000, MinDistanceKm: 500, SharedAddressUsers: 5},
 		Spray:            SprayConfig{MinUsers: 20, Window: 24 * time.Hour, MaxSuccessShare: 0.2},
+		Dormant:          DormantConfig{Learning: 7 * 24 * time.Hour},
 	}
 }
 
@@ -60,6 +71,9 @@ type Detector struct {
 	returns  map[string]*place          // user entity → where they were before a reported jump
 	ipUsers  map[string]map[string]bool // address → people seen signing in from it (capped)
 	networks map[int]*network           // ASN → recent sign-in outcomes
+	active   map[string]bool            // user entities seen signing in successfully
+	created  map[string]bool            // user accounts created (directory audits) while watched
+	first    time.Time                  // the first event seen: when watching began
 }
 
 type place struct {
@@ -101,14 +115,24 @@ func New(cfg Config) *Detector {
 	if cfg.Spray.MaxSuccessShare == 0 {
 		cfg.Spray.MaxSuccessShare = def.Spray.MaxSuccessShare
 	}
-	return &Detector{cfg: cfg, lastSeen: map[string]*place{}, returns: map[string]*place{}, ipUsers: map[string]map[string]bool{}, networks: map[int]*network{}}
+	if cfg.Dormant.Learning == 0 {
+		cfg.Dormant.Learning = def.Dormant.Learning
+	}
+	return &Detector{cfg: cfg, lastSeen: map[string]*place{}, returns: map[string]*place{}, ipUsers: map[string]map[string]bool{},
+		networks: map[int]*network{}, active: map[string]bool{}, created: map[string]bool{}}
 }
 
 // Name names the detector.
 func (*Detector) Name() string { return "behavior" }
 
-// Observe looks at user sign-ins.
+// Observe looks at user sign-ins (and at account creations, to know new accounts).
 func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emit) error {
+	if d.first.IsZero() {
+		d.first = ev.Timestamp()
+	}
+	if (ev.Vigil.Category == event.CategoryUserCreate || ev.Vigil.Category == event.CategoryGuestInvite) && ev.User != nil {
+		d.created[event.UserEntity(ev.User.Name).Name] = true
+	}
 	if ev.ClassUID != int(event.ClassAuthentication) || ev.Vigil.Entity.Type != event.EntityUser {
 		return nil
 	}
@@ -126,10 +150,40 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 	if !d.cfg.Spray.Disabled {
 		d.spray(ev, user, emit)
 	}
-	if !d.cfg.ImpossibleTravel.Disabled && ev.StatusID == event.StatusSuccess {
-		d.travel(ev, user, emit)
+	if ev.StatusID == event.StatusSuccess {
+		if !d.cfg.Dormant.Disabled {
+			d.dormant(ev, user, emit)
+		}
+		if !d.cfg.ImpossibleTravel.Disabled {
+			d.travel(ev, user, emit)
+		}
 	}
 	return nil
+}
+
+// dormant raises an alert for the first successful sign-in, after the learning period, of
+// an account that nothing created while Vigil was watching.
+func (d *Detector) dormant(ev *event.Event, user string, emit detect.Emit) {
+	if d.active[user] {
+		return
+	}
+	d.active[user] = true
+	t := ev.Timestamp()
+	if t.Sub(d.first) < d.cfg.Dormant.Learning || d.created[user] {
+		return
+	}
+	where := ""
+	if l := ev.SrcEndpoint.Location; l != nil {
+		where = " from " + strings.TrimSpace(l.City+", "+l.Country)
+	}
+	uids := []string{ev.Metadata.UID}
+	rule := "vigil-dormant-account-active"
+	emit(alert.Alert{
+		ID: alert.StableID(rule, ev.Vigil.Entity, uids), Time: t, Title: "Dormant account became active",
+		Rule:     alert.Rule{ID: rule, Kind: alert.KindBuiltin, Title: "Dormant account became active", Level: "medium"},
+		Severity: alert.SeverityMedium, Score: 55, Entity: ev.Vigil.Entity, EventUIDs: uids, Attack: []string{"T1078"},
+		Reason: fmt.Sprintf("first sign-in in %s of watching%s; no directory audit created this account in that time", t.Sub(d.first).Round(time.Hour), where),
+	})
 }
 
 // Advance has nothing pending: both detections decide on the event that completes them.
