@@ -30,6 +30,9 @@ type Config struct {
 type DormantConfig struct {
 	Disabled bool          `yaml:"disabled"`
 	Learning time.Duration `yaml:"learning_period"` // history needed before "first time" means anything
+	// MinPopulation is how many people must have been seen active before a first sign-in
+	// says anything: sparse or partial logs make everyone look new.
+	MinPopulation int `yaml:"min_population"`
 }
 
 // TravelConfig tunes impossible travel.
@@ -59,7 +62,7 @@ func DefaultConfig() Config {
 	return Config{
 		ImpossibleTravel: TravelConfig{MaxSpeedKmh: 1000, MinDistanceKm: 500, SharedAddressUsers: 5},
 		Spray:            SprayConfig{MinUsers: 20, Window: 24 * time.Hour, MaxSuccessShare: 0.2},
-		Dormant:          DormantConfig{Learning: 7 * 24 * time.Hour},
+		Dormant:          DormantConfig{Learning: 7 * 24 * time.Hour, MinPopulation: 20},
 	}
 }
 
@@ -118,6 +121,9 @@ func New(cfg Config) *Detector {
 	if cfg.Dormant.Learning == 0 {
 		cfg.Dormant.Learning = def.Dormant.Learning
 	}
+	if cfg.Dormant.MinPopulation == 0 {
+		cfg.Dormant.MinPopulation = def.Dormant.MinPopulation
+	}
 	return &Detector{cfg: cfg, lastSeen: map[string]*place{}, returns: map[string]*place{}, ipUsers: map[string]map[string]bool{},
 		networks: map[int]*network{}, active: map[string]bool{}, created: map[string]bool{}}
 }
@@ -167,9 +173,10 @@ func (d *Detector) dormant(ev *event.Event, user string, emit detect.Emit) {
 	if d.active[user] {
 		return
 	}
+	population := len(d.active)
 	d.active[user] = true
 	t := ev.Timestamp()
-	if t.Sub(d.first) < d.cfg.Dormant.Learning || d.created[user] {
+	if t.Sub(d.first) < d.cfg.Dormant.Learning || d.created[user] || population < d.cfg.Dormant.MinPopulation {
 		return
 	}
 	where := ""

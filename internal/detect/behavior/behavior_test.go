@@ -117,3 +117,27 @@ func TestNetworkSpray(t *testing.T) {
 		t.Errorf("office typos raised %+v", got)
 	}
 }
+
+func TestDormantAccount(t *testing.T) {
+	var evs []*event.Event
+	for i := 0; i < 25; i++ { // a tenant at work for eight days
+		for d := 0; d < 8; d++ {
+			evs = append(evs, signIn(fmt.Sprintf("u%d@x", i), time.Duration(d*24+i)*time.Hour/2, london, "81.2.1.1", true, 0))
+		}
+	}
+	created := &event.Event{}
+	created.SetTime(t0.Add(8 * 24 * time.Hour))
+	created.Vigil.Category = event.CategoryUserCreate
+	created.User = &event.User{Name: "newhire@x"}
+	evs = append(evs, created,
+		signIn("newhire@x", 9*24*time.Hour, london, "81.2.1.1", true, 0),    // created while watched: a new hire
+		signIn("sleeper@x", 9*24*time.Hour, sydney, "101.160.4.9", true, 0)) // never seen, never created
+	got := run(evs)
+	if len(got) != 1 || got[0].Entity.Name != "sleeper@x" || got[0].Severity != alert.SeverityMedium {
+		t.Fatalf("%+v", got)
+	}
+	// Sparse logs of a handful of people: nobody is "new".
+	if got := run([]*event.Event{signIn("a@x", 0, london, "81.2.1.1", true, 0), signIn("b@x", 10*24*time.Hour, london, "81.2.1.1", true, 0)}); len(got) != 0 {
+		t.Errorf("sparse logs: %+v", got)
+	}
+}
