@@ -100,6 +100,7 @@ func TestStreamContainers(t *testing.T) {
 		{"parser error", []byte(`[{"id":"x","bad":true},{"id":"a"}]`), "! a", 0},
 		{"parser panic", []byte(`[{"explode":true},{"id":"a"}]`), "! a", 0},
 		{"csv", []byte("id,name\na,\"x, y\"\nb,z\n"), "a b", 0},
+		{"log analytics query result", []byte(`{"tables":[{"name":"PrimaryResult","columns":[{"name":"id","type":"string"},{"name":"n","type":"int"}],"rows":[["a",1],["b",2]]}]}`), "a b", 0},
 		{"whitespace only", []byte(" \n\t "), "", 0},
 	}
 	for _, tt := range tests {

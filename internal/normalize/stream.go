@@ -204,6 +204,8 @@ func (rs *recordSink) document(data []byte) error {
 			err = rs.array(data[i:end])
 		} else if inner, ok := rs.wrapped(); ok {
 			err = rs.array(inner)
+		} else if tables, ok := rs.probe.Value("tables"); ok && len(tables) > 0 && tables[0] == '[' && rs.probe.Len() <= 2 {
+			err = rs.queryResult(tables)
 		} else {
 			err = rs.recordProbed(data[i:end], true)
 		}
