@@ -22,7 +22,7 @@ func runSimulate(ctx context.Context, args []string, std stdio) error {
 	days := fl.Int("days", 14, "days of activity")
 	users := fl.Int("users", 300, "people in the tenant")
 	scen := fl.String("scenarios", "", "attack scenarios to inject, comma-separated (default all): "+strings.Join(sim.ScenarioNames(), ","))
-	end := fl.String("end", "", "end of the simulated period, RFC 3339 (default "+sim.DefaultEnd.Format(time.RFC3339)+")")
+	end := fl.String("end", "", "end of the simulated period, RFC 3339 (default "+sim.DefaultEnd().Format(time.RFC3339)+")")
 	positional, err := parseFlags(fl, args)
 	if err != nil || *out == "" || len(positional) > 0 {
 		fmt.Fprintln(std.err, "usage: vigil simulate --out DIR [--seed N] [--days N] [--users N] [--scenarios a,b] [--end RFC3339]")
@@ -59,7 +59,7 @@ func runSimulate(ctx context.Context, args []string, std stdio) error {
 	}
 	endT := cfg.End
 	if endT.IsZero() {
-		endT = sim.DefaultEnd
+		endT = sim.DefaultEnd()
 	}
 	m := sim.Manifest{Seed: *seed, Users: *users, Days: *days, Start: endT.Add(-time.Duration(*days) * 24 * time.Hour), End: endT, Records: w.Records, Scenarios: cfg.Scenarios}
 	if err := sim.WriteTruth(*out, truth, m); err != nil {

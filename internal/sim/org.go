@@ -75,13 +75,20 @@ type org struct {
 	dormant           *user  // an account nobody has used for the whole period
 }
 
-var firstNames = []string{"Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Mia", "Arjun", "Sofia", "Lucas", "Chloe", "Mateo", "Hana", "Finn", "Zara", "Omar", "Lena", "Ravi", "Elena", "Tom", "Nina", "Kai", "Priya", "Jonas", "Maya", "Ethan", "Ines", "Yusuf", "Clara", "Diego"}
-var lastNames = []string{"Hart", "Fischer", "Novak", "Silva", "Okafor", "Jensen", "Moreau", "Kowalski", "Tanaka", "Garcia", "Brennan", "Shah", "Rossi", "Lindqvist", "Mensah", "Dubois", "Kaur", "Schmidt", "Costa", "Walsh"}
-var departments = []string{"engineering", "sales", "finance", "marketing", "support", "operations", "legal", "people"}
+func firstNames() []string {
+	return []string{"Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Mia", "Arjun", "Sofia", "Lucas", "Chloe", "Mateo", "Hana", "Finn", "Zara", "Omar", "Lena", "Ravi", "Elena", "Tom", "Nina", "Kai", "Priya", "Jonas", "Maya", "Ethan", "Ines", "Yusuf", "Clara", "Diego"}
+}
+func lastNames() []string {
+	return []string{"Hart", "Fischer", "Novak", "Silva", "Okafor", "Jensen", "Moreau", "Kowalski", "Tanaka", "Garcia", "Brennan", "Shah", "Rossi", "Lindqvist", "Mensah", "Dubois", "Kaur", "Schmidt", "Costa", "Walsh"}
+}
+func departments() []string {
+	return []string{"engineering", "sales", "finance", "marketing", "support", "operations", "legal", "people"}
+}
 
 func newOrg(rng *rand.Rand, users int) *org {
 	o := &org{tenantID: uuid(rng), domain: "northwind-sim.example", vpnIP: "81.2.69.160"}
 	cs := cities()
+	firstNames, lastNames, departments := firstNames(), lastNames(), departments()
 	seen := map[string]bool{}
 	for i := 0; i < users; i++ {
 		first, last := firstNames[rng.IntN(len(firstNames))], lastNames[rng.IntN(len(lastNames))]

@@ -23,7 +23,7 @@ type Config struct {
 
 // DefaultEnd is where simulated time ends unless configured: fixed, never the wall clock,
 // so a seed always gives the same bytes.
-var DefaultEnd = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+func DefaultEnd() time.Time { return time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) }
 
 // Truth is one injected attack or benign look-alike.
 type Truth struct {
@@ -50,7 +50,7 @@ func New(cfg Config) (*Simulator, error) {
 		return nil, fmt.Errorf("sim: days must be at least 3, got %d", cfg.Days)
 	}
 	if cfg.End.IsZero() {
-		cfg.End = DefaultEnd
+		cfg.End = DefaultEnd()
 	}
 	if cfg.Scenarios != nil {
 		known := map[string]bool{}
