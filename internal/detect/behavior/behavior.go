@@ -30,8 +30,8 @@ type Config struct {
 type DormantConfig struct {
 	Disabled bool          `yaml:"disabled"`
 	Learning time.Duration `yaml:"learning_period"` // history needed before "first time" means anything
-	// MinPopulation is how many people must have been seen active before a first sign-in
-	// says anything: sparse or partial logs make everyone look new.
+	// MinPopulation is how many people must have been active during the learning period
+	// before a first sign-in says anything: sparse or partial logs make everyone look new.
 	MinPopulation int `yaml:"min_population"`
 }
 
@@ -74,7 +74,7 @@ type Detector struct {
 	returns  map[string]*place          // user entity → where they were before a reported jump
 	ipUsers  map[string]map[string]bool // address → people seen signing in from it (capped)
 	networks map[int]*network           // ASN → recent sign-in outcomes
-	active   map[string]bool            // user entities seen signing in successfully
+	active   map[string]time.Time       // user entity → last successful sign-in
 	created  map[string]bool            // user accounts created (directory audits) while watched
 	first    time.Time                  // the first event seen: when watching began
 }
@@ -125,7 +125,7 @@ func New(cfg Config) *Detector {
 		cfg.Dormant.MinPopulation = def.Dormant.MinPopulation
 	}
 	return &Detector{cfg: cfg, lastSeen: map[string]*place{}, returns: map[string]*place{}, ipUsers: map[string]map[string]bool{},
-		networks: map[int]*network{}, active: map[string]bool{}, created: map[string]bool{}}
+		networks: map[int]*network{}, active: map[string]time.Time{}, created: map[string]bool{}}
 }
 
 // Name names the detector.
@@ -170,13 +170,21 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 // dormant raises an alert for the first successful sign-in, after the learning period, of
 // an account that nothing created while Vigil was watching.
 func (d *Detector) dormant(ev *event.Event, user string, emit detect.Emit) {
-	if d.active[user] {
+	t := ev.Timestamp()
+	_, seen := d.active[user]
+	d.active[user] = t
+	if seen || t.Sub(d.first) < d.cfg.Dormant.Learning || d.created[user] {
 		return
 	}
-	population := len(d.active)
-	d.active[user] = true
-	t := ev.Timestamp()
-	if t.Sub(d.first) < d.cfg.Dormant.Learning || d.created[user] || population < d.cfg.Dormant.MinPopulation {
+	// Only a tenant watched continuously says anything about a first sign-in: count the
+	// people active during the learning period just before it.
+	recent := 0
+	for _, last := range d.active {
+		if t.Sub(last) <= d.cfg.Dormant.Learning {
+			recent++
+		}
+	}
+	if recent-1 < d.cfg.Dormant.MinPopulation {
 		return
 	}
 	where := ""

@@ -16,17 +16,24 @@ import (
 // indexed, are evaluated.
 
 type ruleIndex struct {
-	fields  []string                    // indexed fields, in first-use order
-	byValue map[string]map[string][]int // field → lower-case value → rule positions
-	byField map[string][]int            // field → every rule filed under it (when the value is unreadable)
-	always  []int                       // rules that cannot be indexed
+	fields   []string                    // indexed fields, in first-use order
+	byValue  map[string]map[string][]int // field → lower-case value → rule positions
+	prefixes map[string][]prefixEntry    // field → lower-case prefixes of startswith rules
+	byField  map[string][]int            // field → every rule filed under it (when the value is unreadable)
+	always   []int                       // rules that cannot be indexed
+}
+
+// prefixEntry files rules under a value prefix (a startswith test).
+type prefixEntry struct {
+	prefix string
+	rules  []int
 }
 
 func buildIndex(rules []compiled, members []int) *ruleIndex {
-	idx := &ruleIndex{byValue: map[string]map[string][]int{}, byField: map[string][]int{}}
+	idx := &ruleIndex{byValue: map[string]map[string][]int{}, prefixes: map[string][]prefixEntry{}, byField: map[string][]int{}}
 	for _, i := range members {
 		c := rules[i]
-		field, values, ok := indexKey(c.rule)
+		field, values, prefix, ok := indexKey(c.rule)
 		if !ok {
 			idx.always = append(idx.always, i)
 			continue
@@ -36,26 +43,50 @@ func buildIndex(rules []compiled, members []int) *ruleIndex {
 			idx.byValue[field] = map[string][]int{}
 		}
 		for _, v := range values {
-			idx.byValue[field][v] = append(idx.byValue[field][v], i)
+			if prefix {
+				idx.addPrefix(field, v, i)
+			} else {
+				idx.byValue[field][v] = append(idx.byValue[field][v], i)
+			}
 		}
 		idx.byField[field] = append(idx.byField[field], i)
 	}
 	return idx
 }
 
-// indexKey finds a field and the values one of which a rule requires.
-func indexKey(r *Rule) (string, []string, bool) {
+func (idx *ruleIndex) addPrefix(field, prefix string, rule int) {
+	entries := idx.prefixes[field]
+	for j := range entries {
+		if entries[j].prefix == prefix {
+			entries[j].rules = append(entries[j].rules, rule)
+			return
+		}
+	}
+	idx.prefixes[field] = append(entries, prefixEntry{prefix: prefix, rules: []int{rule}})
+}
+
+// indexKey finds a field and the values (or value prefixes) one of which a rule requires.
+// Exact values are preferred: they select fewer rules.
+func indexKey(r *Rule) (field string, values []string, prefix, ok bool) {
+	var pf string
+	var pv []string
 	for _, sel := range requiredSelections(r.condition) {
 		if len(sel.alternatives) != 1 {
 			continue
 		}
 		for _, it := range sel.alternatives[0] {
-			if vals, ok := plainValues(it); ok {
-				return it.field, vals, true
+			if vals, ok := plainValues(it, matchExact); ok {
+				return it.field, vals, false, true
+			}
+			if vals, ok := plainValues(it, matchPrefix); ok && pv == nil {
+				pf, pv = it.field, vals
 			}
 		}
 	}
-	return "", nil, false
+	if pv != nil {
+		return pf, pv, true, true
+	}
+	return "", nil, false, false
 }
 
 // requiredSelections are the selections a condition cannot be true without.
@@ -73,15 +104,16 @@ func requiredSelections(e expr) []*selection {
 	return nil
 }
 
-// plainValues are an item's values when it is a plain, case-insensitive equality test.
-func plainValues(it *item) ([]string, bool) {
+// plainValues are an item's values when it is a plain, case-insensitive test of one kind
+// (equality, or startswith).
+func plainValues(it *item, kind int) ([]string, bool) {
 	if it.field == "" || it.all || it.exists != nil || it.fieldref || it.cased || len(it.patterns) == 0 {
 		return nil, false
 	}
 	var vals []string
 	for _, p := range it.patterns {
 		sp, ok := p.(*strPattern)
-		if !ok || sp.kind != matchExact || sp.lit == "" {
+		if !ok || sp.kind != kind || sp.lit == "" {
 			return nil, false
 		}
 		vals = append(vals, sp.lit)
@@ -124,6 +156,11 @@ func (d *Detector) markGroup(idx *ruleIndex, add func([]int)) {
 			d.lower = append(d.lower[:0], val...)
 			lowerASCII(d.lower)
 			add(idx.byValue[f][string(d.lower)])
+			for _, pe := range idx.prefixes[f] {
+				if bytes.HasPrefix(d.lower, []byte(pe.prefix)) {
+					add(pe.rules)
+				}
+			}
 		case fieldUnknown:
 			add(idx.byField[f])
 		}
