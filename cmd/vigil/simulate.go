@@ -61,7 +61,11 @@ func runSimulate(ctx context.Context, args []string, std stdio) error {
 	if endT.IsZero() {
 		endT = sim.DefaultEnd()
 	}
-	m := sim.Manifest{Seed: *seed, Users: *users, Days: *days, Start: endT.Add(-time.Duration(*days) * 24 * time.Hour), End: endT, Records: w.Records, Scenarios: cfg.Scenarios}
+	scenarios := cfg.Scenarios
+	if scenarios == nil {
+		scenarios = sim.ScenarioNames()
+	}
+	m := sim.Manifest{Seed: *seed, Users: *users, Days: *days, Start: endT.Add(-time.Duration(*days) * 24 * time.Hour), End: endT, Records: w.Records, Scenarios: scenarios}
 	if err := sim.WriteTruth(*out, truth, m); err != nil {
 		return err
 	}

@@ -45,6 +45,23 @@ func (s *sim) background(h time.Time) []Record {
 				recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, code: 50074, reason: "Strong Authentication is required."}))
 				t = t.Add(time.Duration(30+s.rng.IntN(90)) * time.Second)
 			}
+			switch r := s.rng.Float64(); { // the other everyday interruptions
+			case r < 0.02:
+				recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, code: 50140, reason: "This error occurred due to 'Keep me signed in' interrupt when the user was signing in."}))
+				t = t.Add(20 * time.Second)
+			case r < 0.03:
+				recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, code: 50076, reason: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication."}))
+				t = t.Add(40 * time.Second)
+			case r < 0.033 && u.device.id != "":
+				// Signing in from an unmanaged browser: conditional access blocks it, then the
+				// person switches to their laptop.
+				recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, code: 53003, reason: "Access has been blocked by Conditional Access policies.", os: "Windows10", browser: "Chrome 129.0.0", agent: userAgent("Windows10", "Chrome")}))
+				t = t.Add(2 * time.Minute)
+			case r < 0.034:
+				// Identity Protection flags an unfamiliar sign-in, the user passes MFA, risk remediated.
+				c := u.home
+				recs = append(recs, s.risk(t, u, ip, &c, "unfamiliarFeatures", "low", "remediated"))
+			}
 			app := []string{"Office 365 Exchange Online", "Microsoft Teams", "Office 365 SharePoint Online"}[s.rng.IntN(3)]
 			if u.admin && s.rng.Float64() < 0.4 {
 				app = "Azure Portal"
@@ -57,6 +74,13 @@ func (s *sim) background(h time.Time) []Record {
 			if u.admin && working && s.rng.Float64() < 0.35 {
 				recs = append(recs, s.adminWork(t.Add(10*time.Minute), u, ip)...)
 			}
+		}
+		if working && s.rng.Float64() < 0.0005 { // a phone retrying an old password until smart lockout
+			t := h.Add(time.Duration(s.rng.IntN(3000)) * time.Second)
+			for i := 0; i < 4; i++ {
+				recs = append(recs, s.signIn(t.Add(time.Duration(i)*time.Minute), signInSpec{u: u, ip: s.userIP(u), code: 50126, reason: "Invalid username or password.", app: "Office 365 Exchange Online", client: "Exchange ActiveSync", nonInteractive: true}))
+			}
+			recs = append(recs, s.signIn(t.Add(5*time.Minute), signInSpec{u: u, ip: s.userIP(u), code: 50053, reason: "Account is locked because user tried to sign in too many times with an incorrect user ID or password.", app: "Office 365 Exchange Online", client: "Exchange ActiveSync", nonInteractive: true}))
 		}
 		if working && s.rng.Float64() < 0.5 { // token refreshes from the desktop apps
 			t := h.Add(time.Duration(s.rng.IntN(3600)) * time.Second)

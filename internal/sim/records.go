@@ -15,6 +15,7 @@ type Kind string
 const (
 	KindGraphSignIn Kind = "graph-signins" // auditLogs/signIns pages
 	KindGraphAudit  Kind = "graph-audits"  // auditLogs/directoryAudits pages
+	KindGraphRisk   Kind = "graph-risk"    // identityProtection/riskDetections pages
 	KindActivityLog Kind = "activitylog"   // ARM activity-log pages, per subscription
 	KindEventHub    Kind = "eventhub"      // Azure Monitor diagnostic records ({"records":[...]})
 	KindCloudTrail  Kind = "cloudtrail"    // CloudTrail S3 objects, per account and region
@@ -163,6 +164,21 @@ func (s *sim) audit(t time.Time, by *user, byApp *servicePrincipal, activity, ca
 		"initiatedBy": initiated, "targetResources": targets, "additionalDetails": []any{}}
 	b, _ := json.Marshal(body)
 	return Record{Time: t, Kind: KindGraphAudit, ID: id, JSON: b}
+}
+
+// risk is a Graph riskDetection (identityProtection/riskDetections).
+func (s *sim) risk(t time.Time, u *user, ip string, c *city, kind, level, state string) Record {
+	id := uuid(s.rng)
+	body := map[string]any{
+		"id": id, "requestId": uuid(s.rng), "correlationId": uuid(s.rng), "riskEventType": kind, "riskState": state,
+		"riskLevel": level, "riskDetail": map[bool]string{true: "userPassedMFADrivenByRiskBasedPolicy", false: "none"}[state == "remediated"],
+		"source": "IdentityProtection", "detectionTimingType": "realtime", "activity": "signin", "tokenIssuerType": "AzureAD",
+		"ipAddress": ip, "activityDateTime": ts(t), "detectedDateTime": ts(t.Add(30 * time.Second)), "lastUpdatedDateTime": ts(t.Add(5 * time.Minute)),
+		"userId": u.id, "userDisplayName": u.display, "userPrincipalName": u.upn,
+		"location": map[string]any{"city": c.name, "state": c.region, "countryOrRegion": c.country, "geoCoordinates": map[string]any{"latitude": c.lat, "longitude": c.long}},
+	}
+	b, _ := json.Marshal(body)
+	return Record{Time: t.Add(30 * time.Second), Kind: KindGraphRisk, ID: id, JSON: b}
 }
 
 // arm is an Activity Log event in the ARM REST shape.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -94,6 +95,8 @@ func scenarios() []*scenario {
 				s.arm(t, s.org.subscriptions[0], s.admin.upn, attackerIP, "Microsoft.Insights/diagnosticSettings/delete", "rg-core", "microsoft.insights/diagnosticSettings/to-siem", "Succeeded", nil),
 				s.ct(t.Add(3*time.Minute), acct, "us-east-1", ssoIdentity(acct, "AdministratorAccess", s.admin), "cloudtrail.amazonaws.com", "StopLogging", attackerIP, "aws-cli/2.15.0",
 					map[string]any{"name": "arn:aws:cloudtrail:us-east-1:" + acct + ":trail/org-trail"}, nil, "", nil),
+				s.ct(t.Add(4*time.Minute), acct, "us-east-1", ssoIdentity(acct, "AdministratorAccess", s.admin), "cloudtrail.amazonaws.com", "DeleteTrail", attackerIP, "aws-cli/2.15.0",
+					map[string]any{"name": "arn:aws:cloudtrail:us-east-1:" + acct + ":trail/org-trail"}, nil, "", nil),
 			}
 		}},
 		{name: "root_login_without_mfa", source: "cloudtrail", entity: func(s *sim) string { return "arn:aws:iam::" + s.org.awsAccounts[1] + ":root" }, run: func(s *sim, t time.Time) []Record {
@@ -114,6 +117,8 @@ func scenarios() []*scenario {
 				s.ct(t.Add(3*time.Minute), acct, "eu-west-1", iamIdentity(acct, "svc-sync"), "s3.amazonaws.com", "PutBucketPolicy", attackerIP, "aws-cli/2.15.0",
 					map[string]any{"bucketName": "customer-exports", "bucketPolicy": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::customer-exports/*"}}}}, nil, "", nil),
 			}
+			recs = append(recs, s.ct(t.Add(4*time.Minute), acct, "eu-west-1", iamIdentity(acct, "svc-sync"), "s3.amazonaws.com", "PutBucketAcl", attackerIP, "aws-cli/2.15.0",
+				map[string]any{"bucketName": "customer-exports", "AccessControlPolicy": map[string]any{"AccessControlList": map[string]any{"Grant": []any{map[string]any{"Grantee": map[string]any{"URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"}}}}}, nil, "", nil))
 			for i := 0; i < 20; i++ {
 				recs = append(recs, s.ct(t.Add(5*time.Minute+time.Duration(i)*5*time.Second), acct, "eu-west-1", iamIdentity(acct, "svc-sync"), "s3.amazonaws.com", "GetObject", attackerIP, "aws-cli/2.15.0",
 					map[string]any{"bucketName": "customer-exports", "key": fmt.Sprintf("2026/export-%03d.csv.gz", i)}, nil, "", map[string]any{"eventCategory": "Data", "managementEvent": false, "readOnly": true}))
@@ -123,7 +128,9 @@ func scenarios() []*scenario {
 		{name: "security_group_opened", source: "cloudtrail", entity: func(s *sim) string { return s.victim.upn }, run: func(s *sim, t time.Time) []Record {
 			acct := s.org.awsAccounts[0]
 			return []Record{s.ct(t, acct, "eu-west-1", ssoIdentity(acct, "PowerUser", s.victim), "ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", attackerIP, "aws-cli/2.15.0",
-				map[string]any{"groupId": "sg-0a1b2c3d", "ipPermissions": map[string]any{"items": []any{map[string]any{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": map[string]any{"items": []any{map[string]any{"cidrIp": "0.0.0.0/0"}}}}}}}, nil, "", nil)}
+				map[string]any{"groupId": "sg-0a1b2c3d", "ipPermissions": map[string]any{"items": []any{
+					map[string]any{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": map[string]any{"items": []any{map[string]any{"cidrIp": "0.0.0.0/0"}}}},
+					map[string]any{"ipProtocol": "tcp", "fromPort": 3389, "toPort": 3389, "ipRanges": map[string]any{"items": []any{map[string]any{"cidrIp": "0.0.0.0/0"}}}}}}}, nil, "", nil)}
 		}},
 		{name: "sp_credential_added", source: "graph+eventhub", entity: func(s *sim) string { return s.org.sps[0].spID }, run: func(s *sim, t time.Time) []Record {
 			sp := s.org.sps[0]
@@ -188,18 +195,41 @@ func scenarios() []*scenario {
 			return []Record{s.ct(t, acct, "eu-west-1", ssoIdentity(acct, "PowerUser", s.victim), "ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", s.victim.ip(), "aws-cli/2.15.0",
 				map[string]any{"groupId": "sg-web", "ipPermissions": map[string]any{"items": []any{map[string]any{"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "ipRanges": map[string]any{"items": []any{map[string]any{"cidrIp": "0.0.0.0/0"}}}}}}}, nil, "", nil)}
 		}},
+		{name: "low_scope_consent", lookalike: true, source: "graph", entity: victimUPN, run: func(s *sim, t time.Time) []Record {
+			return []Record{s.audit(t, s.victim, nil, "Consent to application", "ApplicationManagement", "Core Directory", []map[string]any{{
+				"id": uuid(s.rng), "displayName": "Calendar Scheduler", "type": "ServicePrincipal",
+				"modifiedProperties": []map[string]any{{"displayName": "ConsentAction.Permissions", "oldValue": "", "newValue": "\"Scope: User.Read openid profile offline_access\""}}}})}
+		}},
+		{name: "sanctioned_guest_invite", lookalike: true, source: "graph", entity: adminUPN, run: func(s *sim, t time.Time) []Record {
+			return []Record{s.audit(t, s.admin, nil, "Invite external user", "UserManagement", "Invited Users", []map[string]any{{"id": uuid(s.rng), "type": "User", "userPrincipalName": "auditor_partnerfirm.example#EXT#@" + s.org.domain}})}
+		}},
+		{name: "planned_secret_rotation", lookalike: true, source: "graph", entity: adminUPN, run: func(s *sim, t time.Time) []Record {
+			sp := s.org.sps[2]
+			return []Record{s.audit(t, s.admin, nil, "Add service principal credentials", "ApplicationManagement", "Core Directory",
+				[]map[string]any{{"id": sp.spID, "displayName": sp.name, "type": "ServicePrincipal"}})}
+		}},
+		{name: "admin_mistyped_password", lookalike: true, source: "graph", entity: adminUPN, run: func(s *sim, t time.Time) []Record {
+			return []Record{
+				s.signIn(t, signInSpec{u: s.admin, ip: s.admin.ip(), code: 50126, reason: "Invalid username or password.", app: "Azure Portal"}),
+				s.signIn(t.Add(40*time.Second), signInSpec{u: s.admin, ip: s.admin.ip(), code: 0, app: "Azure Portal", mfa: true}),
+			}
+		}},
 		{name: "new_hire_first_signin", lookalike: true, source: "graph", entity: func(s *sim) string { return s.org.users[len(s.org.users)-1].upn }, run: func(s *sim, t time.Time) []Record {
 			u := s.org.users[len(s.org.users)-1]
 			return []Record{s.signIn(t, signInSpec{u: u, ip: u.ip(), code: 0, mfa: true})}
 		}},
 		{name: "real_trip", lookalike: true, source: "graph", entity: victimUPN, run: func(s *sim, t time.Time) []Record {
-			// A real flight: the last sign-in at home, eleven hours of travel without any,
-			// then the destination.
+			// A real flight: the last sign-in at home, the journey (airports plus the flight at
+			// a jet's speed) without any, then the destination.
 			dest := cities()[8]
-			s.victim.awayUntil = t.Add(11 * time.Hour)
+			if dest.name == s.victim.home.name {
+				dest = cities()[0]
+			}
+			trip := 3*time.Hour + time.Duration(distanceKm(s.victim.home, dest)/800*float64(time.Hour))
+			s.victim.awayUntil = t.Add(trip)
 			return []Record{
 				s.signIn(t, signInSpec{u: s.victim, ip: s.victim.ip(), code: 0, mfa: true}),
-				s.signIn(t.Add(11*time.Hour), signInSpec{u: s.victim, ip: "71.190.80.12", city: &dest, code: 0, mfa: true}),
+				s.signIn(t.Add(trip), signInSpec{u: s.victim, ip: "71.190.80.12", city: &dest, code: 0, mfa: true}),
 			}
 		}},
 	}
@@ -228,4 +258,12 @@ func (s *sim) planAttacks() []plannedAttack {
 		plan = append(plan, plannedAttack{sc: sc, at: at, victim: victim, admin: admin})
 	}
 	return plan
+}
+
+// distanceKm is the great-circle distance between two cities.
+func distanceKm(a, b city) float64 {
+	const r, rad = 6371.0, math.Pi / 180
+	dLat, dLon := (b.lat-a.lat)*rad, (b.long-a.long)*rad
+	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(a.lat*rad)*math.Cos(b.lat*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * r * math.Asin(math.Sqrt(h))
 }

@@ -76,9 +76,13 @@ func (w *Writer) writeGroup(recs []Record) error {
 	t := r0.Time.UTC()
 	day, hour := t.Format("2006-01-02"), t.Format("15")
 	switch r0.Kind {
-	case KindGraphSignIn, KindGraphAudit:
-		api := map[Kind]string{KindGraphSignIn: "signIns", KindGraphAudit: "directoryAudits"}[r0.Kind]
-		return w.pages(filepath.Join(w.dir, "graph", api, day), hour, recs, "https://graph.microsoft.com/v1.0/$metadata#auditLogs/"+api, "@odata.nextLink")
+	case KindGraphSignIn, KindGraphAudit, KindGraphRisk:
+		api := map[Kind]string{KindGraphSignIn: "signIns", KindGraphAudit: "directoryAudits", KindGraphRisk: "riskDetections"}[r0.Kind]
+		ns := "auditLogs"
+		if r0.Kind == KindGraphRisk {
+			ns = "identityProtection"
+		}
+		return w.pages(filepath.Join(w.dir, "graph", api, day), hour, recs, "https://graph.microsoft.com/v1.0/$metadata#"+ns+"/"+api, "@odata.nextLink")
 	case KindActivityLog:
 		return w.pages(filepath.Join(w.dir, "activitylog", r0.Scope, day), hour, recs, "", "nextLink")
 	case KindEventHub:

@@ -1,0 +1,47 @@
+package sigma
+
+import "testing"
+
+func TestScratchProbe(t *testing.T) {
+	rec := `{"eventName":"StopLogging","path":"C:\\Windows\\x*y","ip6":"2001:db8::1","cmd":"a –enc b","multi":"line1\nline2","bs":"a\\b","q":"what?","n":"10"}`
+	tests := []struct {
+		name, det string
+		want      bool
+	}{
+		{"precedence or/and", "  a:\n    eventName: X\n  b:\n    eventName: StopLogging\n  c:\n    eventName: Y\n  condition: a or b and c", false},
+		{"precedence or/and 2", "  a:\n    eventName: StopLogging\n  b:\n    eventName: X\n  c:\n    eventName: Y\n  condition: a or b and c", true},
+		{"not binds tight", "  a:\n    eventName: X\n  b:\n    eventName: StopLogging\n  condition: not a and b", true},
+		{"backslash literal", "  s:\n    path|startswith: 'C:\\Windows\\'\n  condition: s", true},
+		{"escaped star literal", "  s:\n    path|endswith: 'x\\*y'\n  condition: s", true},
+		{"escaped star not wildcard", "  s:\n    path|endswith: 'xz\\*y'\n  condition: s", false},
+		{"double backslash then wildcard", "  s:\n    bs: 'a\\\\*'\n  condition: s", true},
+		{"escaped question", "  s:\n    q: 'what\\?'\n  condition: s", true},
+		{"escaped question literal", "  s:\n    q: 'whatx\\?'\n  condition: s", false},
+		{"cidr v6", "  s:\n    ip6|cidr: '2001:db8::/32'\n  condition: s", true},
+		{"windash en dash", "  s:\n    cmd|windash|contains: ' -enc '\n  condition: s", true},
+		{"re m", "  s:\n    multi|re|m: '^line2$'\n  condition: s", true},
+		{"re no m", "  s:\n    multi|re: '^line2$'\n  condition: s", false},
+		{"re s", "  s:\n    multi|re|s: 'line1.line2'\n  condition: s", true},
+		{"re no s", "  s:\n    multi|re: 'line1.line2'\n  condition: s", false},
+		{"numeric string gt", "  s:\n    n|gt: 9\n  condition: s", true},
+		{"exists false", "  s:\n    nothere|exists: false\n  condition: s", true},
+		{"keyword wildcard", "  keywords:\n    - '*Logg*'\n  condition: keywords", true},
+		{"keyword all", "  keywords:\n    '|all':\n      - Stop\n      - Windows\n  condition: keywords", true},
+		{"keyword and", "  k1:\n    - StopLogging\n  k2:\n    - nothing-here\n  condition: k1 and not k2", true},
+		{"1 of them excludes underscore?", "  a:\n    eventName: X\n  _b:\n    eventName: StopLogging\n  condition: 1 of them", false},
+		{"empty list contains", "  s:\n    eventName|contains: ''\n  condition: s", true},
+		{"startswith empty", "  s:\n    eventName|startswith: 'Stop'\n    eventName|endswith: ging\n  condition: s", true},
+		{"condition list", "  a:\n    eventName: X\n  b:\n    eventName: StopLogging\n  condition:\n    - a\n    - b", true},
+		{"all of x with one", "  sel1:\n    eventName: StopLogging\n  sel2:\n    eventName: X\n  condition: all of sel*", false},
+		{"int field vs int", "  s:\n    n: 10\n  condition: s", true},
+		{"contains wildcard inside", "  s:\n    path|contains: 'Win*x'\n  condition: s", true},
+	}
+	ev := cloudtrailEvent(rec)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := rule(t, tt.det).Match(ev); got != tt.want {
+				t.Errorf("match = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
