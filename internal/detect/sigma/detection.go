@@ -292,9 +292,9 @@ func (s *modSpec) compile(raw string, isNull, keyword bool) (pattern, error) {
 		}
 		switch {
 		case s.match == "contains" || keyword:
-			v = "*" + v + "*"
+			v = "*" + literalTrailingBackslash(v) + "*"
 		case s.match == "startswith":
-			v = v + "*"
+			v = literalTrailingBackslash(v) + "*"
 		case s.match == "endswith":
 			v = "*" + v
 		}
@@ -362,4 +362,14 @@ func expandPlaceholders(v string, placeholders map[string][]string) ([]string, e
 
 func lineErr(n *yaml.Node, reason string) error {
 	return &LoadError{Line: n.Line, Reason: reason}
+}
+
+// literalTrailingBackslash keeps a value's lone trailing backslash literal when a wildcard is
+// appended after it: 'C:\Windows\' with startswith must not become an escaped star.
+func literalTrailingBackslash(v string) string {
+	n := len(v) - len(strings.TrimRight(v, `\`))
+	if n%2 == 1 {
+		return v + `\`
+	}
+	return v
 }

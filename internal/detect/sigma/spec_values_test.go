@@ -2,7 +2,9 @@ package sigma
 
 import "testing"
 
-func TestScratchProbe(t *testing.T) {
+// TestEscapesPrecedenceAndRegexFlags covers the rules specification's escaping, operator
+// precedence (not > and > or) and the re flags i, m and s.
+func TestEscapesPrecedenceAndRegexFlags(t *testing.T) {
 	rec := `{"eventName":"StopLogging","path":"C:\\Windows\\x*y","ip6":"2001:db8::1","cmd":"a –enc b","multi":"line1\nline2","bs":"a\\b","q":"what?","n":"10"}`
 	tests := []struct {
 		name, det string
@@ -28,7 +30,7 @@ func TestScratchProbe(t *testing.T) {
 		{"keyword wildcard", "  keywords:\n    - '*Logg*'\n  condition: keywords", true},
 		{"keyword all", "  keywords:\n    '|all':\n      - Stop\n      - Windows\n  condition: keywords", true},
 		{"keyword and", "  k1:\n    - StopLogging\n  k2:\n    - nothing-here\n  condition: k1 and not k2", true},
-		{"1 of them excludes underscore?", "  a:\n    eventName: X\n  _b:\n    eventName: StopLogging\n  condition: 1 of them", false},
+		{"1 of them leaves out _ names", "  a:\n    eventName: X\n  _b:\n    eventName: StopLogging\n  condition: 1 of them", false},
 		{"empty list contains", "  s:\n    eventName|contains: ''\n  condition: s", true},
 		{"startswith empty", "  s:\n    eventName|startswith: 'Stop'\n    eventName|endswith: ging\n  condition: s", true},
 		{"condition list", "  a:\n    eventName: X\n  b:\n    eventName: StopLogging\n  condition:\n    - a\n    - b", true},
