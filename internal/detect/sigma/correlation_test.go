@@ -295,3 +295,46 @@ level: low
 		}
 	}
 }
+
+func TestGroupsBelowTheirBoundAreForgottenAsTimeAdvances(t *testing.T) {
+	parsed, errs := parseFile("c.yml", []byte(baseRules+`---
+title: brute force
+id: 00000000-0000-4000-8000-0000000000a9
+correlation:
+  type: event_count
+  rules: [failed_login]
+  group-by: [userIdentity.userName]
+  timespan: 10m
+  condition: {gte: 100}
+`), Options{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	rs := &RuleSet{}
+	for _, r := range parsed {
+		rs.add(r)
+	}
+	d := rs.Detector()
+	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	emit := func(alert.Alert) {}
+	for i := range 500 {
+		ev := &event.Event{Raw: json.RawMessage(fmt.Sprintf(`{"eventName":"ConsoleLogin","responseElements":{"ConsoleLogin":"Failure"},"userIdentity":{"userName":"u%d"}}`, i)),
+			Vigil: event.Vigil{Source: "cloudtrail"}}
+		ev.SetTime(base.Add(time.Duration(i) * time.Second))
+		d.Observe(context.Background(), ev, emit)
+	}
+	groups := func() int {
+		n := 0
+		for _, cs := range d.corrs {
+			n += len(cs.groups)
+		}
+		return n
+	}
+	if groups() != 500 {
+		t.Fatalf("%d groups before the window passed, want 500", groups())
+	}
+	d.Advance(context.Background(), base.Add(time.Hour), emit)
+	if groups() != 0 {
+		t.Errorf("%d groups kept an hour later, want 0", groups())
+	}
+}

@@ -163,6 +163,9 @@ func (d *Detector) Advance(ctx context.Context, now time.Time, emit detect.Emit)
 	return nil
 }
 
+// maxHitsPerGroup bounds the matches a correlation keeps per group and window.
+const maxHitsPerGroup = 10000
+
 // hit is one match of a referenced rule.
 type hit struct {
 	t      time.Time
@@ -219,6 +222,9 @@ func (d *Detector) observe(cs *corrState, from *Rule, h hit, emit detect.Emit) {
 		d.closeGroup(cs, key, g, emit)
 		g = &group{values: vals}
 		cs.groups[key] = g
+	}
+	if len(g.hits) >= maxHitsPerGroup {
+		g.hits = g.hits[1:] // bounded memory: the oldest hit goes first
 	}
 	g.hits = append(g.hits, h)
 	// Drop what fell out of the window.
@@ -319,8 +325,22 @@ func (d *Detector) closeWindows(cs *corrState, now time.Time, emit detect.Emit) 
 	sort.Strings(keys)
 	for _, k := range keys {
 		g := cs.groups[k]
-		if len(g.hits) > 0 && now.Sub(g.hits[0].t) >= cs.c.timespan && cs.c.judgedAtClose() {
+		switch {
+		case len(g.hits) == 0:
+			delete(cs.groups, k)
+		case now.Sub(g.hits[0].t) < cs.c.timespan:
+		case cs.c.judgedAtClose():
 			d.closeGroup(cs, k, g, emit)
+		default:
+			// Judged on every hit already: only forget what left the window, so a
+			// group that never reaches its bound does not live for ever.
+			cut := 0
+			for cut < len(g.hits) && now.Sub(g.hits[cut].t) > cs.c.timespan {
+				cut++
+			}
+			if g.hits = g.hits[cut:]; len(g.hits) == 0 {
+				delete(cs.groups, k)
+			}
 		}
 	}
 }
