@@ -184,26 +184,32 @@ func parseTimespan(s string) (time.Duration, error) {
 
 // aggregationRE reads the deprecated aggregation condition:
 // "selection | count(field) by group > 10".
-var aggregationRE = regexp.MustCompile(`^(.*?)\|\s*count\(\s*([^)]*?)\s*\)\s*(?:by\s+([\w.,\s-]+?))?\s*(>=|<=|==|>|<|=)\s*(\d+)\s*$`)
+var aggregationRE = regexp.MustCompile(`^(.*?)\|\s*((?i)count|min|max|avg|sum)\(\s*([^)]*?)\s*\)\s*(?:by\s+([\w.,\s-]+?))?\s*(>=|<=|==|>|<|=)\s*(\d+(?:\.\d+)?)\s*$`)
 
 // parseAggregation splits an old-style aggregation into the search condition and a
 // correlation doing the counting.
 func parseAggregation(cond, timeframe string) (string, *correlation, error) {
 	m := aggregationRE.FindStringSubmatch(cond)
 	if m == nil {
-		return "", nil, fmt.Errorf("condition %q: only count() aggregations are supported", cond)
+		return "", nil, fmt.Errorf("condition %q: want \"search | count|min|max|avg|sum(field) [by field] op N\"", cond)
 	}
+	fn, field := strings.ToLower(m[2]), m[3]
 	c := &correlation{kind: "event_count", cond: countCondition{ops: map[string]float64{}}, generate: false}
-	if m[2] != "" {
-		c.kind, c.field = "value_count", m[2]
+	switch {
+	case fn == "count" && field != "":
+		c.kind, c.field = "value_count", field
+	case fn != "count" && field == "":
+		return "", nil, fmt.Errorf("condition %q: %s() needs a field", cond, fn)
+	case fn != "count":
+		c.kind, c.field = "value_"+fn, field
 	}
-	for _, g := range strings.Split(m[3], ",") {
+	for _, g := range strings.Split(m[4], ",") {
 		if g = strings.TrimSpace(g); g != "" {
 			c.groupBy = append(c.groupBy, g)
 		}
 	}
-	n, _ := strconv.ParseFloat(m[5], 64)
-	c.cond.ops[map[string]string{">": "gt", ">=": "gte", "<": "lt", "<=": "lte", "==": "eq", "=": "eq"}[m[4]]] = n
+	n, _ := strconv.ParseFloat(m[6], 64)
+	c.cond.ops[map[string]string{">": "gt", ">=": "gte", "<": "lt", "<=": "lte", "==": "eq", "=": "eq"}[m[5]]] = n
 	c.timespan = 24 * time.Hour
 	if timeframe != "" {
 		ts, err := parseTimespan(timeframe)

@@ -338,3 +338,27 @@ correlation:
 		t.Errorf("%d groups kept an hour later, want 0", groups())
 	}
 }
+
+func TestOldAggregationFunctions(t *testing.T) {
+	tests := []struct{ cond, kind, field, op string }{
+		{"s | count() > 5", "event_count", "", "gt"},
+		{"s | count(ip) by user >= 3", "value_count", "ip", "gte"},
+		{"s | SUM(bytes) by user > 1000", "value_sum", "bytes", "gt"},
+		{"s | max(size) < 2.5", "value_max", "size", "lt"},
+		{"s | min(size) by a, b == 1", "value_min", "size", "eq"},
+		{"s | avg(duration) <= 10", "value_avg", "duration", "lte"},
+	}
+	for _, tt := range tests {
+		search, c, err := parseAggregation(tt.cond, "1h")
+		if err != nil {
+			t.Errorf("%q: %v", tt.cond, err)
+			continue
+		}
+		if _, ok := c.cond.ops[tt.op]; search != "s" || c.kind != tt.kind || c.field != tt.field || !ok || c.timespan != time.Hour {
+			t.Errorf("%q: search %q, %+v", tt.cond, search, c)
+		}
+	}
+	if _, _, err := parseAggregation("s | max() > 1", ""); err == nil {
+		t.Error("max() without a field was accepted")
+	}
+}

@@ -131,7 +131,7 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		{"title: t\nid: x\ndetection:\n  s:\n    a|re: '('\n  condition: s\n", "bad regular expression"},
 		{"title: t\ndetection:\n  s:\n    a: 1\n  condition: s\n", "id is required"},
 		{"title: [\n", "YAML"},
-		{"title: t\nid: x\ndetection:\n  s:\n    a: 1\n  condition: s | max(a) > 5\n", "only count()"},
+		{"title: t\nid: x\ndetection:\n  s:\n    a: 1\n  condition: s | median(a) > 5\n", "count|min|max|avg|sum"},
 		{"title: t\nid: x\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5x\n  condition: {gte: 2}\n", "timespan"},
 		{"title: t\nid: x\ncorrelation:\n  type: value_count\n  rules: [a]\n  timespan: 5m\n  condition: {gte: 2}\n", "condition.field"},
 		{"title: t\nid: x\ndetection:\n  s:\n    a|expand: '%nope%'\n  condition: s\n", "placeholder %nope%"},
