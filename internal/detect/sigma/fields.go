@@ -237,6 +237,12 @@ func (m *matchState) lookupValues(field string) fieldValues {
 	}
 	var fv fieldValues
 	raw := m.ev.Raw
+	if m.ev.Vigil.Source == "entra" && strings.EqualFold(field, "status") {
+		vals, found := m.entraStatus(field)
+		fv = fieldValues{vals: vals, found: found}
+		m.fields[field] = fv
+		return fv
+	}
 	if len(raw) > 0 && raw[0] == '{' {
 		if val, st := m.fast.scalar(field); st == fieldFound && len(val) > 0 && val[0] != '-' && (val[0] < '0' || val[0] > '9') && string(val) != "true" && string(val) != "false" {
 			// A plain string straight from the raw bytes (the raw record is never modified,
@@ -250,6 +256,25 @@ func (m *matchState) lookupValues(field string) fieldValues {
 	fv = fieldValues{vals: vals, found: found}
 	m.fields[field] = fv
 	return fv
+}
+
+// entraStatus resolves Status on an Entra record. SigninLogs' Status is an object
+// ({errorCode, failureReason, additionalDetails}) and audits have Result and ResultReason,
+// yet SigmaHQ rules compare Status with 'Success', 'failure' or a reason: the values are
+// the native ones, the audit's outcome and reason, and the normalized outcome.
+func (m *matchState) entraStatus(field string) ([]any, bool) {
+	vals, found := m.lookupRaw(field)
+	if raw := m.ev.Raw; len(raw) > 0 && raw[0] == '{' {
+		for _, f := range entraOutcomeFields() {
+			if v, ok := m.resolveBytes(raw, f); ok {
+				vals, found = append(vals, v...), true
+			}
+		}
+	}
+	if m.ev.Status != "" {
+		vals, found = append(vals, m.ev.Status), true
+	}
+	return vals, found
 }
 
 func (m *matchState) lookupRaw(field string) ([]any, bool) {

@@ -34,13 +34,20 @@ func fieldAliases() map[string][]string {
 		"resourcegroup":          {"resourceGroupName"},
 		"_resourceid":            {"resourceId"},
 		"caller":                 {"identity.claims.http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn", "properties.caller"},
-		"properties.message":     {"description"},
+		// properties.message is the old Azure AD audit shape's activity name.
+		"properties.message": {"description", "activityDisplayName", "properties.activityDisplayName", "OperationName"},
 		// AWSCloudTrail table columns, for rules written against Sentinel
 		"eventname":       {"EventName"},
 		"eventsource":     {"EventSource"},
 		"useridentityarn": {"userIdentity.arn"},
 		"sourceipaddress": {"SourceIpAddress"},
 	}
+}
+
+// entraOutcomeFields hold an Entra audit's outcome and its reason (Graph and Sentinel
+// names first, then the diagnostic record's): SigmaHQ's audit rules name them Status.
+func entraOutcomeFields() []string {
+	return []string{"result", "resultReason", "properties.result", "properties.resultReason"}
 }
 
 // ocsfAliases map Log Analytics columns to the normalized event's fields, the last resort
