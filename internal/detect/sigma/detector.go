@@ -151,6 +151,7 @@ func (d *Detector) resetState(ev *event.Event) *matchState {
 	m.ev, m.raw, m.decoded, m.leaves = ev, nil, false, nil
 	clear(m.sels)
 	clear(m.fields)
+	clear(m.objects)
 	return m
 }
 

@@ -20,6 +20,54 @@ type matchState struct {
 	sels    map[*selection]bool
 	fast    *fastLookup // reads fields from the raw bytes without decoding the record
 	fields  map[string]fieldValues
+	objects map[string][]*objectText // per field, the text of its object values
+}
+
+// objectText is an object value as text: its leaf values and its JSON, worked out once
+// per event and field however many rules test the field.
+type objectText struct {
+	leaves []string
+	json   string
+}
+
+func (o *objectText) match(p pattern) bool {
+	if _, isNull := p.(nullPattern); isNull {
+		return false
+	}
+	for _, l := range o.leaves {
+		if p.match(l) {
+			return true
+		}
+	}
+	return p.match(o.json)
+}
+
+// objectTexts are the texts of a field's object values (nil where a value is not an
+// object, nil altogether when none is).
+func (m *matchState) objectTexts(field string, vals []any) []*objectText {
+	if ots, ok := m.objects[field]; ok {
+		return ots
+	}
+	var ots []*objectText
+	for i, v := range vals {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		if ots == nil {
+			ots = make([]*objectText, len(vals))
+		}
+		ot := &objectText{}
+		collectLeaves(obj, &ot.leaves)
+		b, _ := json.Marshal(obj)
+		ot.json = string(b)
+		ots[i] = ot
+	}
+	if m.objects == nil {
+		m.objects = map[string][]*objectText{}
+	}
+	m.objects[field] = ots
+	return ots
 }
 
 // fieldValues are a field's values: one string held as is (the common case, no boxing),
@@ -94,9 +142,14 @@ func (m *matchState) item(it *item) bool {
 	if it.fieldref {
 		return m.fieldref(it, vals)
 	}
+	objs := m.objectTexts(it.field, vals)
 	return combine(it.all, len(it.patterns), func(i int) bool {
-		for _, v := range vals {
-			if matchValue(it.patterns[i], v) {
+		for j, v := range vals {
+			if objs != nil && objs[j] != nil {
+				if objs[j].match(it.patterns[i]) {
+					return true
+				}
+			} else if matchValue(it.patterns[i], v) {
 				return true
 			}
 		}

@@ -47,3 +47,24 @@ func TestEscapesPrecedenceAndRegexFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestContainsFold(t *testing.T) {
+	tests := []struct {
+		s, lit string
+		want   bool
+	}{
+		{"MFA Denied; user declined", "mfa denied", true},
+		{"xxMfA DENIEDxx", "mfa denied", true},
+		{"MFA Denie", "mfa denied", false},
+		{"", "a", false},
+		{"abc", "", true},
+		{"Ünïcode MFA", "mfa", true},
+		{"ÄRGER", "ärger", true},
+		{"[1,2]", "2]", true},
+	}
+	for _, tt := range tests {
+		if got := containsFold(tt.s, tt.lit); got != tt.want {
+			t.Errorf("containsFold(%q, %q) = %v, want %v", tt.s, tt.lit, got, tt.want)
+		}
+	}
+}

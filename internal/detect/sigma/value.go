@@ -91,7 +91,38 @@ func (p *strPattern) matchString(s string) bool {
 	case matchSuffix:
 		return len(s) >= len(p.lit) && strings.EqualFold(s[len(s)-len(p.lit):], p.lit)
 	}
-	return strings.Contains(strings.ToLower(s), p.lit) // ToLower returns s itself when it has no upper case
+	return containsFold(s, p.lit)
+}
+
+// containsFold reports whether s contains the lower-case lit, ignoring case. ASCII text is
+// searched in place; anything else is lower-cased first (ToLower returns s itself when it
+// has no upper case).
+func containsFold(s, lit string) bool {
+	if len(lit) == 0 {
+		return true
+	}
+	if !isASCII(s) || !isASCII(lit) {
+		return strings.Contains(strings.ToLower(s), lit)
+	}
+	first, firstUpper := lit[0], lit[0]
+	if 'a' <= first && first <= 'z' {
+		firstUpper = first - 'a' + 'A'
+	}
+	for i := 0; i+len(lit) <= len(s); i++ {
+		if (s[i] == first || s[i] == firstUpper) && strings.EqualFold(s[i:i+len(lit)], lit) {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // newStrPattern compiles a Sigma string value with its wildcards (* and ?, escaped with \)
