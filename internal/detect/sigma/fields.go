@@ -35,11 +35,11 @@ func (o *objectText) match(p pattern) bool {
 		return false
 	}
 	for _, l := range o.leaves {
-		if p.match(l) {
+		if p.matchString(l) {
 			return true
 		}
 	}
-	return p.match(o.json)
+	return p.matchString(o.json)
 }
 
 // objectTexts are the texts of a field's object values (nil where a value is not an
