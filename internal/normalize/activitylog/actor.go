@@ -1,7 +1,6 @@
 package activitylog
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/goccy/go-json"
@@ -10,15 +9,50 @@ import (
 	"github.com/vigil-sec/vigil/internal/normalize"
 )
 
-// Claim names Azure puts in tokens.
-const (
-	claimUPN      = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
-	claimName     = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"
-	claimObjectID = "http://schemas.microsoft.com/identity/claims/objectidentifier"
-	claimTenant   = "http://schemas.microsoft.com/identity/claims/tenantid"
-)
+// tokenClaims are the caller's token claims the Activity Log copies into an event that
+// Vigil reads; Azure writes some under their WS-Federation URIs, some under JWT short names.
+type tokenClaims struct {
+	UPNURI      normalize.Text `json:"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"`
+	NameURI     normalize.Text `json:"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"`
+	ObjectIDURI normalize.Text `json:"http://schemas.microsoft.com/identity/claims/objectidentifier"`
+	TenantURI   normalize.Text `json:"http://schemas.microsoft.com/identity/claims/tenantid"`
+	UPN         normalize.Text `json:"upn"`
+	UniqueName  normalize.Text `json:"unique_name"`
+	Name        normalize.Text `json:"name"`
+	TID         normalize.Text `json:"tid"`
+	AppID       normalize.Text `json:"appid"`
+	AZP         normalize.Text `json:"azp"`
+	IPAddr      normalize.Text `json:"ipaddr"`
+	IDType      normalize.Text `json:"idtyp"`
+}
 
-var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+// trim drops the padding some exports leave around claim values.
+func (c *tokenClaims) trim() {
+	for _, f := range []*normalize.Text{&c.UPNURI, &c.NameURI, &c.ObjectIDURI, &c.TenantURI, &c.UPN, &c.UniqueName, &c.Name, &c.TID, &c.AppID, &c.AZP, &c.IPAddr, &c.IDType} {
+		*f = normalize.Text(strings.TrimSpace(string(*f)))
+	}
+}
+
+// isGUID reports whether s is a GUID in its 8-4-4-4-12 text form (an object or app id).
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // setActor finds who acted: the caller (a UPN for people, an object id for service
 // principals and managed identities) and the token claims.
@@ -32,14 +66,14 @@ func (p *Parser) setActor(r *record, props *properties, ev *event.Event) {
 			authJSON = firstJSON(authJSON, id.Authorization)
 		}
 	}
-	claims := map[string]string{}
+	var claims tokenClaims
 	if claimsJSON.IsObject() {
-		var raw map[string]normalize.Text
-		if json.Unmarshal(claimsJSON, &raw) == nil {
-			for k, v := range raw {
-				claims[strings.ToLower(k)] = strings.TrimSpace(string(v))
-			}
+		// A struct, not a map: the dozen claims Vigil does not read are skipped, not
+		// allocated. Keys match case-insensitively, as the map lookups did.
+		if json.Unmarshal(claimsJSON, &claims) != nil {
+			claims = tokenClaims{}
 		}
+		claims.trim()
 	}
 	var auth authorization
 	if authJSON.IsObject() {
@@ -54,10 +88,10 @@ func (p *Parser) setActor(r *record, props *properties, ev *event.Event) {
 	if r.HTTPRequest.IsObject() {
 		_ = r.HTTPRequest.Decode(&httpReq)
 	}
-	setSourceIP(ev, normalize.FirstNonEmpty(httpReq.ClientIPAddress, r.CallerIPAddress, props.ClientIP, claims["ipaddr"]))
+	setSourceIP(ev, normalize.FirstNonEmpty(httpReq.ClientIPAddress, r.CallerIPAddress, props.ClientIP, claims.IPAddr.String()))
 
 	caller := normalize.FirstNonEmpty(r.Caller, props.Caller)
-	upn := normalize.FirstNonEmpty(claims[claimUPN], claims["upn"], claims["unique_name"])
+	upn := normalize.FirstNonEmpty(claims.UPNURI.String(), claims.UPN.String(), claims.UniqueName.String())
 	if caller == "" && !r.Identity.IsObject() && len(r.Identity) > 0 {
 		var s string
 		if json.Unmarshal(r.Identity, &s) == nil {
@@ -65,21 +99,21 @@ func (p *Parser) setActor(r *record, props *properties, ev *event.Event) {
 		}
 	}
 	u := &ev.Actor.User
-	u.AccountUID = normalize.FirstNonEmpty(claims[claimTenant], claims["tid"])
-	ev.Actor.AppUID = normalize.FirstNonEmpty(claims["appid"], claims["azp"])
+	u.AccountUID = normalize.FirstNonEmpty(claims.TenantURI.String(), claims.TID.String())
+	ev.Actor.AppUID = normalize.FirstNonEmpty(claims.AppID.String(), claims.AZP.String())
 	switch {
 	case strings.Contains(caller, "@") || (caller == "" && strings.Contains(upn, "@")):
 		name := normalize.FirstNonEmpty(caller, upn)
-		u.Name, u.UID, u.Type, u.TypeID = name, claims[claimObjectID], "User", event.UserTypeUser
+		u.Name, u.UID, u.Type, u.TypeID = name, claims.ObjectIDURI.String(), "User", event.UserTypeUser
 		if at := strings.IndexByte(name, '@'); at > 0 && !strings.ContainsAny(name, " /") {
 			u.EmailAddr, u.Domain = strings.ToLower(name), strings.ToLower(name[at+1:])
 		}
 		ev.Vigil.Entity = event.UserEntity(name)
-	case guidPattern.MatchString(caller) || (caller == "" && ev.Actor.AppUID != ""):
-		u.UID = normalize.FirstNonEmpty(caller, claims[claimObjectID])
-		u.Name = normalize.FirstNonEmpty(claims["name"], claims[claimName], ev.Actor.AppUID, u.UID)
+	case isGUID(caller) || (caller == "" && ev.Actor.AppUID != ""):
+		u.UID = normalize.FirstNonEmpty(caller, claims.ObjectIDURI.String())
+		u.Name = normalize.FirstNonEmpty(claims.Name.String(), claims.NameURI.String(), ev.Actor.AppUID, u.UID)
 		u.Type = "ServicePrincipal"
-		if claims["idtyp"] == "user" {
+		if claims.IDType.String() == "user" {
 			u.Type = "User"
 		}
 		if auth.Evidence != nil && auth.Evidence.PrincipalType != "" {
