@@ -75,6 +75,16 @@ func (v *valueText) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if b[0] == '{' {
+		// Plain strings first: goccy decodes them natively, without Text's per-field
+		// UnmarshalJSON call and copy. Other value types fall back to Text.
+		var plain struct {
+			Value          string `json:"value"`
+			LocalizedValue string `json:"localizedValue"`
+		}
+		if json.Unmarshal(b, &plain) == nil {
+			v.Value, v.LocalizedValue = plain.Value, plain.LocalizedValue
+			return nil
+		}
 		var o struct {
 			Value          normalize.Text `json:"value"`
 			LocalizedValue normalize.Text `json:"localizedValue"`
