@@ -1,6 +1,9 @@
 package sigma
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestEscapesPrecedenceAndRegexFlags covers the rules specification's escaping, operator
 // precedence (not > and > or) and the re flags i, m and s.
@@ -61,10 +64,28 @@ func TestContainsFold(t *testing.T) {
 		{"Ünïcode MFA", "mfa", true},
 		{"ÄRGER", "ärger", true},
 		{"[1,2]", "2]", true},
+		{"aaaaAAAAab", "aab", true},
+		{"xAxaxAB", "ab", true},
+		{"abcABCabc", "cab", true},
+		{"short", "longer than s", false},
+		{"Stop", "stop", true},
+		{"xxxSTO", "stop", false},
 	}
 	for _, tt := range tests {
 		if got := containsFold(tt.s, tt.lit); got != tt.want {
 			t.Errorf("containsFold(%q, %q) = %v, want %v", tt.s, tt.lit, got, tt.want)
 		}
 	}
+}
+
+// FuzzContainsFold checks the in-place search against lower-casing a copy.
+func FuzzContainsFold(f *testing.F) {
+	f.Add("xAxaxAB", "ab")
+	f.Add("Ünïcode MFA", "mfa")
+	f.Fuzz(func(t *testing.T, s, lit string) {
+		lit = strings.ToLower(lit)
+		if got, want := containsFold(s, lit), strings.Contains(strings.ToLower(s), lit); got != want {
+			t.Errorf("containsFold(%q, %q) = %v, want %v", s, lit, got, want)
+		}
+	})
 }

@@ -108,12 +108,38 @@ func containsFold(s, lit string) bool {
 	if 'a' <= first && first <= 'z' {
 		firstUpper = first - 'a' + 'A'
 	}
-	for i := 0; i+len(lit) <= len(s); i++ {
-		if (s[i] == first || s[i] == firstUpper) && strings.EqualFold(s[i:i+len(lit)], lit) {
+	end := len(s) - len(lit) + 1 // where a match may start
+	lowerAt, upperAt := -2, -2   // next candidate of each case; -2 unknown, -1 none left
+	for i := 0; i < end; {
+		lowerAt = nextByte(s, first, i, end, lowerAt)
+		pos := lowerAt
+		if firstUpper != first {
+			upperAt = nextByte(s, firstUpper, i, end, upperAt)
+			if pos < 0 || (upperAt >= 0 && upperAt < pos) {
+				pos = upperAt
+			}
+		}
+		if pos < 0 {
+			return false
+		}
+		if strings.EqualFold(s[pos:pos+len(lit)], lit) {
 			return true
 		}
+		i = pos + 1
 	}
 	return false
+}
+
+// nextByte is the position of c in s[from:end] (known is the last answer, reused while it
+// is still ahead), or -1.
+func nextByte(s string, c byte, from, end, known int) int {
+	if known == -1 || known >= from {
+		return known
+	}
+	if k := strings.IndexByte(s[from:end], c); k >= 0 {
+		return from + k
+	}
+	return -1
 }
 
 func isASCII(s string) bool {
