@@ -130,7 +130,7 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 			continue
 		}
 		if !d.quietBase[c.rule] {
-			emit(newAlert(c.rule, ev))
+			emit(newAlert(c.rule, ev, m))
 		}
 		if len(d.refs[c.rule]) > 0 {
 			state := m
@@ -443,7 +443,7 @@ func (r *Rule) Match(ev *event.Event) bool {
 	return r.condition != nil && f != nil && f(ev) && r.condition.eval(newMatchState(ev))
 }
 
-func newAlert(r *Rule, ev *event.Event) alert.Alert {
+func newAlert(r *Rule, ev *event.Event, m *matchState) alert.Alert {
 	sev := alert.ParseSeverity(r.Level)
 	uids := []string{ev.Metadata.UID}
 	what := ev.API.Operation
@@ -461,6 +461,9 @@ func newAlert(r *Rule, ev *event.Event) alert.Alert {
 	if ev.SrcEndpoint.IP != "" {
 		reason += " from " + ev.SrcEndpoint.IP
 	}
+	if fields := matchedFields(r, m); fields != "" {
+		reason += " (" + fields + ")"
+	}
 	return alert.Alert{
 		ID:        alert.StableID(r.ID, ev.Vigil.Entity, uids),
 		Time:      ev.Timestamp(),
@@ -476,3 +479,40 @@ func newAlert(r *Rule, ev *event.Event) alert.Alert {
 }
 
 var _ detect.Detector = (*Detector)(nil)
+
+// matchedFields lists the values of the fields that made the rule match: the fields of
+// each selection that held, in selection name order, at most six, long values cut.
+func matchedFields(r *Rule, m *matchState) string {
+	if m == nil {
+		return ""
+	}
+	names := make([]string, 0, len(r.selections))
+	for name, sel := range r.selections {
+		if m.sels[sel] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	var parts []string
+	seen := map[string]bool{}
+	for _, name := range names {
+		for _, alt := range r.selections[name].alternatives {
+			if !m.alternative(alt) {
+				continue
+			}
+			for _, it := range alt {
+				if it.field == "" || seen[it.field] || len(parts) == 6 {
+					continue
+				}
+				seen[it.field] = true
+				v := firstText(m, it.field)
+				if len(v) > 80 {
+					v = v[:77] + "..."
+				}
+				parts = append(parts, it.field+"="+strconv.Quote(v))
+			}
+			break
+		}
+	}
+	return strings.Join(parts, ", ")
+}

@@ -106,20 +106,23 @@ func (m *matchState) selection(s *selection) bool {
 	}
 	r := false
 	for _, alt := range s.alternatives {
-		ok := true
-		for _, it := range alt {
-			if !m.item(it) {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if m.alternative(alt) {
 			r = true
 			break
 		}
 	}
 	m.sels[s] = r
 	return r
+}
+
+// alternative reports whether every item of one of a selection's alternatives holds.
+func (m *matchState) alternative(alt []*item) bool {
+	for _, it := range alt {
+		if !m.item(it) {
+			return false
+		}
+	}
+	return true
 }
 
 func (m *matchState) item(it *item) bool {

@@ -1,12 +1,14 @@
 package sigma
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/event"
 )
 
@@ -149,7 +151,13 @@ func TestAlertCarriesContractFields(t *testing.T) {
 	ev := cloudtrailEvent(`{"eventName":"StopLogging"}`)
 	ev.Metadata.UID = "e-1"
 	ev.Vigil.Entity = event.UserEntity("a@example.com")
-	a := newAlert(r, ev)
+	rs := &RuleSet{}
+	rs.add(r)
+	var a alert.Alert
+	rs.Detector().Observe(context.Background(), ev, func(got alert.Alert) { a = got })
+	if !strings.Contains(a.Reason, `eventName="StopLogging"`) {
+		t.Errorf("reason %q does not name the matched value", a.Reason)
+	}
 	if a.Rule.Kind != "sigma" || a.Severity != "high" || a.Score == 0 || len(a.Attack) != 1 || a.Attack[0] != "T1078.004" ||
 		a.EventUIDs[0] != "e-1" || a.Entity.Name != "a@example.com" || a.ID == "" || a.Reason == "" {
 		t.Errorf("%+v", a)
