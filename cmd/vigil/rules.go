@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -29,6 +30,7 @@ func runRules(ctx context.Context, args []string, std stdio) error {
 		fmt.Fprintln(std.err, "usage: vigil rules lint [--placeholder name=v1,v2]... DIR...")
 		return errUsage
 	}
+	logger := slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	loaded, failed := 0, 0
 	for _, dir := range positional {
 		if _, err := os.Stat(dir); err != nil {
@@ -36,7 +38,7 @@ func runRules(ctx context.Context, args []string, std stdio) error {
 			failed++
 			continue
 		}
-		rs, errs := sigma.Load(os.DirFS(dir), ".", sigma.Options{Placeholders: placeholders})
+		rs, errs := sigma.Load(os.DirFS(dir), ".", sigma.Options{Placeholders: placeholders, Logger: logger})
 		for _, e := range errs {
 			e.File = strings.TrimSuffix(dir, "/") + "/" + e.File
 			fmt.Fprintln(std.out, e.Error())
@@ -46,7 +48,7 @@ func runRules(ctx context.Context, args []string, std stdio) error {
 	}
 	fmt.Fprintf(std.out, "%d loaded, %d failed\n", loaded, failed)
 	if failed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d rules failed to load", failed)}
+		return &exitError{code: 1, err: fmt.Errorf("%d rules did not load", failed)}
 	}
 	return nil
 }

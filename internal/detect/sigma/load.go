@@ -108,7 +108,31 @@ func Load(fsys fs.FS, root string, opts Options) (*RuleSet, []*LoadError) {
 		}
 	}
 	errs = append(errs, rs.applyFilters()...)
+	warnUnknownLogsources(rs.rules, opts.Logger)
 	return rs, errs
+}
+
+// warnUnknownLogsources logs, once per logsource, the rules that load but can never match
+// because Vigil receives no events of their logsource.
+func warnUnknownLogsources(rules []*Rule, logger *slog.Logger) {
+	if logger == nil {
+		return
+	}
+	count := map[Logsource]int{}
+	var order []Logsource
+	for _, r := range rules {
+		if r.condition == nil || logsourceFor(r.Logsource) != nil {
+			continue
+		}
+		if count[r.Logsource] == 0 {
+			order = append(order, r.Logsource)
+		}
+		count[r.Logsource]++
+	}
+	for _, ls := range order {
+		logger.Warn("sigma: no events of this logsource reach Vigil; its rules load but never match",
+			"product", ls.Product, "service", ls.Service, "category", ls.Category, "rules", count[ls])
+	}
 }
 
 // applyFilters narrows the rules each filter names: a rule then matches only when the

@@ -1,8 +1,15 @@
 package sigma
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/event"
 )
 
 // TestEscapesPrecedenceAndRegexFlags covers the rules specification's escaping, operator
@@ -88,4 +95,23 @@ func FuzzContainsFold(f *testing.F) {
 			t.Errorf("containsFold(%q, %q) = %v, want %v", s, lit, got, want)
 		}
 	})
+}
+
+func TestUnknownLogsourceLoadsAndIsLoggedOnce(t *testing.T) {
+	src := "title: a\nid: a1\nlogsource: {product: windows, service: security}\ndetection:\n  s:\n    EventID: 4625\n  condition: s\n" +
+		"---\ntitle: b\nid: b1\nlogsource: {product: windows, service: security}\ndetection:\n  s:\n    EventID: 4624\n  condition: s\n"
+	var logs bytes.Buffer
+	rs, errs := Load(fstest.MapFS{"w.yml": {Data: []byte(src)}}, ".", Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if len(errs) > 0 || rs.Len() != 2 {
+		t.Fatalf("%d rules, errors %v", rs.Len(), errs)
+	}
+	if n := strings.Count(logs.String(), "never match"); n != 1 || !strings.Contains(logs.String(), "rules=2") {
+		t.Errorf("logged %d times: %s", n, logs.String())
+	}
+	hit := false
+	rs.Detector().Observe(context.Background(), &event.Event{Raw: []byte(`{"EventID":4625}`), Vigil: event.Vigil{Source: "cloudtrail"}},
+		func(alert.Alert) { hit = true })
+	if hit {
+		t.Error("a rule of a logsource Vigil has no events for matched")
+	}
 }
