@@ -18,15 +18,31 @@ import (
 // with other literal values (as a real rule base has many rules on one logsource).
 func benchRuleSet(b *testing.B, n int) *RuleSet {
 	b.Helper()
-	var docs []string
+	byFolder := map[string][]string{} // SigmaHQ's rules per logsource folder
+	var folders []string
 	dir := filepath.Join(sigmaHQ, "rules")
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, ".yml") {
 			data, _ := os.ReadFile(p)
-			docs = append(docs, string(data))
+			f := filepath.Dir(p)
+			if byFolder[f] == nil {
+				folders = append(folders, f)
+			}
+			byFolder[f] = append(byFolder[f], string(data))
 		}
 		return nil
 	})
+	// Take them round-robin across folders, so that a small set has rules of every logsource.
+	var docs []string
+	for i := 0; len(byFolder) > 0; i++ {
+		for _, f := range folders {
+			if i < len(byFolder[f]) {
+				docs = append(docs, byFolder[f][i])
+			} else {
+				delete(byFolder, f)
+			}
+		}
+	}
 	templates := []string{
 		"title: t%[1]d\nid: gen-%[1]d\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s:\n    eventSource: svc%[1]d.amazonaws.com\n    eventName: [Op%[1]dA, Op%[1]dB]\n  condition: s\nlevel: medium\n",
 		"title: t%[1]d\nid: gen-%[1]d\nlogsource: {product: azure, service: signinlogs}\ndetection:\n  s:\n    ResultType: %[1]d\n    AppDisplayName|contains: App%[1]d\n  condition: s\nlevel: medium\n",
