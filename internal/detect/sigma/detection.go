@@ -22,9 +22,10 @@ type item struct {
 	field    string // "" for a keyword search over every value of the record
 	all      bool   // all values must match (else one)
 	patterns []pattern
-	exists   *bool // the exists modifier
-	fieldref bool  // values are other fields' names
-	neq      bool  // with fieldref: the field must differ from the other
+	exists   *bool  // the exists modifier
+	fieldref bool   // values are other fields' names
+	neq      bool   // with fieldref: the field must differ from the other
+	refMatch string // with fieldref: contains, startswith, endswith, lt, lte, gt, gte ("" equal)
 	refs     []string
 	cased    bool
 }
@@ -112,6 +113,15 @@ func compileItem(key string, valNode *yaml.Node, opts compileOptions) (*item, er
 		}
 	}
 	it.all, it.cased, it.fieldref, it.neq = spec.all, spec.cased, spec.fieldref, spec.neq
+	if it.fieldref {
+		switch spec.match {
+		case "", "neq":
+		case "contains", "startswith", "endswith", "lt", "lte", "gt", "gte":
+			it.refMatch = spec.match
+		default:
+			return nil, lineErr(valNode, fmt.Sprintf("field %q: fieldref cannot take %s", key, spec.match))
+		}
+	}
 	if spec.exists {
 		if len(values) != 1 {
 			return nil, lineErr(valNode, "exists takes one true/false value")

@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -194,13 +195,42 @@ func (m *matchState) fieldref(it *item, vals []any) bool {
 			for _, b := range other {
 				sa, oka := text(a)
 				sb, okb := text(b)
-				if oka && okb && (sa == sb) != it.neq {
+				if oka && okb && refMatches(it.refMatch, sa, sb) != it.neq {
 					return true
 				}
 			}
 		}
 		return false
 	})
+}
+
+// refMatches compares a field's value a with another field's value b, case-sensitively:
+// equal, or a contains / starts with / ends with b, or a number compared with b.
+func refMatches(kind, a, b string) bool {
+	switch kind {
+	case "contains":
+		return strings.Contains(a, b)
+	case "startswith":
+		return strings.HasPrefix(a, b)
+	case "endswith":
+		return strings.HasSuffix(a, b)
+	case "lt", "lte", "gt", "gte":
+		x, errA := strconv.ParseFloat(strings.TrimSpace(a), 64)
+		y, errB := strconv.ParseFloat(strings.TrimSpace(b), 64)
+		if errA != nil || errB != nil {
+			return false
+		}
+		switch kind {
+		case "lt":
+			return x < y
+		case "lte":
+			return x <= y
+		case "gt":
+			return x > y
+		}
+		return x >= y
+	}
+	return a == b
 }
 
 // keywords searches every value of the record.

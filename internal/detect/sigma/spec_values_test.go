@@ -15,7 +15,7 @@ import (
 // TestEscapesPrecedenceAndRegexFlags covers the rules specification's escaping, operator
 // precedence (not > and > or) and the re flags i, m and s.
 func TestEscapesPrecedenceAndRegexFlags(t *testing.T) {
-	rec := `{"eventName":"StopLogging","path":"C:\\Windows\\x*y","ip6":"2001:db8::1","cmd":"a –enc b","multi":"line1\nline2","bs":"a\\b","q":"what?","n":"10"}`
+	rec := `{"eventName":"StopLogging","path":"C:\\Windows\\x*y","ip6":"2001:db8::1","cmd":"a –enc b","multi":"line1\nline2","bs":"a\\b","q":"what?","n":"10","q2":"Windows","stop":"Stop","stoplower":"stop","nine":9}`
 	tests := []struct {
 		name, det string
 		want      bool
@@ -46,6 +46,12 @@ func TestEscapesPrecedenceAndRegexFlags(t *testing.T) {
 		{"condition list", "  a:\n    eventName: X\n  b:\n    eventName: StopLogging\n  condition:\n    - a\n    - b", true},
 		{"all of x with one", "  sel1:\n    eventName: StopLogging\n  sel2:\n    eventName: X\n  condition: all of sel*", false},
 		{"int field vs int", "  s:\n    n: 10\n  condition: s", true},
+		{"fieldref contains", "  s:\n    path|fieldref|contains: q2\n  condition: s", true},
+		{"fieldref startswith", "  s:\n    eventName|fieldref|startswith: stop\n  condition: s", true},
+		{"fieldref startswith is cased", "  s:\n    eventName|fieldref|startswith: stoplower\n  condition: s", false},
+		{"fieldref endswith", "  s:\n    eventName|fieldref|endswith: q2\n  condition: s", false},
+		{"fieldref gt", "  s:\n    n|fieldref|gt: nine\n  condition: s", true},
+		{"fieldref lt", "  s:\n    n|fieldref|lt: nine\n  condition: s", false},
 		{"contains wildcard inside", "  s:\n    path|contains: 'Win*x'\n  condition: s", true},
 	}
 	ev := cloudtrailEvent(rec)
