@@ -1,10 +1,7 @@
 package activitylog_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,24 +9,15 @@ import (
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
 	"github.com/vigil-sec/vigil/internal/normalize/formats"
+
+	"github.com/vigil-sec/vigil/internal/normalize/normalizetest"
 )
-
-// samplesDir is the third-party corpus beside the repository; its licences forbid copying
-// it in, so the test reads it in place and skips when it is absent.
-var samplesDir = filepath.Join("..", "..", "..", "..", "shared", "samples")
-
-type sampleExpectation struct {
-	File  string  `json:"file"`
-	Index int     `json:"index"`
-	UID   *string `json:"uid"`
-	Time  *string `json:"time"`
-}
 
 // TestSamples streams the Activity Log and Event Hubs samples through the full framework and
 // checks every record this parser claims: the provider's eventDataId as metadata.uid (or
 // none, where the record has none) and the provider's time.
 func TestSamples(t *testing.T) {
-	byFile := readExpectations(t)
+	byFile := normalizetest.ReadSampleExpectations(t)
 	n := normalize.New(formats.All()...)
 	checked := 0
 	for file, exps := range byFile {
@@ -37,7 +25,7 @@ func TestSamples(t *testing.T) {
 			continue
 		}
 		var evs []*event.Event
-		_, err := n.StreamFile(context.Background(), filepath.Join(samplesDir, file), nil, func(ev *event.Event) error {
+		_, err := n.StreamFile(context.Background(), filepath.Join(normalizetest.SamplesDir(), file), nil, func(ev *event.Event) error {
 			evs = append(evs, ev)
 			return nil
 		})
@@ -67,7 +55,7 @@ func TestSamples(t *testing.T) {
 	}
 }
 
-func checkSample(t *testing.T, file string, e sampleExpectation, ev *event.Event) {
+func checkSample(t *testing.T, file string, e normalizetest.SampleExpectation, ev *event.Event) {
 	t.Helper()
 	switch {
 	case e.UID != nil && !strings.EqualFold(ev.Metadata.UID, *e.UID):
@@ -77,34 +65,5 @@ func checkSample(t *testing.T, file string, e sampleExpectation, ev *event.Event
 		// another id such as the correlationId.
 		t.Errorf("%s[%d]: metadata.uid %q, want none (content hash)", file, e.Index, ev.Metadata.UID)
 	}
-	if e.Time == nil {
-		return
-	}
-	wantTime, err := normalize.ParseTime(*e.Time)
-	if err != nil {
-		return
-	}
-	if d := ev.Time - wantTime.UnixMilli(); d > 1 || d < -1 {
-		t.Errorf("%s[%d]: time %s, want %s", file, e.Index, ev.TimeDt, *e.Time)
-	}
-}
-
-func readExpectations(t *testing.T) map[string][]sampleExpectation {
-	t.Helper()
-	f, err := os.Open(filepath.Join(samplesDir, "expect.jsonl"))
-	if err != nil {
-		t.Skipf("third-party samples not present: %v", err)
-	}
-	defer f.Close()
-	byFile := map[string][]sampleExpectation{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var e sampleExpectation
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("expect.jsonl: %v", err)
-		}
-		byFile[e.File] = append(byFile[e.File], e)
-	}
-	return byFile
+	normalizetest.CheckSampleTime(t, e, ev)
 }

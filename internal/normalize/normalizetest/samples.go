@@ -1,0 +1,80 @@
+package normalizetest
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goccy/go-json"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/normalize"
+)
+
+// SamplesDir is the third-party corpus beside the repository, seen from a parser package
+// (internal/normalize/<parser>). Its licences forbid copying it in, so tests read it in
+// place and skip when it is absent.
+func SamplesDir() string { return filepath.Join("..", "..", "..", "..", "shared", "samples") }
+
+// SampleExpectation is one line of the corpus's expect.jsonl: what the provider wrote as the
+// record's id and time, for the record at Index of File.
+type SampleExpectation struct {
+	File  string  `json:"file"`
+	Index int     `json:"index"`
+	UID   *string `json:"uid"`
+	Time  *string `json:"time"`
+	Note  string  `json:"note"`
+}
+
+// ReadSampleExpectations reads expect.jsonl grouped by file; it skips the test when the
+// corpus is absent.
+func ReadSampleExpectations(t *testing.T) map[string][]SampleExpectation {
+	t.Helper()
+	f, err := os.Open(filepath.Join(SamplesDir(), "expect.jsonl"))
+	if err != nil {
+		t.Skipf("third-party samples not present: %v", err)
+	}
+	defer f.Close()
+	byFile := map[string][]SampleExpectation{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e SampleExpectation
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("expect.jsonl: %v", err)
+		}
+		byFile[e.File] = append(byFile[e.File], e)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("expect.jsonl: %v", err)
+	}
+	return byFile
+}
+
+// CheckSampleTime compares the event's time with the expectation's, to the millisecond. The
+// time is read as the source wrote it: Sentinel's CSV exports write day-first
+// "dd/mm/yyyy, hh:mm:ss" (the comma tells them apart), everything else goes through the
+// parsers' own time reader (ISO 8601, the US-style times some Azure records carry). Times
+// the source redacted ("...", "redacted") are not compared.
+func CheckSampleTime(t *testing.T, e SampleExpectation, ev *event.Event) {
+	t.Helper()
+	if e.Time == nil {
+		return
+	}
+	var want time.Time
+	var err error
+	if strings.Contains(*e.Time, "/") && strings.Contains(*e.Time, ", ") {
+		want, err = normalize.ParseDayFirstTime(*e.Time)
+	} else {
+		want, err = normalize.ParseTime(*e.Time)
+	}
+	if err != nil {
+		return
+	}
+	if d := ev.Time - want.UnixMilli(); d > 1 || d < -1 {
+		t.Errorf("%s[%d]: time %s, want %s", e.File, e.Index, ev.TimeDt, *e.Time)
+	}
+}
