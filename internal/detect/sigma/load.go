@@ -51,11 +51,8 @@ func (rs *RuleSet) Merge(other *RuleSet) error {
 	for _, r := range other.rules {
 		rs.add(r)
 	}
-	for _, f := range other.filters {
-		f.filterApplied = false
-		rs.filters = append(rs.filters, f)
-	}
-	rs.applyFilters()
+	rs.filters = append(rs.filters, other.filters...)
+	rs.applyFilters() // filters of either set may name rules of the other
 	return nil
 }
 
@@ -107,7 +104,13 @@ func Load(fsys fs.FS, root string, opts Options) (*RuleSet, []*LoadError) {
 			rs.add(r)
 		}
 	}
-	errs = append(errs, rs.applyFilters()...)
+	if missing := rs.applyFilters(); len(missing) > 0 && opts.Logger != nil {
+		// Not an error: a filter in a user's folder may name a rule of the built-in pack,
+		// which it narrows once the sets are merged.
+		for _, m := range missing {
+			opts.Logger.Warn("sigma: filter names a rule that is not in this folder", "filter", m.filter.File, "line", m.filter.Line, "rule", m.target)
+		}
+	}
 	warnUnknownLogsources(rs.rules, opts.Logger)
 	return rs, errs
 }
@@ -135,16 +138,25 @@ func warnUnknownLogsources(rules []*Rule, logger *slog.Logger) {
 	}
 }
 
+// missingTarget is a rule a filter names that is not loaded (yet).
+type missingTarget struct {
+	filter *Rule
+	target string
+}
+
 // applyFilters narrows the rules each filter names: a rule then matches only when the
-// filter's condition holds too.
-func (rs *RuleSet) applyFilters() []*LoadError {
-	var errs []*LoadError
+// filter's condition holds too. Each rule is narrowed once per filter; the names not
+// found are returned.
+func (rs *RuleSet) applyFilters() []missingTarget {
+	var missing []missingTarget
 	for _, f := range rs.filters {
-		if f.filterApplied {
-			continue
+		if f.filter.applied == nil {
+			f.filter.applied = map[string]bool{}
 		}
-		f.filterApplied = true
 		for _, target := range f.filter.rules {
+			if f.filter.applied[target] {
+				continue
+			}
 			r := rs.byID[target]
 			if r == nil {
 				for _, c := range rs.rules {
@@ -154,13 +166,14 @@ func (rs *RuleSet) applyFilters() []*LoadError {
 				}
 			}
 			if r == nil || r.condition == nil {
-				errs = append(errs, &LoadError{File: f.File, Line: f.Line, Reason: fmt.Sprintf("filter %s: no detection rule %q", f.ID, target)})
+				missing = append(missing, missingTarget{filter: f, target: target})
 				continue
 			}
+			f.filter.applied[target] = true
 			r.condition = andExpr{r.condition, f.filter.condition}
 		}
 	}
-	return errs
+	return missing
 }
 
 // compileFilter compiles a meta filter (Sigma filters specification).

@@ -25,17 +25,17 @@ type Rule struct {
 	File        string
 	Line        int
 
-	selections    map[string]*selection
-	condition     expr
-	correlation   *correlation
-	filter        *filterSpec
-	filterApplied bool
+	selections  map[string]*selection
+	condition   expr
+	correlation *correlation
+	filter      *filterSpec
 }
 
 // filterSpec is a meta filter: a condition added to the rules it names.
 type filterSpec struct {
 	rules     []string
 	condition expr
+	applied   map[string]bool // targets already narrowed (filters are re-applied on Merge)
 }
 
 // Logsource is the rule's logsource section.

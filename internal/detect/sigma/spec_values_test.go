@@ -121,3 +121,31 @@ func TestUnknownLogsourceLoadsAndIsLoggedOnce(t *testing.T) {
 		t.Error("a rule of a logsource Vigil has no events for matched")
 	}
 }
+
+func TestFilterInAnotherFolderNarrowsTheRuleOnMerge(t *testing.T) {
+	pack := fstest.MapFS{"r.yml": {Data: []byte("title: stop logging\nid: 6f3e2987-db24-4c78-a860-b4f4095a7095\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s:\n    eventName: StopLogging\n  condition: s\n")}}
+	user := fstest.MapFS{"mf_platform.yml": {Data: []byte("title: Filter the platform team\nlogsource: {product: aws, service: cloudtrail}\nfilter:\n  rules:\n    - 6f3e2987-db24-4c78-a860-b4f4095a7095\n  selection:\n    userIdentity.userName|startswith: 'platform-'\n  condition: not selection\n")}}
+	rs, errs := Load(pack, ".", Options{})
+	userSet, userErrs := Load(user, ".", Options{})
+	if len(errs)+len(userErrs) > 0 {
+		t.Fatalf("errors %v %v", errs, userErrs)
+	}
+	if err := rs.Merge(userSet); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.Merge(&RuleSet{}); err != nil { // merging again must not apply the filter twice
+		t.Fatal(err)
+	}
+	fired := func(user string) bool {
+		hit := false
+		ev := cloudtrailEvent(`{"eventName":"StopLogging","userIdentity":{"userName":"` + user + `"}}`)
+		rs.Detector().Observe(context.Background(), ev, func(alert.Alert) { hit = true })
+		return hit
+	}
+	if !fired("mallory") || fired("platform-ci") {
+		t.Errorf("mallory fired %v (want true), platform-ci fired %v (want false)", fired("mallory"), fired("platform-ci"))
+	}
+	if n := len(rs.rules[0].condition.(andExpr)); n != 2 {
+		t.Errorf("condition has %d parts, want the rule's and the filter's", n)
+	}
+}
