@@ -1,8 +1,6 @@
 package activitylog_test
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,13 +22,8 @@ func TestSamples(t *testing.T) {
 		if !strings.HasPrefix(file, "activitylog/") && !strings.HasPrefix(file, "diag-eventhub/") {
 			continue
 		}
-		var evs []*event.Event
-		_, err := n.StreamFile(context.Background(), filepath.Join(normalizetest.SamplesDir(), file), nil, func(ev *event.Event) error {
-			evs = append(evs, ev)
-			return nil
-		})
-		if err != nil {
-			t.Errorf("%s: %v", file, err)
+		evs, ok := normalizetest.StreamSample(t, n, file)
+		if !ok {
 			continue
 		}
 		for _, e := range exps {

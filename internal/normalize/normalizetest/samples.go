@@ -2,6 +2,7 @@ package normalizetest
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,4 +78,19 @@ func CheckSampleTime(t *testing.T, e SampleExpectation, ev *event.Event) {
 	if d := ev.Time - want.UnixMilli(); d > 1 || d < -1 {
 		t.Errorf("%s[%d]: time %s, want %s", e.File, e.Index, ev.TimeDt, *e.Time)
 	}
+}
+
+// StreamSample reads one corpus file through n and returns its events; a file that cannot
+// be read is reported as a test error and gives ok false.
+func StreamSample(t *testing.T, n *normalize.Normalizer, file string) (evs []*event.Event, ok bool) {
+	t.Helper()
+	_, err := n.StreamFile(context.Background(), filepath.Join(SamplesDir(), file), nil, func(ev *event.Event) error {
+		evs = append(evs, ev)
+		return nil
+	})
+	if err != nil {
+		t.Errorf("%s: %v", file, err)
+		return nil, false
+	}
+	return evs, true
 }
