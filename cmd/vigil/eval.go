@@ -19,9 +19,11 @@ func runEval(ctx context.Context, args []string, std stdio) error {
 	minRecall := fl.Float64("min-recall", 1.0, "fail below this recall")
 	minPrecision := fl.Float64("min-precision", 0.9, "fail below this precision (high and critical alerts)")
 	maxFP := fl.Float64("max-fp", 1.0, "fail above this many false positives per 1,000 user-days")
+	byDetection := fl.Bool("by-detection", false, "also print each detection's alerts, precision and the attacks it found")
+	showFalse := fl.Bool("show-false", false, "also print the high and critical alerts that match no attack")
 	positional, err := parseFlags(fl, args)
 	if err != nil || len(positional) != 1 {
-		fmt.Fprintln(std.err, "usage: vigil eval DIR [--min-recall R] [--min-precision P] [--max-fp F]")
+		fmt.Fprintln(std.err, "usage: vigil eval DIR [--by-detection] [--show-false] [--min-recall R] [--min-precision P] [--max-fp F]")
 		return errUsage
 	}
 	dir := positional[0]
@@ -43,6 +45,14 @@ func runEval(ctx context.Context, args []string, std stdio) error {
 	}
 	score := eval.Evaluate(truth, alerts, m.Users, m.Days)
 	fmt.Fprintf(std.out, "events: %d (%d unparsed), alerts: %d, rules: %d\n", sum.Events, sum.Unparsed, sum.Alerts, sum.Rules)
+	if *byDetection {
+		score.PrintRules(std.out)
+	}
+	if *showFalse {
+		for _, a := range score.FalseAlerts {
+			fmt.Fprintf(std.out, "false %s %s %s %s: %s\n", a.Severity, a.Rule.ID, a.Entity.Name, a.Time.Format("2006-01-02T15:04:05Z"), a.Reason)
+		}
+	}
 	score.Print(std.out)
 	if score.Recall < *minRecall || score.Precision < *minPrecision || score.FPPer1kUserDays > *maxFP {
 		return &exitError{code: 1, err: fmt.Errorf("below thresholds: recall %.3f (min %.2f), precision %.3f (min %.2f), fp %.3f (max %.2f)",

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -32,9 +33,29 @@ type Row struct {
 	Paged      int // high or critical alerts matching it
 }
 
+// RuleRow is one detection's result: its alerts, how many matched an attack, how many
+// paged someone for nothing, and which attacks it found. Precision is over its matching
+// alerts of any severity; recall over the attacks found by any detection.
+type RuleRow struct {
+	Rule, Kind       string
+	Alerts, Paged    int
+	True, FalsePaged int
+	Found            []string // attack scenarios it raised an alert for
+}
+
+// Precision is the share of the rule's alerts that match an attack.
+func (r RuleRow) Precision() float64 {
+	if r.Alerts == 0 {
+		return 1
+	}
+	return float64(r.True) / float64(r.Alerts)
+}
+
 // Score is the result.
 type Score struct {
 	Rows                []Row
+	Rules               []RuleRow
+	FalseAlerts         []alert.Alert // high and critical alerts matching no attack
 	Recall, Precision   float64
 	FalsePositives      int
 	FPPer1kUserDays     float64
@@ -131,6 +152,7 @@ func Evaluate(truth []sim.Truth, alerts []alert.Alert, users, days int) Score {
 			tp++
 		} else {
 			s.FalsePositives++
+			s.FalseAlerts = append(s.FalseAlerts, a)
 		}
 	}
 	s.Recall = 1
@@ -145,7 +167,65 @@ func Evaluate(truth []sim.Truth, alerts []alert.Alert, users, days int) Score {
 		s.FPPer1kUserDays = float64(s.FalsePositives) / (userDays / 1000)
 	}
 	sort.SliceStable(s.Rows, func(i, j int) bool { return !s.Rows[i].Lookalike && s.Rows[j].Lookalike })
+	s.Rules = byRule(truth, alerts, matches, paging)
 	return s
+}
+
+// byRule scores each detection on its own.
+func byRule(truth []sim.Truth, alerts []alert.Alert, matches func(alert.Alert, sim.Truth) bool, paging func(alert.Alert) bool) []RuleRow {
+	rows := map[string]*RuleRow{}
+	for _, a := range alerts {
+		r := rows[a.Rule.ID]
+		if r == nil {
+			r = &RuleRow{Rule: a.Rule.ID, Kind: string(a.Rule.Kind)}
+			if a.Rule.Title != "" && a.Rule.Kind == alert.KindSigma {
+				r.Rule = a.Rule.Title
+			}
+			rows[a.Rule.ID] = r
+		}
+		r.Alerts++
+		hit := false
+		for _, t := range truth {
+			if !t.Lookalike && matches(a, t) {
+				hit = true
+				if !slices.Contains(r.Found, t.Scenario) {
+					r.Found = append(r.Found, t.Scenario)
+				}
+			}
+		}
+		if paging(a) {
+			r.Paged++
+			if !hit {
+				r.FalsePaged++
+			}
+		}
+		if hit {
+			r.True++
+		}
+	}
+	out := make([]RuleRow, 0, len(rows))
+	for _, r := range rows {
+		sort.Strings(r.Found)
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].Rule < out[j].Rule
+	})
+	return out
+}
+
+// PrintRules writes the per-detection table.
+func (s Score) PrintRules(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DETECTION\tKIND\tALERTS\tMATCHING\tPRECISION\tPAGED\tFALSE PAGES\tATTACKS FOUND")
+	for _, r := range s.Rules {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.2f\t%d\t%d\t%s\n", r.Rule, r.Kind, r.Alerts, r.True, r.Precision(), r.Paged, r.FalsePaged,
+			strings.Join(r.Found, ","))
+	}
+	tw.Flush()
 }
 
 // Print writes the table and, last, the summary line.

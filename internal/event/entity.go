@@ -17,6 +17,7 @@ const (
 	EntityApp              EntityType = "app"
 	EntityAccount          EntityType = "account" // AWS account, Azure subscription, tenant
 	EntityResourceGroup    EntityType = "resource_group"
+	EntityUserAgent        EntityType = "user_agent" // a client, as the source of a password spray
 	EntityNone             EntityType = ""
 )
 

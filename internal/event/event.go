@@ -224,6 +224,10 @@ type Vigil struct {
 	// RawBase64 holds the raw bytes of an unparsed record that is not valid UTF-8 (Raw
 	// then is empty); for other unparsed records Raw is a JSON string of the bytes.
 	RawBase64 string `json:"raw_base64,omitempty"`
+	// Score is how unusual the event is for its entity and its peers, 0–100, with the
+	// reason a person can check (behavioural baselines set both; 0 is usual or unknown).
+	Score       int    `json:"score,omitempty"`
+	ScoreReason string `json:"score_reason,omitempty"`
 }
 
 // SetTime sets Time and TimeDt from t.

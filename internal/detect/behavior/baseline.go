@@ -1,0 +1,200 @@
+package behavior
+
+import (
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// ctxKind is the kind of a context entity: what an identity acts from or on.
+type ctxKind uint8
+
+const (
+	ctxIP ctxKind = iota + 1
+	ctxASN
+	ctxApp
+	ctxAccount
+	ctxResourceGroup
+	ctxAccessKey
+	ctxAgent // a user agent, as a source of failed sign-ins
+)
+
+// ctxKey names a context entity; Num holds an ASN.
+type ctxKey struct {
+	Kind ctxKind
+	Name string
+	Num  int
+}
+
+// contextFeatures are what each kind of context entity remembers.
+var contextFeatures = [...][]feature{
+	ctxIP:            {fActor, fAgent},
+	ctxASN:           {fActor, fCountry},
+	ctxApp:           {fActor, fCountry, fASN},
+	ctxAccount:       {fActor, fRegion, fOperation, fResourceType, fCountry, fASN, fService, fCategory},
+	ctxResourceGroup: {fActor, fOperation},
+	ctxAccessKey:     {fASN, fPrefix, fCountry, fAgent},
+	ctxAgent:         nil,
+}
+
+// known reports whether an entity has enough history for novelty to mean something:
+// Learning of history or LearningEvents events, never before MinHistory, and at least a
+// fifth of LearningEvents (one sign-in a week ago is not a pattern).
+func (d *Detector) known(p *profile, t int64) bool {
+	if p == nil {
+		return false
+	}
+	b := d.cfg.Baseline
+	age := time.Duration(t-p.First) * time.Second
+	return age >= b.MinHistory && int(p.N)*5 >= b.LearningEvents && (age >= b.Learning || int(p.N) >= b.LearningEvents)
+}
+
+// learn adds a successful event to its identity's profile, its peer group's and its
+// context entities'.
+func (d *Detector) learn(ev *event.Event, p *profile) {
+	st := d.st
+	t, hour := ev.Time/1000, ev.Time/3_600_000
+	actor := ev.Vigil.Entity
+	if p == nil {
+		p = &profile{First: t, Last: t, Land: int32(hour)}
+		actor.Name = strings.Clone(actor.Name)
+		st.Profiles[actor] = p
+	}
+	if actor.Type == event.EntityUser {
+		d.markActive(p, t)
+	}
+	hl := d.cfg.Baseline.HalfLife.Hours()
+	w := p.weight(hour, hl)
+	for f := feature(0); f < fActor; f++ {
+		if v := d.fs[f]; v.ok {
+			p.learn(f, v.h, w, uint32(hour))
+		}
+	}
+	if l := ev.SrcEndpoint.Location; l != nil && l.Long != nil && !d.sharedEgress(ev) {
+		p.learnTZ(*l.Long)
+	}
+	p.learnHour(t)
+	p.N++
+	p.Last = max(p.Last, t)
+	p.First = min(p.First, t)
+
+	if id := d.peerOf(actor, p, ev); id != 0 {
+		p.Peer = id
+		pp := st.Peers[id]
+		if pp == nil {
+			pp = &profile{First: t, Last: t, Land: int32(hour)}
+			st.Peers[id] = pp
+		}
+		pw := pp.weight(hour, hl)
+		for f := feature(0); f < numFeatures; f++ {
+			if v := d.fs[f]; v.ok {
+				pp.learn(f, v.h, pw, uint32(hour))
+			}
+		}
+		pp.N++
+		pp.Last = max(pp.Last, t)
+	}
+
+	src := &ev.SrcEndpoint
+	d.learnContext(ctxKey{Kind: ctxIP, Name: src.IP}, hour, t)
+	if as := src.AutonomousSystem; as != nil && as.Number > 0 {
+		d.learnContext(ctxKey{Kind: ctxASN, Num: as.Number}, hour, t)
+	}
+	d.learnContext(ctxKey{Kind: ctxApp, Name: d.fs[fApp].text}, hour, t)
+	d.learnContext(ctxKey{Kind: ctxAccount, Name: ev.Cloud.Account.UID}, hour, t)
+	if len(ev.Resources) > 0 {
+		d.learnContext(ctxKey{Kind: ctxResourceGroup, Name: ev.Resources[0].Group}, hour, t)
+	}
+	if k := ev.Actor.User.CredentialUID; isLongTermKey(k) {
+		d.learnContext(ctxKey{Kind: ctxAccessKey, Name: k}, hour, t)
+	}
+}
+
+// isLongTermKey reports whether a credential is an AWS IAM user's long-term access key:
+// temporary (ASIA) keys change with every session and say nothing about their use.
+func isLongTermKey(k string) bool { return strings.HasPrefix(k, "AKIA") }
+
+// learnContext adds the event's features to a context entity's profile.
+func (d *Detector) learnContext(k ctxKey, hour, t int64) {
+	if k.Name == "" && k.Num == 0 {
+		return
+	}
+	cp := d.st.Contexts[k]
+	if cp == nil {
+		cp = &profile{First: t, Last: t, Land: int32(hour)}
+		k.Name = strings.Clone(k.Name)
+		d.st.Contexts[k] = cp
+	}
+	w := cp.weight(hour, d.cfg.Baseline.HalfLife.Hours())
+	for _, f := range contextFeatures[k.Kind] {
+		if v := d.fs[f]; v.ok {
+			cp.learn(f, v.h, w, uint32(hour))
+		}
+	}
+	cp.N++
+	cp.Last = max(cp.Last, t)
+	cp.First = min(cp.First, t)
+}
+
+// markActive keeps the count of people by the day of their latest activity, so the number
+// active in any recent period is known without scanning everyone.
+func (d *Detector) markActive(p *profile, t int64) {
+	day := t / 86400
+	if p.N > 0 {
+		old := p.Last / 86400
+		if old >= day {
+			return
+		}
+		if d.st.ActiveDays[old]--; d.st.ActiveDays[old] <= 0 {
+			delete(d.st.ActiveDays, old)
+		}
+	}
+	d.st.ActiveDays[day]++
+}
+
+// activeWithin counts people whose latest activity is within span before t.
+func (d *Detector) activeWithin(t int64, span time.Duration) int {
+	from := (t - int64(span/time.Second)) / 86400
+	n := 0
+	for day, c := range d.st.ActiveDays {
+		if day >= from {
+			n += c
+		}
+	}
+	return n
+}
+
+// peerOf is the identity's peer group: from directory data in the configuration when
+// given; else, for people, the pair of applications they use most (people in one role use
+// the same tools), or the IAM Identity Center permission set they sign in to AWS with.
+// It is re-derived every 32 events, as the history grows.
+func (d *Detector) peerOf(actor event.Entity, p *profile, ev *event.Event) uint32 {
+	if g, ok := d.cfg.PeerGroups[actor.Name]; ok {
+		return uint32(hashMore(hash("directory:"), g)) | 1
+	}
+	if actor.Type != event.EntityUser || (p.Peer != 0 && p.N%32 != 0) {
+		return p.Peer
+	}
+	apps := p.values(fApp)
+	switch {
+	case len(apps) >= 2:
+		a, b := apps[0].value(), apps[1].value()
+		if a > b {
+			a, b = b, a
+		}
+		return uint32(a*31+b) | 1
+	case len(apps) == 1:
+		return uint32(apps[0].value()) | 1
+	}
+	if s := ev.Actor.Session; s != nil {
+		if i := strings.Index(s.Issuer, "AWSReservedSSO_"); i >= 0 {
+			set := s.Issuer[i+len("AWSReservedSSO_"):]
+			if j := strings.LastIndexByte(set, '_'); j > 0 {
+				set = set[:j]
+			}
+			return uint32(hashMore(hash("permission-set:"), set)) | 1
+		}
+	}
+	return p.Peer
+}

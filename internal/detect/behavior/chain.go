@@ -1,0 +1,103 @@
+package behavior
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/detect"
+)
+
+// chain is an identity's recent behavioural alerts. Fields are exported for the snapshot.
+type chain struct {
+	Links []link
+}
+
+// link is one alert of a chain.
+type link struct {
+	T      int64 // ms
+	Rule   string
+	Title  string
+	Score  int
+	UIDs   []string
+	Attack []string
+}
+
+// maxLinks caps a chain; the oldest links go first.
+const maxLinks = 32
+
+// chain adds a behavioural alert to its identity's chain. When the chain holds different
+// detections within the window, they are one story: an alert whose score combines theirs
+// (1 − Π(1 − score/100)), raised again each time a new kind of detection joins.
+func (d *Detector) chain(a alert.Alert, emit detect.Emit) {
+	if a.Entity.IsZero() || !isIdentity(a.Entity.Type) {
+		return
+	}
+	c := d.st.Chains[a.Entity]
+	if c == nil {
+		c = &chain{}
+		ent := a.Entity
+		ent.Name = strings.Clone(ent.Name)
+		d.st.Chains[ent] = c
+	}
+	t := a.Time.UnixMilli()
+	cut := t - d.cfg.Chain.Window.Milliseconds()
+	i := 0
+	for i < len(c.Links) && c.Links[i].T < cut {
+		i++
+	}
+	c.Links = c.Links[i:]
+	// A detection joins the story when it is new on this identity and rests on evidence of
+	// its own: two detections of one event are one observation, not two.
+	joined := !slices.ContainsFunc(c.Links, func(l link) bool { return l.Rule == a.Rule.ID }) &&
+		slices.ContainsFunc(a.EventUIDs, func(u string) bool {
+			return !slices.ContainsFunc(c.Links, func(l link) bool { return slices.Contains(l.UIDs, u) })
+		})
+	if len(c.Links) >= maxLinks {
+		c.Links = c.Links[1:]
+	}
+	c.Links = append(c.Links, link{T: t, Rule: a.Rule.ID, Title: a.Title, Score: a.Score, UIDs: a.EventUIDs, Attack: a.Attack})
+	if !joined {
+		return
+	}
+	rules := map[string]int{} // rule → best score
+	var uids, attack, titles []string
+	for _, l := range c.Links {
+		if _, seen := rules[l.Rule]; !seen {
+			titles = append(titles, l.Title)
+		}
+		rules[l.Rule] = max(rules[l.Rule], l.Score)
+		uids = append(uids, l.UIDs...)
+		for _, t := range l.Attack {
+			if !slices.Contains(attack, t) {
+				attack = append(attack, t)
+			}
+		}
+	}
+	if len(rules) < 2 {
+		return
+	}
+	rest := 1.0
+	for _, s := range rules {
+		rest *= 1 - float64(s)/100
+	}
+	score := int(math.Round(100 * (1 - rest)))
+	sev := alert.SeverityHigh
+	if score >= 95 {
+		sev = alert.SeverityCritical
+	}
+	sort.Strings(uids)
+	uids = slices.Compact(uids)
+	sort.Strings(attack)
+	first := c.Links[0]
+	reason := fmt.Sprintf("%d behavioural detections on this identity within %s: %s", len(rules),
+		a.Time.Sub(first.timestamp()).Round(60e9), strings.Join(titles, ", then "))
+	emit(newAlert("vigil-behavior-chain", "Chain of unusual behaviour on one identity", alert.KindCorrelation, sev, score, a.Time,
+		a.Entity, uids, attack, reason))
+}
+
+func (l link) timestamp() time.Time { return time.UnixMilli(l.T).UTC() }

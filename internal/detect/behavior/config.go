@@ -1,0 +1,242 @@
+package behavior
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"time"
+)
+
+// Config tunes the baselines and every detection. A zero field takes its value from
+// DefaultConfig, so a partial configuration is enough.
+type Config struct {
+	Baseline BaselineConfig `yaml:"baseline"`
+	Anomaly  AnomalyConfig  `yaml:"anomaly"`
+	// PeerGroups assigns identities (entity names: UPNs, e-mails, role names) to peer
+	// groups, from directory data (department, job). Identities not listed are grouped
+	// from their history (see docs/behavior.md).
+	PeerGroups map[string]string `yaml:"peer_groups"`
+	// SharedEgress lists networks whose location says nothing about where a person is:
+	// relays, satellite and in-flight networks, the organisation's own VPN. Addresses used
+	// by many people are learned as shared on top of these.
+	SharedEgress SharedEgressConfig `yaml:"shared_egress"`
+
+	ImpossibleTravel TravelConfig      `yaml:"impossible_travel"`
+	Spray            SprayConfig       `yaml:"password_spray"`
+	BruteForce       BruteForceConfig  `yaml:"brute_force"`
+	MFAFatigue       MFAFatigueConfig  `yaml:"mfa_fatigue"`
+	RiskySignIn      RiskySignInConfig `yaml:"risky_new_signin"`
+	FirstPrivileged  FirstPrivConfig   `yaml:"first_privileged_operation"`
+	Burst            BurstConfig       `yaml:"management_burst"`
+	WorkloadNetwork  WorkloadConfig    `yaml:"workload_new_network"`
+	Dormant          DormantConfig     `yaml:"dormant_account"`
+	Chain            ChainConfig       `yaml:"chain"`
+}
+
+// BaselineConfig tunes the per-entity profiles.
+type BaselineConfig struct {
+	// HalfLife is how fast what an entity did fades: a count is worth half after it.
+	HalfLife time.Duration `yaml:"half_life"`
+	// Learning and LearningEvents: an entity is known, and novelty about it means
+	// something, once it has this much history or this many events (whichever comes
+	// first) — but never before MinHistory, so a burst on day one is not a history.
+	Learning       time.Duration `yaml:"learning_period"`
+	LearningEvents int           `yaml:"learning_events"`
+	MinHistory     time.Duration `yaml:"min_history"`
+	// PeerMinEvents is how much a peer group must have seen before "common among peers"
+	// lowers a score.
+	PeerMinEvents int `yaml:"peer_min_events"`
+}
+
+// AnomalyConfig tunes the alert on a single event's score.
+type AnomalyConfig struct {
+	Disabled bool `yaml:"disabled"`
+	// Threshold is the score (0–100) at which an event is worth an alert.
+	Threshold int `yaml:"threshold"`
+	// Cooldown: after an alert, an entity alerts again only on a higher score until then.
+	Cooldown time.Duration `yaml:"cooldown"`
+}
+
+// SharedEgressConfig lists shared networks by ASN and address range.
+type SharedEgressConfig struct {
+	ASNs  []int    `yaml:"asns"`
+	CIDRs []string `yaml:"cidrs"`
+}
+
+// TravelConfig tunes impossible travel.
+type TravelConfig struct {
+	Disabled bool `yaml:"disabled"`
+	// MaxSpeedKmh is the fastest plausible travel (a long-haul flight with its ground time).
+	MaxSpeedKmh float64 `yaml:"max_speed_kmh"`
+	// MinDistanceKm ignores hops shorter than this: IP geolocation is often off by a country.
+	MinDistanceKm float64 `yaml:"min_distance_km"`
+	// LocationErrorKm is taken off the distance for each end: IP geolocation places an
+	// address tens to hundreds of kilometres from its user.
+	LocationErrorKm float64 `yaml:"location_error_km"`
+	// SharedAddressUsers marks an address used by this many people as shared egress (VPN,
+	// relays, carrier NAT): its location says nothing about where a person is.
+	SharedAddressUsers int `yaml:"shared_address_users"`
+}
+
+// SprayConfig tunes password sprays: many accounts, a few guesses each, from one address,
+// one network or one client.
+type SprayConfig struct {
+	Disabled bool          `yaml:"disabled"`
+	Window   time.Duration `yaml:"window"`
+	// MinUsersIP, MinUsersASN and MinUsersAgent: distinct accounts failing from one
+	// address, network or user agent within Window.
+	MinUsersIP    int `yaml:"min_users_ip"`
+	MinUsersASN   int `yaml:"min_users_asn"`
+	MinUsersAgent int `yaml:"min_users_user_agent"`
+	// MaxPerUser: more guesses per account than this on average is brute force, not a spray.
+	MaxPerUser float64 `yaml:"max_attempts_per_user"`
+	// MaxSuccessShare: a source most of whose sign-ins succeed is where staff work; its
+	// failures are typos, not a spray.
+	MaxSuccessShare float64 `yaml:"max_success_share"`
+}
+
+// BruteForceConfig tunes brute force against one account.
+type BruteForceConfig struct {
+	Disabled bool          `yaml:"disabled"`
+	Window   time.Duration `yaml:"window"`
+	// MinFailures in Window raise an alert; MinFailuresBeforeSuccess failures followed by
+	// a success within Window raise a critical one.
+	MinFailures              int `yaml:"min_failures"`
+	MinFailuresBeforeSuccess int `yaml:"min_failures_before_success"`
+	// IgnoreCodes are failure codes that are not guesses (conditional access, device
+	// compliance): a blocked phone retrying is not brute force.
+	IgnoreCodes []string `yaml:"ignore_codes"`
+}
+
+// MFAFatigueConfig tunes MFA fatigue: prompts denied or left unanswered, then one approved.
+type MFAFatigueConfig struct {
+	Disabled bool          `yaml:"disabled"`
+	Window   time.Duration `yaml:"window"`
+	// MinDenials before a success raise a high alert; MinDenialsAlone raise a medium one
+	// even without success.
+	MinDenials      int `yaml:"min_denials"`
+	MinDenialsAlone int `yaml:"min_denials_alone"`
+}
+
+// RiskySignInConfig tunes sign-ins from a new country, network or device that also carry
+// a risky signal (provider sign-in risk, an open risk detection, failures just before,
+// legacy authentication from an unmanaged device, a listed anonymiser).
+type RiskySignInConfig struct {
+	Disabled bool `yaml:"disabled"`
+	// RiskMemory is how long an open risk detection on a user counts as a signal.
+	RiskMemory time.Duration `yaml:"risk_memory"`
+}
+
+// FirstPrivConfig tunes the first privileged operation of a known identity.
+type FirstPrivConfig struct {
+	Disabled bool `yaml:"disabled"`
+	// PeerShare: when at least this share of its peers' activity is the same kind of
+	// operation, it is routine for the role and not reported.
+	PeerShare float64 `yaml:"peer_share"`
+}
+
+// BurstConfig tunes bursts of management-plane operations.
+type BurstConfig struct {
+	Disabled bool `yaml:"disabled"`
+	// MinEvents in an hour before a burst is considered (MinReads for read-only calls).
+	MinEvents int `yaml:"min_events"`
+	MinReads  int `yaml:"min_reads"`
+	// Factor over the entity's busiest earlier hour (decayed) that makes a burst.
+	Factor float64 `yaml:"factor"`
+}
+
+// WorkloadConfig tunes service principals, roles and long-term access keys used from a
+// network they never used.
+type WorkloadConfig struct {
+	Disabled bool `yaml:"disabled"`
+	// MaxNetworks: identities already seen on more networks than this roam by design.
+	MaxNetworks int `yaml:"max_networks"`
+}
+
+// DormantConfig tunes dormant identities becoming active.
+type DormantConfig struct {
+	Disabled bool `yaml:"disabled"`
+	// Learning is how long Vigil must have watched before a first activity means anything.
+	Learning time.Duration `yaml:"learning_period"`
+	// MinPopulation is how many people must have been active during the learning period
+	// before a first sign-in says anything: sparse or partial logs make everyone look new.
+	MinPopulation int `yaml:"min_population"`
+	// Silence: an identity active again after this long without activity is dormant.
+	Silence time.Duration `yaml:"silence"`
+}
+
+// ChainConfig tunes chains: different behavioural detections on one identity within
+// Window become one story with a higher score.
+type ChainConfig struct {
+	Disabled bool          `yaml:"disabled"`
+	Window   time.Duration `yaml:"window"`
+}
+
+// DefaultConfig is the configuration used when none is given.
+func DefaultConfig() Config {
+	return Config{
+		Baseline: BaselineConfig{HalfLife: 30 * 24 * time.Hour, Learning: 7 * 24 * time.Hour, LearningEvents: 50,
+			MinHistory: 24 * time.Hour, PeerMinEvents: 200},
+		Anomaly: AnomalyConfig{Threshold: 80, Cooldown: 6 * time.Hour},
+		// Public relays and satellite networks, not any one organisation's: Cloudflare
+		// (WARP, Private Relay), Akamai's Private Relay egress, Starlink.
+		SharedEgress:     SharedEgressConfig{ASNs: []int{13335, 36183, 14593}},
+		ImpossibleTravel: TravelConfig{MaxSpeedKmh: 1000, MinDistanceKm: 500, LocationErrorKm: 100, SharedAddressUsers: 5},
+		Spray: SprayConfig{Window: 24 * time.Hour, MinUsersIP: 10, MinUsersASN: 20, MinUsersAgent: 20, MaxPerUser: 3,
+			MaxSuccessShare: 0.2},
+		BruteForce: BruteForceConfig{Window: time.Hour, MinFailures: 10, MinFailuresBeforeSuccess: 5,
+			IgnoreCodes: []string{"53000", "53001", "53002", "53003", "530032", "50097", "50129", "50140"}},
+		MFAFatigue:      MFAFatigueConfig{Window: time.Hour, MinDenials: 3, MinDenialsAlone: 8},
+		RiskySignIn:     RiskySignInConfig{RiskMemory: 24 * time.Hour},
+		FirstPrivileged: FirstPrivConfig{PeerShare: 0.02},
+		Burst:           BurstConfig{MinEvents: 20, MinReads: 500, Factor: 5},
+		WorkloadNetwork: WorkloadConfig{MaxNetworks: 3},
+		Dormant:         DormantConfig{Learning: 7 * 24 * time.Hour, MinPopulation: 20, Silence: 30 * 24 * time.Hour},
+		Chain:           ChainConfig{Window: 24 * time.Hour},
+	}
+}
+
+// withDefaults fills every zero field of cfg from DefaultConfig, recursively.
+func withDefaults(cfg Config) Config {
+	def := DefaultConfig()
+	fill(reflect.ValueOf(&cfg).Elem(), reflect.ValueOf(def))
+	return cfg
+}
+
+func fill(dst, def reflect.Value) {
+	for i := 0; i < dst.NumField(); i++ {
+		f := dst.Field(i)
+		if f.Kind() == reflect.Struct {
+			fill(f, def.Field(i))
+			continue
+		}
+		if f.IsZero() {
+			f.Set(def.Field(i))
+		}
+	}
+}
+
+// Validate reports the first setting that cannot work, naming its key.
+func (c Config) Validate() error {
+	c = withDefaults(c)
+	var errs []error
+	check := func(ok bool, key, why string) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("behavior: %s: %s", key, why))
+		}
+	}
+	check(c.Baseline.HalfLife >= time.Hour, "baseline.half_life", "must be at least 1h")
+	check(c.Baseline.Learning > 0, "baseline.learning_period", "must be positive")
+	check(c.Anomaly.Threshold > 0 && c.Anomaly.Threshold <= 100, "anomaly.threshold", "must be between 1 and 100")
+	check(c.ImpossibleTravel.MaxSpeedKmh > 0, "impossible_travel.max_speed_kmh", "must be positive")
+	check(c.Spray.MaxSuccessShare > 0 && c.Spray.MaxSuccessShare <= 1, "password_spray.max_success_share", "must be in (0, 1]")
+	check(c.FirstPrivileged.PeerShare > 0 && c.FirstPrivileged.PeerShare <= 1, "first_privileged_operation.peer_share", "must be in (0, 1]")
+	check(c.Burst.Factor >= 1, "management_burst.factor", "must be at least 1")
+	for i, s := range c.SharedEgress.CIDRs {
+		if _, err := netip.ParsePrefix(s); err != nil {
+			check(false, fmt.Sprintf("shared_egress.cidrs[%d]", i), err.Error())
+		}
+	}
+	return errors.Join(errs...)
+}

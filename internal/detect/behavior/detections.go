@@ -1,0 +1,296 @@
+package behavior
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// burst is an hour of one kind of activity far above the identity's usual volume.
+type burst struct {
+	cat   event.Category
+	count int
+	peak  float64
+	first bool // the event that crossed the threshold
+}
+
+// rateStep counts ev in its identity's hourly volume and reports a burst. The count is an
+// estimate over the last 60 minutes: this hour's events plus the previous hour's, weighted
+// by how much of it is still within the hour.
+func (d *Detector) rateStep(ev *event.Event, p *profile) *burst {
+	idx, ok := d.rated[ev.Vigil.Category]
+	if !ok || p == nil {
+		return nil
+	}
+	hour := uint32(ev.Time / 3_600_000)
+	var r *rate
+	for i := range p.Rates {
+		if p.Rates[i].Cat == idx {
+			r = &p.Rates[i]
+		}
+	}
+	if r == nil {
+		p.Rates = append(p.Rates, rate{Cat: idx, Hour: hour, PeakH: hour})
+		r = &p.Rates[len(p.Rates)-1]
+	}
+	hl := d.cfg.Baseline.HalfLife.Hours()
+	if hour > r.Hour {
+		// Close the hour: its count becomes a candidate peak, the peak decays meanwhile.
+		r.Peak = float32(float64(r.Peak) * math.Exp2(-float64(r.Hour-r.PeakH)/hl))
+		r.PeakH = r.Hour
+		r.Peak = max(r.Peak, float32(r.Cur))
+		if hour == r.Hour+1 {
+			r.Prev = r.Cur
+		} else {
+			r.Prev = 0
+		}
+		r.Hour, r.Cur = hour, 0
+		r.Hours++
+	}
+	if hour < r.Hour { // late event: counted in no window
+		return nil
+	}
+	r.Cur++
+	frac := float64(ev.Time%3_600_000) / 3_600_000
+	count := int(float64(r.Cur) + float64(r.Prev)*(1-frac))
+	peak := float64(r.Peak) * math.Exp2(-float64(r.Hour-r.PeakH)/hl)
+	min := d.cfg.Burst.MinEvents
+	if ev.Vigil.Category == event.CategoryResourceRead || ev.Vigil.Category == event.CategoryStorageAccess {
+		min = d.cfg.Burst.MinReads
+	}
+	threshold := max(float64(min), d.cfg.Burst.Factor*peak)
+	if float64(count) < threshold {
+		return nil
+	}
+	b := &burst{cat: ev.Vigil.Category, count: count, peak: peak}
+	if !r.alerted(hour) {
+		b.first = true
+		r.AlertH = hour
+	}
+	return b
+}
+
+// baselineDetections raises what the identity's baseline says about ev.
+func (d *Detector) baselineDetections(ev *event.Event, p *profile, s *scoring, raise func(alert.Alert)) {
+	actor := ev.Vigil.Entity
+	t := ev.Timestamp()
+	uids := []string{ev.Metadata.UID}
+	if !d.cfg.Dormant.Disabled && actor.Type == event.EntityUser {
+		d.dormant(ev, p, raise)
+	}
+	if !s.known {
+		return
+	}
+	cat := ev.Vigil.Category
+	if !d.cfg.Anomaly.Disabled && s.total >= d.cfg.Anomaly.Threshold {
+		cool := int64(d.cfg.Anomaly.Cooldown / time.Second)
+		if t.Unix()-p.AlertAt >= cool || uint8(s.total) > p.AlertScore {
+			p.AlertAt, p.AlertScore = t.Unix(), uint8(s.total)
+			sev := alert.SeverityMedium
+			if s.total >= 95 {
+				sev = alert.SeverityHigh
+			}
+			a := newAlert("vigil-anomalous-activity", "Activity unlike this identity", alert.KindBehavior, sev, s.total, t, actor, uids,
+				[]string{"T1078"}, fmt.Sprintf("%s scored %d: %s", cat, s.total, s.reason))
+			a.Details = map[string]any{"baseline": d.baselineSummary(p)}
+			raise(a)
+		}
+	}
+	if !d.cfg.FirstPrivileged.Disabled && d.priv[cat] && s.isNovel(fCategory) {
+		peerShare := 0.0
+		if pp := d.st.Peers[p.Peer]; pp != nil {
+			peerShare, _ = pp.lookup(fCategory, d.fs[fCategory].h)
+		}
+		if peerShare < d.cfg.FirstPrivileged.PeerShare {
+			sev, score := alert.SeverityMedium, 55
+			if s.total >= d.cfg.Anomaly.Threshold {
+				sev, score = alert.SeverityHigh, 75 // privileged and from somewhere unusual
+			}
+			reason := fmt.Sprintf("first %s by this identity in %d events over %s (%s); %.1f%% of its peers' activity is of this kind",
+				cat, p.N, time.Duration(t.Unix()-p.First)*time.Second/time.Hour*time.Hour, opText(ev), 100*peerShare)
+			if s.total > 0 {
+				reason += "; also: " + s.reason
+			}
+			a := newAlert("vigil-first-privileged-operation", "First privileged operation by an identity", alert.KindBehavior, sev, score,
+				t, actor, uids, []string{"T1098"}, reason)
+			a.Details = map[string]any{"baseline": d.baselineSummary(p)}
+			raise(a)
+		}
+	}
+	if b := s.burst; b != nil && b.first && !d.cfg.Burst.Disabled {
+		sev, score := alert.SeverityMedium, 60
+		extra := ""
+		if s.isNovel(fRegion) || s.isNovel(fOperation) {
+			sev, score = alert.SeverityHigh, 80
+			extra = fmt.Sprintf(", in %s new to it", newWhat(s))
+		}
+		raise(newAlert("vigil-management-burst", "Burst of management operations", alert.KindBehavior, sev, score, t, actor, uids,
+			[]string{"T1496", "T1578"}, fmt.Sprintf("%d %s operations within an hour (%s)%s; its busiest hour before had %.0f",
+				b.count, b.cat, opText(ev), extra, b.peak)))
+	}
+	if !d.cfg.WorkloadNetwork.Disabled {
+		d.workloadNetwork(ev, p, s, raise)
+	}
+	if !d.cfg.RiskySignIn.Disabled && ev.ClassUID == int(event.ClassAuthentication) && actor.Type == event.EntityUser {
+		d.riskySignIn(ev, p, s, raise)
+	}
+}
+
+// newWhat names what was new for a burst: "a region and an operation".
+func newWhat(s *scoring) string {
+	var w []string
+	if s.isNovel(fRegion) {
+		w = append(w, "a region")
+	}
+	if s.isNovel(fOperation) {
+		w = append(w, "an operation")
+	}
+	return strings.Join(w, " and ")
+}
+
+// opText names an event's operation and where: "RunInstances in us-west-2".
+func opText(ev *event.Event) string {
+	s := firstNonEmpty(ev.API.Operation, string(ev.Vigil.Category))
+	if r := ev.Cloud.Region; r != "" {
+		s += " in " + r
+	}
+	return s
+}
+
+// workloadNetwork raises when a service principal, a role or a long-term access key that
+// works from a few networks appears on a network it never used: workloads do not travel.
+func (d *Detector) workloadNetwork(ev *event.Event, p *profile, s *scoring, raise func(alert.Alert)) {
+	actor := ev.Vigil.Entity
+	asn := d.fs[fASN]
+	if !asn.ok || d.asns[int(asn.h)] {
+		return
+	}
+	var subject string
+	var base *profile
+	switch {
+	case actor.Type == event.EntityServicePrincipal || actor.Type == event.EntityRole:
+		if !s.isNovel(fASN) {
+			return
+		}
+		subject, base = "workload identity", p
+	case isLongTermKey(ev.Actor.User.CredentialUID):
+		k := d.st.Contexts[ctxKey{Kind: ctxAccessKey, Name: ev.Actor.User.CredentialUID}]
+		if !d.known(k, ev.Time/1000) {
+			return
+		}
+		if _, seen := k.lookup(fASN, asn.h); seen {
+			return
+		}
+		subject, base = "access key "+ev.Actor.User.CredentialUID, k
+	default:
+		return
+	}
+	n := base.distinct(fASN)
+	if n == 0 || n > d.cfg.WorkloadNetwork.MaxNetworks {
+		return
+	}
+	reason := fmt.Sprintf("%s used from new network %s %s (%s); %d earlier events%s", subject, d.valueText(ev, fASN), where(ev),
+		opText(ev), base.N, usually(base))
+	raise(newAlert("vigil-workload-new-network", "Workload identity or access key used from a new network", alert.KindBehavior,
+		alert.SeverityHigh, 75, ev.Timestamp(), actor, []string{ev.Metadata.UID}, []string{"T1078.004", "T1552"}, reason))
+}
+
+// riskySignIn raises when a person signs in from a new country, network or device and the
+// sign-in also carries a risky signal.
+func (d *Detector) riskySignIn(ev *event.Event, p *profile, s *scoring, raise func(alert.Alert)) {
+	if s.novel&(1<<fCountry|1<<fASN|1<<fDevice) == 0 {
+		return
+	}
+	var signals []string
+	if ev.SeverityID >= event.SeverityMedium || ev.SeverityID == event.SeverityLow && s.isNovel(fCountry) {
+		signals = append(signals, firstNonEmpty(ev.Message, "provider sign-in risk"))
+	}
+	if l := d.st.Auth[ev.Vigil.Entity.Name]; l != nil {
+		if ev.Time-l.RiskAt <= d.cfg.RiskySignIn.RiskMemory.Milliseconds() && l.RiskAt > 0 {
+			signals = append(signals, "open risk detection: "+l.Risk)
+		}
+		if n := l.failuresSince(ev.Time - time.Hour.Milliseconds()); n >= 3 {
+			signals = append(signals, fmt.Sprintf("%d failed sign-ins in the hour before", n))
+		}
+	}
+	if legacyAuth(ev.AuthProto) && (ev.Device == nil || ev.Device.UID == "") {
+		signals = append(signals, "legacy authentication ("+ev.AuthProto+") from an unmanaged device")
+	}
+	if len(signals) == 0 {
+		return
+	}
+	var what []string
+	for _, f := range [...]feature{fCountry, fASN, fDevice} {
+		if s.isNovel(f) {
+			what = append(what, featureInfo[f].name+" "+d.valueText(ev, f))
+		}
+	}
+	reason := fmt.Sprintf("sign-in from new %s %s with %s; %d earlier events%s", strings.Join(what, ", new "), where(ev),
+		strings.Join(signals, ", "), p.N, usually(p))
+	raise(newAlert("vigil-risky-new-signin", "Sign-in from somewhere new with a risky signal", alert.KindBehavior, alert.SeverityHigh,
+		max(75, s.total), ev.Timestamp(), ev.Vigil.Entity, []string{ev.Metadata.UID}, []string{"T1078.004"}, reason))
+}
+
+// legacyAuth reports protocols that cannot do MFA.
+func legacyAuth(proto string) bool {
+	p := strings.ToLower(proto)
+	for _, l := range [...]string{"imap", "pop", "smtp", "activesync", "exchange web services", "other clients", "mapi", "autodiscover"} {
+		if strings.Contains(p, l) {
+			return true
+		}
+	}
+	return false
+}
+
+// dormant raises when a person's account acts for the first time after Vigil has watched
+// long enough (and no directory audit created it meanwhile), or acts again after a long
+// silence.
+func (d *Detector) dormant(ev *event.Event, p *profile, raise func(alert.Alert)) {
+	st, cfg := d.st, d.cfg.Dormant
+	t := ev.Time / 1000
+	user := ev.Vigil.Entity.Name
+	var reason string
+	switch {
+	case p == nil:
+		watched := time.Duration(ev.Time-st.First) * time.Millisecond
+		if watched < cfg.Learning || st.Created[user] {
+			return
+		}
+		// Only a tenant watched continuously says anything about a first activity: count
+		// the people active during the learning period just before it.
+		if d.activeWithin(t, cfg.Learning) < cfg.MinPopulation {
+			return
+		}
+		reason = fmt.Sprintf("first activity in %s of watching, from %s; no directory audit created this account in that time",
+			watched.Round(time.Hour), where(ev))
+	case time.Duration(t-p.Last)*time.Second >= cfg.Silence:
+		reason = fmt.Sprintf("first activity in %d days (last %s), from %s; %d earlier events%s",
+			(t-p.Last)/86400, time.Unix(p.Last, 0).UTC().Format("2006-01-02"), where(ev), p.N, usually(p))
+	default:
+		return
+	}
+	raise(newAlert("vigil-dormant-account-active", "Dormant account became active", alert.KindBehavior, alert.SeverityMedium, 55,
+		ev.Timestamp(), ev.Vigil.Entity, []string{ev.Metadata.UID}, []string{"T1078"}, reason))
+}
+
+// baselineSummary is what an identity normally does, for an alert's details.
+func (d *Detector) baselineSummary(p *profile) map[string]any {
+	out := map[string]any{
+		"events":     p.N,
+		"first_seen": time.Unix(p.First, 0).UTC().Format(time.RFC3339),
+		"last_seen":  time.Unix(p.Last, 0).UTC().Format(time.RFC3339),
+	}
+	for _, f := range [...]feature{fCountry, fASN, fCity, fDevice, fApp, fOperation, fRegion} {
+		if n := p.distinct(f); n > 0 {
+			out[strings.ReplaceAll(featureInfo[f].name, " ", "_")+"_count"] = n
+		}
+	}
+	if u := usually(p); u != "" {
+		out["usually"] = strings.TrimSpace(u)
+	}
+	return out
+}

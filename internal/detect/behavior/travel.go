@@ -1,0 +1,117 @@
+package behavior
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// place is where a person signed in. Fields are exported for the snapshot only.
+type place struct {
+	T         int64 // ms
+	Lat, Long float64
+	City, CC  string
+	IP, UID   string
+	ASN       int
+}
+
+// travel raises when a person's successive successful sign-ins are farther apart than
+// anyone could have travelled in between. What makes a location meaningless is left out:
+// addresses many people share (VPN egress, relays, carrier NAT, learned), listed shared
+// networks (relays, satellite, in-flight), and a hop within one network (a global network
+// placing one user in two countries is anycast or a relay; a carrier placing one user in
+// two cities is its hubs) — nobody crosses an ocean without changing networks.
+func (d *Detector) travel(ev *event.Event, raise func(alert.Alert)) {
+	loc := ev.SrcEndpoint.Location
+	if loc == nil || loc.Lat == nil || loc.Long == nil || d.sharedEgress(ev) {
+		return
+	}
+	user := ev.Vigil.Entity.Name
+	cur := &place{T: ev.Time, Lat: *loc.Lat, Long: *loc.Long, City: strings.Clone(loc.City), CC: strings.Clone(loc.Country),
+		IP: strings.Clone(ev.SrcEndpoint.IP), UID: strings.Clone(ev.Metadata.UID)}
+	if as := ev.SrcEndpoint.AutonomousSystem; as != nil {
+		cur.ASN = as.Number
+	}
+	prev := d.st.Travel[user]
+	if prev == nil {
+		user = strings.Clone(user)
+	}
+	d.st.Travel[user] = cur
+	if prev == nil || d.sharedAddress(prev.IP) { // the earlier address has since shown to be shared
+		return
+	}
+	cfg := d.cfg.ImpossibleTravel
+	if prev.ASN != 0 && prev.ASN == cur.ASN {
+		return
+	}
+	km := haversineKm(prev.Lat, prev.Long, cur.Lat, cur.Long)
+	if km < cfg.MinDistanceKm {
+		return
+	}
+	if r := d.st.Returns[user]; r != nil && cur.T-r.T < 24*3_600_000 && haversineKm(r.Lat, r.Long, cur.Lat, cur.Long) < cfg.MinDistanceKm {
+		// Back where the person was before the jump already reported: the same story.
+		delete(d.st.Returns, user)
+		return
+	}
+	elapsed := time.Duration(cur.T-prev.T) * time.Millisecond
+	effective := math.Max(0, km-2*cfg.LocationErrorKm) // both ends may be off by the geolocation error
+	speed := effective / math.Max(elapsed.Hours(), 1.0/60)
+	if speed <= cfg.MaxSpeedKmh {
+		return
+	}
+	reason := fmt.Sprintf("signed in from %s, %s %s after %s, %s: %.0f km (%.0f km allowing %.0f km of geolocation error at each end) at %.0f km/h; at most %.0f km/h is plausible",
+		cur.City, cur.CC, elapsed.Round(time.Minute), prev.City, prev.CC, km, effective, cfg.LocationErrorKm, speed, cfg.MaxSpeedKmh)
+	if ev.Device != nil && ev.Device.UID == "" {
+		reason += "; unmanaged device"
+	}
+	d.st.Returns[user] = prev
+	a := newAlert("vigil-impossible-travel", "Impossible travel", alert.KindBuiltin, alert.SeverityHigh,
+		60+int(math.Min(40, speed/cfg.MaxSpeedKmh*5)), ev.Timestamp(), ev.Vigil.Entity, []string{prev.UID, cur.UID},
+		[]string{"T1078.004"}, reason)
+	a.Details = map[string]any{"distance_km": math.Round(km), "speed_kmh": math.Round(speed), "from": prev.City, "to": cur.City,
+		"from_ip": prev.IP, "to_ip": cur.IP}
+	raise(a)
+}
+
+// sharedEgress reports whether ev comes from where a location says nothing about the
+// person: a listed shared network or range, or an address many people use.
+func (d *Detector) sharedEgress(ev *event.Event) bool {
+	src := &ev.SrcEndpoint
+	if as := src.AutonomousSystem; as != nil && d.asns[as.Number] {
+		return true
+	}
+	if len(d.egress) > 0 && src.IP != "" {
+		if a, err := netip.ParseAddr(src.IP); err == nil {
+			a = a.Unmap()
+			for _, p := range d.egress {
+				if p.Contains(a) {
+					return true
+				}
+			}
+		}
+	}
+	return d.sharedAddress(src.IP)
+}
+
+// sharedAddress reports whether several people sign in from an address.
+func (d *Detector) sharedAddress(ip string) bool {
+	if ip == "" {
+		return false
+	}
+	p := d.st.Contexts[ctxKey{Kind: ctxIP, Name: ip}]
+	return p != nil && p.distinct(fActor) >= d.cfg.ImpossibleTravel.SharedAddressUsers
+}
+
+// haversineKm is the great-circle distance.
+func haversineKm(lat1, lon1, lat2, lon2 float64) float64 {
+	const r = 6371.0
+	rad := math.Pi / 180
+	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	a := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * r * math.Asin(math.Sqrt(a))
+}
