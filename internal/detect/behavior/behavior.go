@@ -51,6 +51,7 @@ type state struct {
 	Seen        map[string]int64    // sign-in uid → event time ms: one sign-in, many transports
 	Chains      map[event.Entity]*chain
 	SeenPruned  int64
+	Tail        []uint64 // events observed at Last (see Replayed)
 }
 
 func newState() *state {
@@ -132,7 +133,13 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 	if st.First == 0 || ev.Time < st.First {
 		st.First = ev.Time
 	}
-	st.Last = max(st.Last, ev.Time)
+	switch {
+	case ev.Time > st.Last:
+		st.Last = ev.Time
+		st.Tail = append(st.Tail[:0], tailHash(ev))
+	case ev.Time == st.Last:
+		st.Tail = append(st.Tail, tailHash(ev))
+	}
 	if ev.ClassUID == int(event.ClassAuthentication) && ev.Metadata.UID != "" {
 		// Entra delivers a sign-in through Graph and through Event Hubs alike: one sign-in.
 		if _, dup := st.Seen[ev.Metadata.UID]; dup {
@@ -148,6 +155,9 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 		}
 	case event.CategoryIdentityRisk:
 		d.noteRisk(ev)
+	}
+	if ev.ClassUID == int(event.ClassDetectionFinding) {
+		return nil // a provider's finding about an identity is not its behaviour
 	}
 	raise := func(a alert.Alert) { d.raise(a, emit) }
 
@@ -170,7 +180,7 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 			d.travel(ev, raise)
 		}
 	}
-	learnable := success && ev.ClassUID != int(event.ClassDetectionFinding)
+	learnable := success
 	var b *burst
 	if learnable {
 		b = d.rateStep(ev, p)
@@ -186,7 +196,6 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 
 // Advance forgets what has aged out; detections decide on the event that completes them.
 func (d *Detector) Advance(_ context.Context, now time.Time, _ detect.Emit) error {
-	d.st.Last = max(d.st.Last, now.UnixMilli())
 	d.pruneSeen()
 	return nil
 }

@@ -87,8 +87,10 @@ func TestImpossibleTravel(t *testing.T) {
 func TestSharedEgressIsNotTravel(t *testing.T) {
 	// Five colleagues use the VPN egress in New York; one signs in at home in London too.
 	var evs []*event.Event
-	for i := 0; i < 5; i++ {
-		evs = append(evs, signIn(fmt.Sprintf("u%d@x", i), time.Duration(i)*time.Minute, newYork, "198.51.100.9", true, 0))
+	for i := 0; i < 5; i++ { // each of them, day after day
+		for day := 0; day < 3; day++ {
+			evs = append(evs, signIn(fmt.Sprintf("u%d@x", i), time.Duration(i)*time.Minute-time.Duration(3-day)*24*time.Hour, newYork, "198.51.100.9", true, 0))
+		}
 	}
 	evs = append(evs, signIn("u0@x", 20*time.Minute, london, "81.2.1.1", true, 0), signIn("u0@x", 30*time.Minute, newYork, "198.51.100.9", true, 0))
 	if got := run(evs); len(got) != 0 {

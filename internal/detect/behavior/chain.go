@@ -51,12 +51,21 @@ func (d *Detector) chain(a alert.Alert, emit detect.Emit) {
 		i++
 	}
 	c.Links = c.Links[i:]
-	// A detection joins the story when it is new on this identity and rests on evidence of
-	// its own: two detections of one event are one observation, not two.
-	joined := !slices.ContainsFunc(c.Links, func(l link) bool { return l.Rule == a.Rule.ID }) &&
-		slices.ContainsFunc(a.EventUIDs, func(u string) bool {
-			return !slices.ContainsFunc(c.Links, func(l link) bool { return slices.Contains(l.UIDs, u) })
-		})
+	// Two detections of one event are one observation: a detection without evidence of its
+	// own adds nothing to the story (its link keeps the higher score).
+	fresh := slices.ContainsFunc(a.EventUIDs, func(u string) bool {
+		return !slices.ContainsFunc(c.Links, func(l link) bool { return slices.Contains(l.UIDs, u) })
+	})
+	if !fresh && len(c.Links) > 0 {
+		for i := range c.Links {
+			if slices.Equal(c.Links[i].UIDs, a.EventUIDs) || slices.ContainsFunc(a.EventUIDs, func(u string) bool { return slices.Contains(c.Links[i].UIDs, u) }) {
+				c.Links[i].Score = max(c.Links[i].Score, a.Score)
+				break
+			}
+		}
+		return
+	}
+	joined := !slices.ContainsFunc(c.Links, func(l link) bool { return l.Rule == a.Rule.ID })
 	if len(c.Links) >= maxLinks {
 		c.Links = c.Links[1:]
 	}

@@ -178,7 +178,7 @@ func DefaultConfig() Config {
 	return Config{
 		Baseline: BaselineConfig{HalfLife: 30 * 24 * time.Hour, Learning: 7 * 24 * time.Hour, LearningEvents: 50,
 			MinHistory: 24 * time.Hour, PeerMinEvents: 200},
-		Anomaly: AnomalyConfig{Threshold: 80, Cooldown: 6 * time.Hour},
+		Anomaly: AnomalyConfig{Threshold: 70, Cooldown: 6 * time.Hour},
 		// Public relays and satellite networks, not any one organisation's: Cloudflare
 		// (WARP, Private Relay), Akamai's Private Relay egress, Starlink.
 		SharedEgress:     SharedEgressConfig{ASNs: []int{13335, 36183, 14593}},

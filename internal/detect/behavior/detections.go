@@ -107,8 +107,10 @@ func (d *Detector) baselineDetections(ev *event.Event, p *profile, s *scoring, r
 		}
 		if peerShare < d.cfg.FirstPrivileged.PeerShare {
 			sev, score := alert.SeverityMedium, 55
-			if s.total >= d.cfg.Anomaly.Threshold {
-				sev, score = alert.SeverityHigh, 75 // privileged and from somewhere unusual
+			// What the operation is makes it new anyway; where, on what and when it came from
+			// does not: privileged and from somewhere unusual is high.
+			if s.without(fCategory, fOperation, fService, fResourceType, fRegion, fAccount) >= 50 {
+				sev, score = alert.SeverityHigh, 75
 			}
 			reason := fmt.Sprintf("first %s by this identity in %d events over %s (%s); %.1f%% of its peers' activity is of this kind",
 				cat, p.N, time.Duration(t.Unix()-p.First)*time.Second/time.Hour*time.Hour, opText(ev), 100*peerShare)
@@ -124,9 +126,11 @@ func (d *Detector) baselineDetections(ev *event.Event, p *profile, s *scoring, r
 	if b := s.burst; b != nil && b.first && !d.cfg.Burst.Disabled {
 		sev, score := alert.SeverityMedium, 60
 		extra := ""
-		if s.isNovel(fRegion) || s.isNovel(fOperation) {
+		// Automation rolling out in its usual region is a deployment; the same in a region
+		// the identity never used is how stolen cloud credentials mine coin.
+		if d.newInBurst(p, fRegion, ev) {
 			sev, score = alert.SeverityHigh, 80
-			extra = fmt.Sprintf(", in %s new to it", newWhat(s))
+			extra = fmt.Sprintf(", in %s new to it", newWhat(d, p, ev))
 		}
 		raise(newAlert("vigil-management-burst", "Burst of management operations", alert.KindBehavior, sev, score, t, actor, uids,
 			[]string{"T1496", "T1578"}, fmt.Sprintf("%d %s operations within an hour (%s)%s; its busiest hour before had %.0f",
@@ -140,14 +144,24 @@ func (d *Detector) baselineDetections(ev *event.Event, p *profile, s *scoring, r
 	}
 }
 
-// newWhat names what was new for a burst: "a region and an operation".
-func newWhat(s *scoring) string {
-	var w []string
-	if s.isNovel(fRegion) {
-		w = append(w, "a region")
+// newInBurst reports whether the event's value of f is new to the identity, or was first
+// used within the hour before (by the burst itself).
+func (d *Detector) newInBurst(p *profile, f feature, ev *event.Event) bool {
+	v := d.fs[f]
+	if !v.ok {
+		return false
 	}
-	if s.isNovel(fOperation) {
-		w = append(w, "an operation")
+	i, ok := p.find(uint64(f)<<keyBits | v.h&(1<<keyBits-1))
+	return !ok || int64(p.Entries[i].First) >= ev.Time/3_600_000-1 && p.First/3600 < ev.Time/3_600_000-1
+}
+
+// newWhat names what was new for a burst: "region sa-east-1 and operation RunInstances".
+func newWhat(d *Detector, p *profile, ev *event.Event) string {
+	var w []string
+	for _, f := range [...]feature{fRegion, fOperation} {
+		if d.newInBurst(p, f, ev) {
+			w = append(w, featureInfo[f].name+" "+d.valueText(ev, f))
+		}
 	}
 	return strings.Join(w, " and ")
 }
@@ -165,15 +179,21 @@ func opText(ev *event.Event) string {
 // works from a few networks appears on a network it never used: workloads do not travel.
 func (d *Detector) workloadNetwork(ev *event.Event, p *profile, s *scoring, raise func(alert.Alert)) {
 	actor := ev.Vigil.Entity
-	asn := d.fs[fASN]
-	if !asn.ok || d.asns[int(asn.h)] {
+	// The network is the ASN; without one (no geo database, a provider that gives none)
+	// the address range stands for it.
+	f := fASN
+	if !d.fs[f].ok {
+		f = fPrefix
+	}
+	v := d.fs[f]
+	if !v.ok || f == fASN && d.asns[int(v.h)] {
 		return
 	}
 	var subject string
 	var base *profile
 	switch {
 	case actor.Type == event.EntityServicePrincipal || actor.Type == event.EntityRole:
-		if !s.isNovel(fASN) {
+		if _, seen := p.lookup(f, v.h); seen {
 			return
 		}
 		subject, base = "workload identity", p
@@ -182,19 +202,22 @@ func (d *Detector) workloadNetwork(ev *event.Event, p *profile, s *scoring, rais
 		if !d.known(k, ev.Time/1000) {
 			return
 		}
-		if _, seen := k.lookup(fASN, asn.h); seen {
+		if _, seen := k.lookup(f, v.h); seen {
 			return
 		}
 		subject, base = "access key "+ev.Actor.User.CredentialUID, k
 	default:
 		return
 	}
-	n := base.distinct(fASN)
+	n := base.distinct(f)
 	if n == 0 || n > d.cfg.WorkloadNetwork.MaxNetworks {
 		return
 	}
-	reason := fmt.Sprintf("%s used from new network %s %s (%s); %d earlier events%s", subject, d.valueText(ev, fASN), where(ev),
-		opText(ev), base.N, usually(base))
+	reason := fmt.Sprintf("%s used from new %s %s, %s (%s); %d earlier events%s", subject, featureInfo[f].name, d.valueText(ev, f),
+		where(ev), opText(ev), base.N, usually(base))
+	if f == fPrefix {
+		reason += fmt.Sprintf(" from %d address ranges", n)
+	}
 	raise(newAlert("vigil-workload-new-network", "Workload identity or access key used from a new network", alert.KindBehavior,
 		alert.SeverityHigh, 75, ev.Timestamp(), actor, []string{ev.Metadata.UID}, []string{"T1078.004", "T1552"}, reason))
 }

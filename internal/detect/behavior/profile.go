@@ -122,6 +122,11 @@ func (p *profile) weight(hour int64, halfLifeH float64) float32 {
 	return float32(math.Exp2(exp))
 }
 
+// weightNow is what an event at hour would add, without moving the landmark.
+func (p *profile) weightNow(hour int64, halfLifeH float64) float64 {
+	return math.Exp2(float64(hour-int64(p.Land)) / halfLifeH)
+}
+
 // find returns the index of key and whether it is there.
 func (p *profile) find(key uint64) (int, bool) {
 	i := sort.Search(len(p.Entries), func(i int) bool { return p.Entries[i].Key >= key })

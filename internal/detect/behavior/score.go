@@ -3,6 +3,7 @@ package behavior
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -51,6 +52,18 @@ func (s *scoring) add(p part) {
 
 func (s *scoring) isNovel(f feature) bool { return s.novel&(1<<f) != 0 }
 
+// without is the score of the parts about none of the given features.
+func (s *scoring) without(fs ...feature) int {
+	rest := 1.0
+	for _, pt := range s.parts[:s.n] {
+		if (pt.kind == partNew || pt.kind == partRare || pt.kind == partAccountNew) && slices.Contains(fs, pt.f) {
+			continue
+		}
+		rest *= 1 - pt.c
+	}
+	return int(math.Round(100 * (1 - rest)))
+}
+
 // impliedByAccount reports features that are new anyway in an account the identity never used.
 func impliedByAccount(f feature) bool {
 	switch f {
@@ -92,7 +105,7 @@ func (d *Detector) score(ev *event.Event, p *profile, b *burst) scoring {
 	located := !d.sharedEgress(ev)
 	for f := feature(0); f < fActor; f++ {
 		v := d.fs[f]
-		if !v.ok || (!located && (f == fCountry || f == fCity)) {
+		if !v.ok || (!located && (f == fCountry || f == fCity)) || f == fCategory && ev.StatusID == event.StatusFailure {
 			continue
 		}
 		share, seen := p.lookup(f, v.h)

@@ -42,7 +42,7 @@ func (d *Detector) travel(ev *event.Event, raise func(alert.Alert)) {
 		user = strings.Clone(user)
 	}
 	d.st.Travel[user] = cur
-	if prev == nil || d.sharedAddress(prev.IP) { // the earlier address has since shown to be shared
+	if prev == nil || d.sharedAddress(prev.IP, ev.Time) { // the earlier address has since shown to be shared
 		return
 	}
 	cfg := d.cfg.ImpossibleTravel
@@ -95,16 +95,27 @@ func (d *Detector) sharedEgress(ev *event.Event) bool {
 			}
 		}
 	}
-	return d.sharedAddress(src.IP)
+	return d.sharedAddress(src.IP, ev.Time)
 }
 
-// sharedAddress reports whether several people sign in from an address.
-func (d *Detector) sharedAddress(ip string) bool {
+// sharedAddress reports whether several people use an address again and again (a VPN
+// egress, a carrier NAT): an attacker's address where each victim signs in once is not.
+func (d *Detector) sharedAddress(ip string, tms int64) bool {
 	if ip == "" {
 		return false
 	}
 	p := d.st.Contexts[ctxKey{Kind: ctxIP, Name: ip}]
-	return p != nil && p.distinct(fActor) >= d.cfg.ImpossibleTravel.SharedAddressUsers
+	if p == nil || p.distinct(fActor) < d.cfg.ImpossibleTravel.SharedAddressUsers {
+		return false
+	}
+	one := 1.5 * p.weightNow(tms/3_600_000, d.cfg.Baseline.HalfLife.Hours())
+	regulars := 0
+	for _, e := range p.Entries {
+		if e.feature() == fActor && float64(e.W) >= one {
+			regulars++
+		}
+	}
+	return regulars >= d.cfg.ImpossibleTravel.SharedAddressUsers
 }
 
 // haversineKm is the great-circle distance.
