@@ -71,10 +71,13 @@ func (d *Detector) learn(ev *event.Event, p *profile) {
 			p.learn(f, v.h, w, uint32(hour))
 		}
 	}
-	if l := ev.SrcEndpoint.Location; l != nil && l.Long != nil && !d.sharedEgress(ev) {
-		p.learnTZ(*l.Long)
+	if p.R == nil {
+		p.R = &rhythm{}
 	}
-	p.learnHour(t)
+	if l := ev.SrcEndpoint.Location; l != nil && l.Long != nil && !d.shared {
+		p.R.learnTZ(*l.Long, p.N)
+	}
+	p.R.learnHour(t)
 	p.N++
 	p.Last = max(p.Last, t)
 	p.First = min(p.First, t)

@@ -28,6 +28,7 @@ type Detector struct {
 	log    *slog.Logger
 	st     *state
 	fs     featureSet // scratch for the event being observed
+	shared bool       // the event comes from shared egress (see sharedEgress)
 	rated  map[event.Category]uint8
 	priv   map[event.Category]bool
 	egress []netip.Prefix
@@ -142,11 +143,11 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 	}
 	if ev.ClassUID == int(event.ClassAuthentication) && ev.Metadata.UID != "" {
 		// Entra delivers a sign-in through Graph and through Event Hubs alike: one sign-in.
+		d.pruneSeen()
 		if _, dup := st.Seen[ev.Metadata.UID]; dup {
 			return nil
 		}
-		st.Seen[ev.Metadata.UID] = ev.Time
-		d.pruneSeen()
+		st.Seen[strings.Clone(ev.Metadata.UID)] = ev.Time
 	}
 	switch ev.Vigil.Category {
 	case event.CategoryUserCreate, event.CategoryGuestInvite:
@@ -166,6 +167,7 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 		return nil
 	}
 	extract(ev, &d.fs)
+	d.shared = d.sharedEgress(ev)
 	d.checkLocation(ev)
 	p := st.Profiles[actor]
 	success := ev.StatusID != event.StatusFailure

@@ -23,19 +23,20 @@ type burst struct {
 // by how much of it is still within the hour.
 func (d *Detector) rateStep(ev *event.Event, p *profile) *burst {
 	idx, ok := d.rated[ev.Vigil.Category]
-	if !ok || p == nil {
+	if !ok || p == nil || p.R == nil {
 		return nil
 	}
+	rs := p.R
 	hour := uint32(ev.Time / 3_600_000)
 	var r *rate
-	for i := range p.Rates {
-		if p.Rates[i].Cat == idx {
-			r = &p.Rates[i]
+	for i := range rs.Rates {
+		if rs.Rates[i].Cat == idx {
+			r = &rs.Rates[i]
 		}
 	}
 	if r == nil {
-		p.Rates = append(p.Rates, rate{Cat: idx, Hour: hour, PeakH: hour})
-		r = &p.Rates[len(p.Rates)-1]
+		rs.Rates = append(rs.Rates, rate{Cat: idx, Hour: hour, PeakH: hour})
+		r = &rs.Rates[len(rs.Rates)-1]
 	}
 	hl := d.cfg.Baseline.HalfLife.Hours()
 	if hour > r.Hour {
@@ -88,8 +89,8 @@ func (d *Detector) baselineDetections(ev *event.Event, p *profile, s *scoring, r
 	cat := ev.Vigil.Category
 	if !d.cfg.Anomaly.Disabled && s.total >= d.cfg.Anomaly.Threshold {
 		cool := int64(d.cfg.Anomaly.Cooldown / time.Second)
-		if t.Unix()-p.AlertAt >= cool || uint8(s.total) > p.AlertScore {
-			p.AlertAt, p.AlertScore = t.Unix(), uint8(s.total)
+		if t.Unix()-p.R.AlertAt >= cool || uint8(s.total) > p.R.AlertScore {
+			p.R.AlertAt, p.R.AlertScore = t.Unix(), uint8(s.total)
 			sev := alert.SeverityMedium
 			if s.total >= 95 {
 				sev = alert.SeverityHigh

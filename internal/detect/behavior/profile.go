@@ -89,17 +89,23 @@ func (r *rate) alerted(hour uint32) bool { return r.AlertH != 0 && hour-r.AlertH
 type profile struct {
 	First, Last int64 // unix seconds of the first and the latest learned event
 	N           uint32
-	Land        int32 // landmark hour of the weights
-	TZ          int8  // hours east of UTC the entity lives in, learned from its locations
-	TZSet       bool
+	Land        int32  // landmark hour of the weights
 	Peer        uint32 // peer group id, 0 for none
-	Hours       [168]uint8
-	HoursN      uint32
 	Totals      [numFeatures]float32
 	Entries     []entry // sorted by Key
-	Rates       []rate
-	AlertAt     int64 // when an anomaly alert was last raised, unix seconds
-	AlertScore  uint8
+	R           *rhythm // identities only: when and how much
+}
+
+// rhythm is the part of an identity's profile that addresses, networks and accounts do
+// not need: when it is active, in its own time, and how much it does per hour.
+type rhythm struct {
+	TZ         int8 // hours east of UTC the entity lives in, learned from its locations
+	TZSet      bool
+	Hours      [168]uint8
+	HoursN     uint32
+	Rates      []rate
+	AlertAt    int64 // when an anomaly alert was last raised, unix seconds
+	AlertScore uint8
 }
 
 // weight is what an event at hour h adds: 2^((h-Land)/halfLife). Comparing weights of
@@ -195,7 +201,7 @@ func (p *profile) learn(f feature, v uint64, w float32, h uint32) {
 }
 
 // hourOfWeek is the bucket of unix time t in the entity's own time zone (Monday 00:00 is 0).
-func (p *profile) hourOfWeek(t int64) int {
+func (p *rhythm) hourOfWeek(t int64) int {
 	h := t/3600 + int64(p.TZ)
 	// 1970-01-01 was a Thursday: hour 0 of the epoch is hour 72 of its week.
 	return int(((h+72)%168 + 168) % 168)
@@ -203,7 +209,7 @@ func (p *profile) hourOfWeek(t int64) int {
 
 // learnHour counts an event in its hour of the week; counts halve when one is full, so the
 // profile follows a changed routine.
-func (p *profile) learnHour(t int64) {
+func (p *rhythm) learnHour(t int64) {
 	i := p.hourOfWeek(t)
 	if p.Hours[i] == math.MaxUint8 {
 		p.HoursN = 0
@@ -218,7 +224,7 @@ func (p *profile) learnHour(t int64) {
 
 // hourShare is the share of the entity's events within an hour either side of t's hour
 // of the day (any day), and the share on the same kind of day (weekday or weekend).
-func (p *profile) hourShare(t int64) (nearHour, sameDayKind float64) {
+func (p *rhythm) hourShare(t int64) (nearHour, sameDayKind float64) {
 	if p.HoursN == 0 {
 		return 1, 1
 	}
@@ -241,13 +247,13 @@ func (p *profile) hourShare(t int64) (nearHour, sameDayKind float64) {
 
 // learnTZ moves the entity's time zone toward the longitude of where it is: one hour per
 // 15 degrees, a running estimate that settles once the entity has a home.
-func (p *profile) learnTZ(long float64) {
+func (p *rhythm) learnTZ(long float64, n uint32) {
 	tz := int8(math.Round(long / 15))
 	if !p.TZSet {
 		p.TZ, p.TZSet = tz, true
 		return
 	}
-	if tz != p.TZ && p.N%8 == 0 { // a trip does not move home; a move does, slowly
+	if tz != p.TZ && n%8 == 0 { // a trip does not move home; a move does, slowly
 		if tz > p.TZ {
 			p.TZ++
 		} else {
@@ -258,6 +264,9 @@ func (p *profile) learnTZ(long float64) {
 
 // size estimates the profile's memory in bytes.
 func (p *profile) size() int {
-	const header = 8 + 8 + 4 + 4 + 1 + 1 + 4 + 168 + 4 + 4*int(numFeatures) + 24 + 24 + 8 + 1
-	return header + cap(p.Entries)*16 + cap(p.Rates)*32
+	n := 8 + 8 + 4 + 4 + 4 + 4*int(numFeatures) + 24 + 8 + cap(p.Entries)*16
+	if p.R != nil {
+		n += 1 + 1 + 168 + 4 + 24 + 8 + 1 + cap(p.R.Rates)*32
+	}
+	return n
 }

@@ -102,7 +102,7 @@ func (d *Detector) score(ev *event.Event, p *profile, b *burst) scoring {
 			peer = pp
 		}
 	}
-	located := !d.sharedEgress(ev)
+	located := !d.shared
 	for f := feature(0); f < fActor; f++ {
 		v := d.fs[f]
 		if !v.ok || (!located && (f == fCountry || f == fCity)) || f == fCategory && ev.StatusID == event.StatusFailure {
@@ -138,8 +138,8 @@ func (d *Detector) score(ev *event.Event, p *profile, b *burst) scoring {
 		}
 		s.n = kept
 	}
-	if ev.Vigil.Entity.Type == event.EntityUser && p.HoursN >= 50 {
-		near, kind := p.hourShare(t)
+	if ev.Vigil.Entity.Type == event.EntityUser && p.R != nil && p.R.HoursN >= 50 {
+		near, kind := p.R.hourShare(t)
 		if near < 0.02 {
 			s.add(part{c: 0.25 * (1 - near/0.02), kind: partHour, share: near})
 		}
@@ -251,7 +251,7 @@ func (d *Detector) describe(ev *event.Event, p *profile, s *scoring, pt part) st
 	case partRare:
 		return fmt.Sprintf("rare %s %s (%.1f%% of its activity)", name, d.valueText(ev, pt.f), 100*pt.share)
 	case partHour:
-		how := p.hourOfWeek(ev.Time / 1000)
+		how := p.R.hourOfWeek(ev.Time / 1000)
 		return fmt.Sprintf("active at %02d:00 on %s in its own time (%.1f%% of its activity within an hour of that)",
 			how%24, time.Weekday((how/24+1)%7), 100*pt.share)
 	case partWeekend:

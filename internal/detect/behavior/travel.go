@@ -28,21 +28,27 @@ type place struct {
 // two cities is its hubs) — nobody crosses an ocean without changing networks.
 func (d *Detector) travel(ev *event.Event, raise func(alert.Alert)) {
 	loc := ev.SrcEndpoint.Location
-	if loc == nil || loc.Lat == nil || loc.Long == nil || d.sharedEgress(ev) {
+	if loc == nil || loc.Lat == nil || loc.Long == nil || d.shared {
 		return
 	}
 	user := ev.Vigil.Entity.Name
-	cur := &place{T: ev.Time, Lat: *loc.Lat, Long: *loc.Long, City: strings.Clone(loc.City), CC: strings.Clone(loc.Country),
-		IP: strings.Clone(ev.SrcEndpoint.IP), UID: strings.Clone(ev.Metadata.UID)}
+	slot := d.st.Travel[user]
+	if slot == nil {
+		slot = &place{}
+		d.st.Travel[strings.Clone(user)] = slot
+	}
+	prev := *slot // the slot is reused: a sign-in costs no new place
+	cur := slot
+	cur.T, cur.Lat, cur.Long, cur.UID = ev.Time, *loc.Lat, *loc.Long, strings.Clone(ev.Metadata.UID)
+	// Most sign-ins are from where the last one was: keep its strings.
+	if prev.City != loc.City || prev.CC != loc.Country || prev.IP != ev.SrcEndpoint.IP {
+		cur.City, cur.CC, cur.IP = strings.Clone(loc.City), strings.Clone(loc.Country), strings.Clone(ev.SrcEndpoint.IP)
+	}
+	cur.ASN = 0
 	if as := ev.SrcEndpoint.AutonomousSystem; as != nil {
 		cur.ASN = as.Number
 	}
-	prev := d.st.Travel[user]
-	if prev == nil {
-		user = strings.Clone(user)
-	}
-	d.st.Travel[user] = cur
-	if prev == nil || d.sharedAddress(prev.IP, ev.Time) { // the earlier address has since shown to be shared
+	if prev.T == 0 || d.sharedAddress(prev.IP, ev.Time) { // the earlier address has since shown to be shared
 		return
 	}
 	cfg := d.cfg.ImpossibleTravel
@@ -69,7 +75,7 @@ func (d *Detector) travel(ev *event.Event, raise func(alert.Alert)) {
 	if ev.Device != nil && ev.Device.UID == "" {
 		reason += "; unmanaged device"
 	}
-	d.st.Returns[user] = prev
+	d.st.Returns[strings.Clone(user)] = &prev
 	a := newAlert("vigil-impossible-travel", "Impossible travel", alert.KindBuiltin, alert.SeverityHigh,
 		60+int(math.Min(40, speed/cfg.MaxSpeedKmh*5)), ev.Timestamp(), ev.Vigil.Entity, []string{prev.UID, cur.UID},
 		[]string{"T1078.004"}, reason)
