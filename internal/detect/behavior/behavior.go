@@ -112,6 +112,13 @@ var privilegedCategories = []event.Category{
 	event.CategoryPolicyGovernance,
 }
 
+// Event times outside [2000, 2200) are not learned from: hours since the epoch must fit
+// the profiles' 32-bit fields.
+const (
+	minTime = 946_684_800_000
+	maxTime = 7_258_118_400_000
+)
+
 // Name names the detector.
 func (*Detector) Name() string { return "behavior" }
 
@@ -127,8 +134,8 @@ func isIdentity(t event.EntityType) bool {
 // Observe scores ev for its entity (setting ev.Vigil.Score and ScoreReason), runs the
 // detections on it and then learns from it.
 func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emit) error {
-	if ev.IsUnparsed() {
-		return nil
+	if ev.IsUnparsed() || ev.Time < minTime || ev.Time > maxTime {
+		return nil // no pattern of life is learned from a record without a plausible time
 	}
 	st := d.st
 	if st.First == 0 || ev.Time < st.First {

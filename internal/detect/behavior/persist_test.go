@@ -1,0 +1,103 @@
+package behavior
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/store"
+	"github.com/vigil-sec/vigil/internal/store/sqlite"
+)
+
+// TestRestartFromTheStore is a restart as the daemon does it: events are in the store, the
+// detector saves its snapshot in the store's state table and stops; a new process opens
+// the store, loads the snapshot and replays the stored events from its position. Its
+// alerts must be those of a detector that never stopped.
+func TestRestartFromTheStore(t *testing.T) {
+	ctx := context.Background()
+	tn, evs := history(30)
+	evs = append(evs, attackStream(tn)...)
+	sortEvents(evs)
+
+	var want []string
+	d := New(Config{})
+	for _, ev := range evs {
+		d.Observe(ctx, copyEvent(ev), func(a alert.Alert) { want = append(want, a.ID) })
+	}
+
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Append(ctx, "test", evs, nil); err != nil {
+		t.Fatal(err)
+	}
+	stop := len(evs) * 2 / 3
+	var got []string
+	emit := func(a alert.Alert) { got = append(got, a.ID) }
+	d = New(Config{})
+	for _, ev := range evs[:stop] {
+		d.Observe(ctx, copyEvent(ev), emit)
+	}
+	if err := d.Save(ctx, st, "behavior/0"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	st, err = sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	d = New(Config{})
+	if ok, err := d.Load(ctx, st, "behavior/0"); err != nil || !ok {
+		t.Fatalf("load: %v %v", ok, err)
+	}
+	if ok, err := New(Config{}).Load(ctx, st, "behavior/none"); ok || err != nil {
+		t.Errorf("no snapshot: %v %v", ok, err)
+	}
+	q := store.Query{From: d.Position().Add(-time.Hour), Ascending: true, Limit: 1000}
+	replayed := 0
+	for {
+		page, err := st.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range page.Events {
+			if d.Replayed(ev) {
+				replayed++
+				continue
+			}
+			d.Observe(ctx, ev, emit)
+		}
+		if page.Next == "" {
+			break
+		}
+		q.Cursor = page.Next
+	}
+	if replayed == 0 {
+		t.Error("the replay should overlap the snapshot")
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d alerts across the restart, %d without", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("alert %d: %s, want %s", i, got[i], want[i])
+		}
+	}
+}
+
+// TestRestoreRefusesOtherSnapshots: garbage and other versions are errors, not panics.
+func TestRestoreRefusesOtherSnapshots(t *testing.T) {
+	for _, b := range [][]byte{nil, []byte("not a snapshot"), {0x28, 0xb5, 0x2f, 0xfd, 0, 0}} {
+		if err := New(Config{}).Restore(bytesReader(b)); err == nil {
+			t.Errorf("%q restored", b)
+		}
+	}
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
