@@ -23,11 +23,12 @@ func TestEvaluate(t *testing.T) {
 		{Scenario: "root", Entity: "arn:aws:iam::1:root", Start: t0, End: t0, EventIDs: []string{"r1"}},
 		{Scenario: "trip", Entity: "ann@x", Start: t0, End: t0.Add(11 * time.Hour), EventIDs: []string{"t1"}, Lookalike: true},
 	}
+	spray, travel := alert.Rule{ID: "spray", Kind: alert.KindBuiltin}, alert.Rule{ID: "travel", Kind: alert.KindBuiltin}
 	alerts := []alert.Alert{
-		{Time: t0.Add(5 * time.Minute), Severity: alert.SeverityHigh, EventUIDs: []string{"a2"}},                                       // spray, by evidence
-		{Time: t0.Add(30 * time.Minute), Severity: alert.SeverityLow, Entity: event.Entity{Type: "root", Name: "arn:aws:iam::1:ROOT"}}, // root, by entity in window
-		{Time: t0.Add(2 * time.Hour), Severity: alert.SeverityCritical, EventUIDs: []string{"t1"}},                                     // paged on a look-alike
-		{Time: t0.Add(3 * time.Hour), Severity: alert.SeverityMedium, EventUIDs: []string{"x"}},                                        // noise below high: not counted
+		{Rule: spray, Time: t0.Add(5 * time.Minute), Severity: alert.SeverityHigh, EventUIDs: []string{"a2"}},                                       // spray, by evidence
+		{Rule: spray, Time: t0.Add(30 * time.Minute), Severity: alert.SeverityLow, Entity: event.Entity{Type: "root", Name: "arn:aws:iam::1:ROOT"}}, // root, by entity in window
+		{Rule: travel, Time: t0.Add(2 * time.Hour), Severity: alert.SeverityCritical, EventUIDs: []string{"t1"}},                                    // paged on a look-alike
+		{Rule: travel, Time: t0.Add(3 * time.Hour), Severity: alert.SeverityMedium, EventUIDs: []string{"x"}},                                       // noise below high: not counted
 	}
 	s := Evaluate(truth, alerts, 100, 10)
 	if s.Recall != 1 || s.HighAlerts != 2 || s.FalsePositives != 1 || s.Precision != 0.5 || s.FPPer1kUserDays != 1 {
@@ -45,7 +46,19 @@ func TestEvaluate(t *testing.T) {
 	if trip.Paged != 1 {
 		t.Errorf("the look-alike that paged is not reported: %+v", trip)
 	}
+	if len(s.Rules) != 2 || s.Rules[0].Rule != "spray" || s.Rules[0].True != 2 || s.Rules[0].Precision() != 1 ||
+		strings.Join(s.Rules[0].Found, ",") != "root,spray" || s.Rules[1].FalsePaged != 1 || s.Rules[1].Precision() != 0 {
+		t.Errorf("by detection: %+v", s.Rules)
+	}
+	if len(s.FalseAlerts) != 1 || s.FalseAlerts[0].Rule.ID != "travel" {
+		t.Errorf("false alerts: %+v", s.FalseAlerts)
+	}
 	var out strings.Builder
+	s.PrintRules(&out)
+	if !strings.Contains(out.String(), "travel") {
+		t.Errorf("rules table:\n%s", out.String())
+	}
+	out.Reset()
 	s.Print(&out)
 	if last := strings.TrimSpace(out.String()); !strings.HasSuffix(last, "recall=1.000 precision=0.500 fp_per_1k_user_days=1.000") {
 		t.Errorf("summary line:\n%s", last)
