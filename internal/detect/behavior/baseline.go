@@ -169,9 +169,10 @@ func (d *Detector) activeWithin(t int64, span time.Duration) int {
 }
 
 // peerOf is the identity's peer group: from directory data in the configuration when
-// given; else, for people, the pair of applications they use most (people in one role use
-// the same tools), or the IAM Identity Center permission set they sign in to AWS with.
-// It is re-derived every 32 events, as the history grows.
+// given; else, for people, derived from what they do — the families of activity they have
+// a share of (signing in only, directory administration, Azure management, AWS), with the
+// IAM Identity Center permission set they use in AWS: people in one role do the same kinds
+// of things. It is re-derived every 32 events, as the history grows.
 func (d *Detector) peerOf(actor event.Entity, p *profile, ev *event.Event) uint32 {
 	if g, ok := d.cfg.PeerGroups[actor.Name]; ok {
 		return uint32(hashMore(hash("directory:"), g)) | 1
@@ -179,16 +180,14 @@ func (d *Detector) peerOf(actor event.Entity, p *profile, ev *event.Event) uint3
 	if actor.Type != event.EntityUser || (p.Peer != 0 && p.N%32 != 0) {
 		return p.Peer
 	}
-	apps := p.values(fApp)
-	switch {
-	case len(apps) >= 2:
-		a, b := apps[0].value(), apps[1].value()
-		if a > b {
-			a, b = b, a
+	h := hash("derived:")
+	for i, fam := range activityFamilies {
+		for _, c := range fam {
+			if share, ok := p.lookup(fCategory, hash(string(c))); ok && share >= 0.01 {
+				h = hashMore(h, string(rune('a'+i)))
+				break
+			}
 		}
-		return uint32(a*31+b) | 1
-	case len(apps) == 1:
-		return uint32(apps[0].value()) | 1
 	}
 	if s := ev.Actor.Session; s != nil {
 		if i := strings.Index(s.Issuer, "AWSReservedSSO_"); i >= 0 {
@@ -196,8 +195,17 @@ func (d *Detector) peerOf(actor event.Entity, p *profile, ev *event.Event) uint3
 			if j := strings.LastIndexByte(set, '_'); j > 0 {
 				set = set[:j]
 			}
-			return uint32(hashMore(hash("permission-set:"), set)) | 1
+			h = hashMore(hashMore(h, "|"), set)
 		}
 	}
-	return p.Peer
+	return uint32(h) | 1
+}
+
+// activityFamilies are the kinds of work that tell roles apart.
+var activityFamilies = [...][]event.Category{
+	{event.CategoryUserCreate, event.CategoryUserUpdate, event.CategoryUserDisable, event.CategoryGroupMemberAdd,
+		event.CategoryRoleAssignment, event.CategoryGuestInvite, event.CategoryAppCredential, event.CategoryPolicyConditionalAccess},
+	{event.CategoryResourceCreate, event.CategoryResourceUpdate, event.CategoryResourceDelete, event.CategoryResourceAction},
+	{event.CategoryResourceRead, event.CategorySessionAssume, event.CategoryStorageAccess},
+	{event.CategorySecretAccess, event.CategoryKeyChange, event.CategoryNetworkChange, event.CategoryNetworkExposure},
 }
