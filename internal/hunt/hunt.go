@@ -28,6 +28,9 @@ type Options struct {
 	NoBehavior   bool     // skip the built-in behavioural detections
 	Placeholders map[string][]string
 	Extra        []detect.Detector // more detectors (behavioural models) wired by the caller
+	// Enrich, when set, completes each event before detection (geo and network from a
+	// MaxMind database where the provider gave none).
+	Enrich func(*event.Event)
 	Logger       *slog.Logger
 }
 
@@ -52,7 +55,7 @@ func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Aler
 	sum.Rules = rs.Len()
 	detectors := detect.Fanout{rs.Detector()}
 	if !opts.NoBehavior {
-		detectors = append(detectors, behavior.New(behavior.DefaultConfig()))
+		detectors = append(detectors, behavior.New(behavior.DefaultConfig(), behavior.WithLogger(logger(opts))))
 	}
 	detectors = append(detectors, opts.Extra...)
 
@@ -91,6 +94,9 @@ func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Aler
 		if ev.IsUnparsed() {
 			continue
 		}
+		if opts.Enrich != nil {
+			opts.Enrich(ev)
+		}
 		if err := detectors.Observe(ctx, ev, collect); err != nil {
 			return sum, fmt.Errorf("hunt: detect: %w", err)
 		}
@@ -105,6 +111,13 @@ func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Aler
 		}
 	}
 	return sum, emitErr
+}
+
+func logger(opts Options) *slog.Logger {
+	if opts.Logger != nil {
+		return opts.Logger
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 // LoadRules loads the built-in pack and the user's folders. Broken rules are returned as
