@@ -3,10 +3,12 @@ package behavior
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/store"
 	"github.com/vigil-sec/vigil/internal/store/sqlite"
 )
@@ -101,3 +103,30 @@ func TestRestoreRefusesOtherSnapshots(t *testing.T) {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// TestProfileCodec: a profile survives its binary encoding exactly, and every truncation
+// of it is an error, not a panic or a half-read profile taken for whole.
+func TestProfileCodec(t *testing.T) {
+	tn, hist := history(5)
+	d := New(Config{})
+	observe(d, hist, "")
+	observe(d, attackStream(tn), "")
+	p := d.st.Profiles[event.UserEntity(tn.people[0].upn)]
+	b, err := p.GobEncode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q profile
+	if err := q.GobDecode(b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p, &q) {
+		t.Errorf("round trip:\n%+v\n%+v", p, q)
+	}
+	for i := 0; i < len(b); i++ {
+		var r profile
+		if err := r.GobDecode(b[:i]); err == nil {
+			t.Fatalf("truncated to %d of %d bytes: no error", i, len(b))
+		}
+	}
+}
