@@ -31,7 +31,7 @@ type Options struct {
 	// Enrich, when set, completes each event before detection (geo and network from a
 	// MaxMind database where the provider gave none).
 	Enrich func(*event.Event)
-	Logger       *slog.Logger
+	Logger *slog.Logger
 }
 
 // Summary counts what a hunt read and raised.
