@@ -38,6 +38,7 @@ type scoring struct {
 	known      bool
 	novel      uint32 // features whose value the identity never used
 	peerCommon uint32 // of those, values common among its peers
+	networkUsers int  // identities here that use the event's network, when it is new to this one and common
 	parts      [numFeatures + 8]part
 	n          int
 	burst      *burst
@@ -119,6 +120,14 @@ func (d *Detector) score(ev *event.Event, p *profile, b *burst) scoring {
 				if ps, ok := peer.lookup(f, v.h); ok && ps >= 0.05 {
 					c *= 0.3
 					s.peerCommon |= 1 << f
+				}
+			}
+			if f == fASN {
+				// A network many colleagues use (the national carrier, a partner's office)
+				// is less of a surprise than one nobody here has used.
+				if np := d.st.Contexts[ctxKey{Kind: ctxASN, Num: int(v.h)}]; np != nil && np.distinct(fActor) >= 5 {
+					c *= 0.5
+					s.networkUsers = np.distinct(fActor)
 				}
 			}
 			s.add(part{c: c, kind: partNew, f: f})
@@ -246,6 +255,13 @@ func (d *Detector) describe(ev *event.Event, p *profile, s *scoring, pt part) st
 		}
 		if s.peerCommon&(1<<pt.f) != 0 {
 			txt += ", usual among its peers"
+		}
+		if pt.f == fASN && s.networkUsers > 0 {
+			n := fmt.Sprint(s.networkUsers)
+			if s.networkUsers >= featureInfo[fActor].cap {
+				n += "+"
+			}
+			txt += ", used by " + n + " others here"
 		}
 		return txt
 	case partRare:
