@@ -292,6 +292,11 @@ func (d *Detector) dormant(ev *event.Event, p *profile, raise func(alert.Alert))
 		reason = fmt.Sprintf("first activity in %s of watching, from %s; no directory audit created this account in that time",
 			watched.Round(time.Hour), where(ev))
 	case time.Duration(t-p.Last)*time.Second >= cfg.Silence:
+		// Silence means something only where others were seen meanwhile: a sparse export
+		// spanning years is silent for everyone.
+		if d.activeWithin(t, cfg.Learning) < cfg.MinPopulation {
+			return
+		}
 		reason = fmt.Sprintf("first activity in %d days (last %s), from %s; %d earlier events%s",
 			(t-p.Last)/86400, time.Unix(p.Last, 0).UTC().Format("2006-01-02"), where(ev), p.N, usually(p))
 	default:

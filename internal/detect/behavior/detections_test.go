@@ -373,6 +373,10 @@ func TestDormantAfterSilence(t *testing.T) {
 	if len(got) != 1 || !strings.Contains(got[0].Reason, "first activity in 4") {
 		t.Fatalf("dormant: %+v", got)
 	}
+	// A sparse export where everyone is silent for weeks says nothing about anyone.
+	if got := runCase(t, Config{}, hist, []*event.Event{back}, "vigil-dormant-account-active"); len(got) != 0 {
+		t.Errorf("sparse logs: %+v", got)
+	}
 	// Two weeks of holiday is not dormancy.
 	holiday := at(tn.signIn(p, t0), t0.Add(15*24*time.Hour))
 	if got := runCase(t, Config{}, hist, []*event.Event{holiday}, "vigil-dormant-account-active"); len(got) != 0 {
