@@ -31,11 +31,12 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 	var ruleDirs multiFlag
 	fl.Var(&ruleDirs, "rules", "a folder of Sigma rules to run as well (repeatable)")
 	noBuiltin := fl.Bool("no-builtin", false, "do not run Vigil's built-in rule pack")
+	baseline := fl.String("baseline", "", "keep the behavioural baselines in this file: loaded before the hunt, updated after")
 	format := fl.String("format", "json", "output: json (one alert per line) or table")
 	placeholders := placeholderFlag{}
 	fl.Var(placeholders, "placeholder", "value(s) for a %name% placeholder of |expand rules: name=v1,v2 (repeatable)")
 	fl.Usage = func() {
-		fmt.Fprintln(std.err, "usage: vigil hunt [--rules DIR]... [--no-builtin] [--format json|table] PATH...")
+		fmt.Fprintln(std.err, "usage: vigil hunt [--rules DIR]... [--no-builtin] [--baseline FILE] [--format json|table] PATH...")
 		fl.PrintDefaults()
 	}
 	positional, err := parseFlags(fl, args)
@@ -61,7 +62,7 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 		out.Write(b)
 		return out.WriteByte('\n')
 	}
-	sum, err := hunt.Run(ctx, positional, hunt.Options{RuleDirs: ruleDirs, NoBuiltin: *noBuiltin, Placeholders: placeholders,
+	sum, err := hunt.Run(ctx, positional, hunt.Options{RuleDirs: ruleDirs, NoBuiltin: *noBuiltin, Placeholders: placeholders, Baseline: *baseline,
 		Logger: slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn}))}, emit)
 	if err != nil {
 		return err

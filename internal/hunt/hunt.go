@@ -4,10 +4,13 @@
 package hunt
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -23,9 +26,13 @@ import (
 
 // Options configure a hunt.
 type Options struct {
-	RuleDirs     []string // user rule folders, in addition to the built-in pack
-	NoBuiltin    bool     // skip the built-in pack
-	NoBehavior   bool     // skip the built-in behavioural detections
+	RuleDirs   []string // user rule folders, in addition to the built-in pack
+	NoBuiltin  bool     // skip the built-in pack
+	NoBehavior bool     // skip the built-in behavioural detections
+	// Baseline is a file keeping the behavioural baselines between hunts: loaded before
+	// (when it exists), saved after. Events it already learned from are not learned again,
+	// so hunting last month's logs then this week's scores this week against last month.
+	Baseline     string
 	Placeholders map[string][]string
 	Extra        []detect.Detector // more detectors (behavioural models) wired by the caller
 	// Enrich, when set, completes each event before detection (geo and network from a
@@ -54,8 +61,17 @@ func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Aler
 	sum.LoadErrors = loadErrs
 	sum.Rules = rs.Len()
 	detectors := detect.Fanout{rs.Detector()}
+	var bd *behavior.Detector
 	if !opts.NoBehavior {
-		detectors = append(detectors, behavior.New(behavior.DefaultConfig(), behavior.WithLogger(logger(opts))))
+		bd = behavior.New(behavior.DefaultConfig(), behavior.WithLogger(logger(opts)))
+		if opts.Baseline != "" {
+			if err := loadBaseline(bd, opts.Baseline); err != nil {
+				return sum, err
+			}
+			detectors = append(detectors, newOnly{bd})
+		} else {
+			detectors = append(detectors, bd)
+		}
 	}
 	detectors = append(detectors, opts.Extra...)
 
@@ -110,7 +126,60 @@ func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Aler
 			return sum, fmt.Errorf("hunt: detect: %w", err)
 		}
 	}
+	if emitErr == nil && bd != nil && opts.Baseline != "" {
+		if err := saveBaseline(bd, opts.Baseline); err != nil {
+			return sum, err
+		}
+	}
 	return sum, emitErr
+}
+
+// newOnly passes the behavioural detector only the events its restored baseline has not
+// learned from yet.
+type newOnly struct{ *behavior.Detector }
+
+func (n newOnly) Observe(ctx context.Context, ev *event.Event, emit detect.Emit) error {
+	if n.Replayed(ev) {
+		return nil
+	}
+	return n.Detector.Observe(ctx, ev, emit)
+}
+
+func loadBaseline(d *behavior.Detector, path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("hunt: baseline: %w", err)
+	}
+	defer f.Close()
+	if err := d.Restore(bufio.NewReader(f)); err != nil {
+		return fmt.Errorf("hunt: baseline %s: %w", path, err)
+	}
+	return nil
+}
+
+// saveBaseline writes the snapshot next to path and renames it over, so a crash leaves the
+// old baseline whole.
+func saveBaseline(d *behavior.Detector, path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("hunt: baseline: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriter(tmp)
+	if err := d.Snapshot(w); err != nil {
+		tmp.Close()
+		return fmt.Errorf("hunt: baseline %s: %w", path, err)
+	}
+	if err := errors.Join(w.Flush(), tmp.Sync(), tmp.Close()); err != nil {
+		return fmt.Errorf("hunt: baseline %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("hunt: baseline: %w", err)
+	}
+	return nil
 }
 
 func logger(opts Options) *slog.Logger {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/sim"
 )
 
 // ctRecord is one CloudTrail record by one IAM user at minute min past 10:00.
@@ -127,5 +128,56 @@ func TestRunEmitErrorStops(t *testing.T) {
 		func(alert.Alert) error { calls++; return stop })
 	if err != stop || calls != 1 {
 		t.Fatalf("err=%v calls=%d, want the emit error after one call", err, calls)
+	}
+}
+
+// TestBaselineKeptBetweenHunts: a hunt with --baseline saves what the behavioural
+// detector learned; hunting the same logs again learns nothing twice (no behavioural alert
+// is raised again) while the rules still run; a broken baseline file is an error naming it.
+func TestBaselineKeptBetweenHunts(t *testing.T) {
+	dir := t.TempDir()
+	s, err := sim.New(sim.Config{Seed: 3, Users: 60, Days: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := sim.NewWriter(dir, 3)
+	if _, err := s.Run(context.Background(), w.Write); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(t.TempDir(), "baseline.vigil")
+	hunt := func() (behavioural, rules int, err error) {
+		_, err = Run(context.Background(), []string{dir}, Options{Baseline: base}, func(a alert.Alert) error {
+			if strings.HasPrefix(a.Rule.ID, "vigil-") { // the behavioural detector's
+				behavioural++
+			} else {
+				rules++
+			}
+			return nil
+		})
+		return
+	}
+	b1, r1, err := hunt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(base)
+	if err != nil || st.Size() == 0 || b1 == 0 {
+		t.Fatalf("baseline %v %v after %d behavioural alerts", st, err, b1)
+	}
+	b2, r2, err := hunt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b2 != 0 || r2 != r1 {
+		t.Errorf("second hunt: %d behavioural alerts (want 0), %d rule alerts (want %d)", b2, r2, r1)
+	}
+	if err := os.WriteFile(base, []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := hunt(); err == nil || !strings.Contains(err.Error(), base) {
+		t.Errorf("broken baseline: %v", err)
 	}
 }
