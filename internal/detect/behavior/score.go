@@ -33,15 +33,15 @@ type part struct {
 
 // scoring is an event's score and what it is made of.
 type scoring struct {
-	total      int
-	reason     string
-	known      bool
-	novel      uint32 // features whose value the identity never used
-	peerCommon uint32 // of those, values common among its peers
-	networkUsers int  // identities here that use the event's network, when it is new to this one and common
-	parts      [numFeatures + 8]part
-	n          int
-	burst      *burst
+	total        int
+	reason       string
+	known        bool
+	novel        uint32 // features whose value the identity never used
+	peerCommon   uint32 // of those, values common among its peers
+	networkUsers int    // identities here that use the event's network, when it is new to this one and common
+	parts        [numFeatures + 8]part
+	n            int
+	burst        *burst
 }
 
 func (s *scoring) add(p part) {
