@@ -159,7 +159,7 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 	switch ev.Vigil.Category {
 	case event.CategoryUserCreate, event.CategoryGuestInvite:
 		if ev.User != nil && ev.User.Name != "" {
-			st.Created[event.UserEntity(ev.User.Name).Name] = true
+			st.Created[strings.Clone(createdKey(ev.User.Name))] = true
 		}
 	case event.CategoryIdentityRisk:
 		d.noteRisk(ev)
@@ -201,6 +201,15 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 		d.learn(ev, p)
 	}
 	return nil
+}
+
+// createdKey is how an account is remembered as created: lower-cased, an IAM user by its
+// name (the audit names the user, the user's own calls name its ARN).
+func createdKey(name string) string {
+	if i := strings.Index(name, ":user/"); i >= 0 {
+		name = name[strings.LastIndexByte(name, '/')+1:]
+	}
+	return strings.ToLower(strings.TrimSpace(name))
 }
 
 // Advance forgets what has aged out; detections decide on the event that completes them.

@@ -281,7 +281,7 @@ func (d *Detector) dormant(ev *event.Event, p *profile, raise func(alert.Alert))
 	switch {
 	case p == nil:
 		watched := time.Duration(ev.Time-st.First) * time.Millisecond
-		if watched < cfg.Learning || st.Created[user] {
+		if watched < cfg.Learning || st.Created[createdKey(user)] {
 			return
 		}
 		// Only a tenant watched continuously says anything about a first activity: count

@@ -585,3 +585,24 @@ func copyEvent(ev *event.Event) *event.Event {
 	c := *ev
 	return &c
 }
+
+// TestIAMUserCreatedIsNotDormant: CloudTrail's CreateUser names the user; the user's own
+// calls name its ARN. An IAM user created while watching is new, not dormant.
+func TestIAMUserCreatedIsNotDormant(t *testing.T) {
+	tn, hist := history(25)
+	created := &event.Event{}
+	created.SetTime(t0)
+	created.Vigil.Category = event.CategoryUserCreate
+	created.User = &event.User{Name: "svc-sync"}
+	iam := person{upn: "arn:aws:iam::111122223333:user/svc-sync", homeIP: "198.51.100.9", asn: 64500}
+	call := tn.apiCall(iam, t0.Add(time.Hour), "ListBuckets", event.CategoryResourceRead, "eu-west-1")
+	call.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: iam.upn}
+	if got := runCase(t, Config{}, hist, []*event.Event{created, call}, "vigil-dormant-account-active"); len(got) != 0 {
+		t.Errorf("created IAM user: %+v", got)
+	}
+	unknown := tn.apiCall(iam, t0.Add(time.Hour), "ListBuckets", event.CategoryResourceRead, "eu-west-1")
+	unknown.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: "arn:aws:iam::111122223333:user/old-deploy"}
+	if got := runCase(t, Config{}, hist, []*event.Event{unknown}, "vigil-dormant-account-active"); len(got) != 1 {
+		t.Errorf("IAM user nobody created while watching: %+v", got)
+	}
+}
