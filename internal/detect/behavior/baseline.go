@@ -27,13 +27,15 @@ type ctxKey struct {
 	Num  int
 }
 
-// contextFeatures are what each kind of context entity remembers.
+// contextFeatures are what each kind of context entity remembers. Who acts is kept where
+// it is used (an address or network many people share); an account or application has
+// too many identities for a capped set to say anything.
 var contextFeatures = [...][]feature{
 	ctxIP:            {fActor, fAgent},
 	ctxASN:           {fActor, fCountry},
-	ctxApp:           {fActor, fCountry, fASN},
-	ctxAccount:       {fActor, fRegion, fOperation, fResourceType, fCountry, fASN, fService, fCategory},
-	ctxResourceGroup: {fActor, fOperation},
+	ctxApp:           {fCountry, fASN},
+	ctxAccount:       {fRegion, fOperation, fResourceType, fCountry, fASN, fService, fCategory},
+	ctxResourceGroup: {fOperation, fCategory},
 	ctxAccessKey:     {fASN, fPrefix, fCountry, fAgent},
 	ctxAgent:         nil,
 }
