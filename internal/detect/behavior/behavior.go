@@ -53,6 +53,7 @@ type state struct {
 	Chains      map[event.Entity]*chain
 	SeenPruned  int64
 	Tail        []uint64 // events observed at Last (see Replayed)
+	SweptAt     int64    // event time (ms) of the last sweep of stale state
 }
 
 func newState() *state {
@@ -148,6 +149,9 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 	case ev.Time == st.Last:
 		st.Tail = append(st.Tail, tailHash(ev))
 	}
+	if st.Last-st.SweptAt >= sweepEvery {
+		d.sweep()
+	}
 	if ev.ClassUID == int(event.ClassAuthentication) && ev.Metadata.UID != "" {
 		// Entra delivers a sign-in through Graph and through Event Hubs alike: one sign-in.
 		d.pruneSeen()
@@ -201,6 +205,68 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 		d.learn(ev, p)
 	}
 	return nil
+}
+
+// sweepEvery is how often (event time, ms) stale state is swept.
+const sweepEvery = 24 * 3_600_000
+
+// sweep forgets what can no longer matter, so memory follows the live population rather
+// than everything ever seen: addresses, networks, keys and other context entities unseen
+// for forget_after; travel, failure, spray and chain state past its window. Identities'
+// own profiles stay: a long-silent identity coming back is what dormancy is about.
+func (d *Detector) sweep() {
+	st := d.st
+	st.SweptAt = st.Last
+	now := st.Last / 1000
+	forget := int64(d.cfg.Baseline.ForgetAfter / time.Second)
+	for k, p := range st.Contexts {
+		if now-p.Last > forget {
+			delete(st.Contexts, k)
+		}
+	}
+	for u, p := range st.Travel {
+		if now-p.T/1000 > forget {
+			delete(st.Travel, u)
+		}
+	}
+	day := int64(24 * 3600)
+	for u, p := range st.Returns {
+		if now-p.T/1000 > day {
+			delete(st.Returns, u)
+		}
+	}
+	for u, l := range st.Auth {
+		recent := l.RiskAt/1000 > now-int64(d.cfg.RiskySignIn.RiskMemory/time.Second)
+		for _, a := range append(l.Fails, l.Denials...) {
+			recent = recent || a.T/1000 > now-day
+		}
+		if !recent {
+			delete(st.Auth, u)
+		}
+	}
+	window := d.cfg.Spray.Window.Milliseconds()
+	for k, s := range st.Sources {
+		last := s.Reported
+		if n := len(s.Fails); n > 0 {
+			last = max(last, s.Fails[n-1].T)
+		}
+		if n := len(s.Success); n > 0 {
+			last = max(last, s.Success[n-1])
+		}
+		if st.Last-last > window {
+			delete(st.Sources, k)
+		}
+	}
+	for e, c := range st.Chains {
+		if n := len(c.Links); n == 0 || st.Last-c.Links[n-1].T > d.cfg.Chain.Window.Milliseconds() {
+			delete(st.Chains, e)
+		}
+	}
+	for dd := range st.ActiveDays {
+		if dd < now/86400-int64(max(d.cfg.Dormant.Learning, d.cfg.Baseline.Learning)/(24*time.Hour))-1 {
+			delete(st.ActiveDays, dd)
+		}
+	}
 }
 
 // createdKey is how an account is remembered as created: lower-cased, an IAM user by its

@@ -44,6 +44,9 @@ type BaselineConfig struct {
 	Learning       time.Duration `yaml:"learning_period"`
 	LearningEvents int           `yaml:"learning_events"`
 	MinHistory     time.Duration `yaml:"min_history"`
+	// ForgetAfter: context entities (addresses, networks, keys, …) unseen this long are
+	// forgotten, so memory follows the live population.
+	ForgetAfter time.Duration `yaml:"forget_after"`
 	// PeerMinEvents is how much a peer group must have seen before "common among peers"
 	// lowers a score.
 	PeerMinEvents int `yaml:"peer_min_events"`
@@ -177,7 +180,7 @@ type ChainConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		Baseline: BaselineConfig{HalfLife: 30 * 24 * time.Hour, Learning: 7 * 24 * time.Hour, LearningEvents: 50,
-			MinHistory: 24 * time.Hour, PeerMinEvents: 200},
+			MinHistory: 24 * time.Hour, PeerMinEvents: 200, ForgetAfter: 90 * 24 * time.Hour},
 		Anomaly: AnomalyConfig{Threshold: 70, Cooldown: 6 * time.Hour},
 		// Public relays and satellite networks, not any one organisation's: Cloudflare
 		// (WARP, Private Relay), Akamai's Private Relay egress, Starlink.
@@ -228,6 +231,7 @@ func (c Config) Validate() error {
 	}
 	check(c.Baseline.HalfLife >= time.Hour, "baseline.half_life", "must be at least 1h")
 	check(c.Baseline.Learning > 0, "baseline.learning_period", "must be positive")
+	check(c.Baseline.ForgetAfter >= c.Baseline.Learning, "baseline.forget_after", "must be at least the learning period")
 	check(c.Anomaly.Threshold > 0 && c.Anomaly.Threshold <= 100, "anomaly.threshold", "must be between 1 and 100")
 	check(c.ImpossibleTravel.MaxSpeedKmh > 0, "impossible_travel.max_speed_kmh", "must be positive")
 	check(c.Spray.MaxSuccessShare > 0 && c.Spray.MaxSuccessShare <= 1, "password_spray.max_success_share", "must be in (0, 1]")

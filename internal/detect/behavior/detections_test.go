@@ -606,3 +606,26 @@ func TestIAMUserCreatedIsNotDormant(t *testing.T) {
 		t.Errorf("IAM user nobody created while watching: %+v", got)
 	}
 }
+
+// TestStaleStateIsForgotten: addresses unseen for forget_after leave memory; the
+// identities' own profiles stay (dormancy needs them).
+func TestStaleStateIsForgotten(t *testing.T) {
+	tn := newTenant(1, 1)
+	p := tn.people[0]
+	d := New(Config{})
+	for i := 0; i < 500; i++ {
+		ev := at(tn.signIn(p, t0), t0.Add(time.Duration(i)*time.Minute))
+		ev.SrcEndpoint.IP = fmt.Sprintf("203.0.%d.%d", i/250, i%250)
+		observe(d, []*event.Event{ev}, "")
+	}
+	before := len(d.st.Contexts)
+	for day := 1; day <= 100; day++ {
+		observe(d, []*event.Event{at(tn.signIn(p, t0), t0.Add(time.Duration(day)*24*time.Hour))}, "")
+	}
+	if after := len(d.st.Contexts); before < 500 || after > 10 {
+		t.Errorf("contexts: %d before, %d after 100 days", before, after)
+	}
+	if d.st.Profiles[event.UserEntity(p.upn)] == nil {
+		t.Error("the identity's profile was forgotten")
+	}
+}
