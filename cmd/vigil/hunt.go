@@ -14,6 +14,7 @@ import (
 	"github.com/goccy/go-json"
 
 	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/enrich/geoip"
 	"github.com/vigil-sec/vigil/internal/hunt"
 )
 
@@ -32,11 +33,14 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 	fl.Var(&ruleDirs, "rules", "a folder of Sigma rules to run as well (repeatable)")
 	noBuiltin := fl.Bool("no-builtin", false, "do not run Vigil's built-in rule pack")
 	baseline := fl.String("baseline", "", "keep the behavioural baselines in this file: loaded before the hunt, updated after")
+	var geo geoip.Config
+	fl.StringVar(&geo.CityPath, "geoip-city", "", "a MaxMind City database (.mmdb) to locate addresses the provider did not")
+	fl.StringVar(&geo.ASNPath, "geoip-asn", "", "a MaxMind ASN database (.mmdb) to name the networks of addresses")
 	format := fl.String("format", "json", "output: json (one alert per line) or table")
 	placeholders := placeholderFlag{}
 	fl.Var(placeholders, "placeholder", "value(s) for a %name% placeholder of |expand rules: name=v1,v2 (repeatable)")
 	fl.Usage = func() {
-		fmt.Fprintln(std.err, "usage: vigil hunt [--rules DIR]... [--no-builtin] [--baseline FILE] [--format json|table] PATH...")
+		fmt.Fprintln(std.err, "usage: vigil hunt [--rules DIR]... [--no-builtin] [--baseline FILE] [--geoip-city F] [--geoip-asn F] [--format json|table] PATH...")
 		fl.PrintDefaults()
 	}
 	positional, err := parseFlags(fl, args)
@@ -46,6 +50,11 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 	if len(positional) == 0 || (*format != "json" && *format != "table") {
 		fl.Usage()
 		return errUsage
+	}
+	logger := slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	enricher, err := geoip.Open(geo, logger)
+	if err != nil {
+		return &exitError{code: 2, err: err}
 	}
 	out := bufio.NewWriter(std.out)
 	defer out.Flush()
@@ -63,7 +72,7 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 		return out.WriteByte('\n')
 	}
 	sum, err := hunt.Run(ctx, positional, hunt.Options{RuleDirs: ruleDirs, NoBuiltin: *noBuiltin, Placeholders: placeholders, Baseline: *baseline,
-		Logger: slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn}))}, emit)
+		Logger: logger, Enrich: enricher.Enrich}, emit)
 	if err != nil {
 		return err
 	}

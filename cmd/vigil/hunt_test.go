@@ -51,6 +51,11 @@ func TestHuntExitCodes(t *testing.T) {
 	if _, _, code := runCmd(t, "hunt", exampleLogs, filepath.Join(t.TempDir(), "missing")); code != 1 {
 		t.Errorf("missing path: exit %d, want 1", code)
 	}
+	missing := filepath.Join(t.TempDir(), "GeoLite2-City.mmdb")
+	if _, stderr, code := runCmd(t, "hunt", "--geoip-city", missing, exampleLogs); code != 2 || !strings.Contains(stderr, "city_db") ||
+		!strings.Contains(stderr, missing) {
+		t.Errorf("missing geo database: exit %d, want 2 naming city_db and the path\n%s", code, stderr)
+	}
 	stdout, _, code := runCmd(t, "hunt", exampleLogs, "--format", "table")
 	if code != 0 || !strings.HasPrefix(stdout, "TIME") {
 		t.Errorf("table (flags after paths): exit %d\n%s", code, stdout)
