@@ -18,6 +18,9 @@ type database struct {
 	path   string
 	reader *maxminddb.Reader
 	file   fileStamp
+
+	cities   *recordCache[cityRecord]
+	networks *recordCache[asnRecord]
 }
 
 // fileStamp is what Run compares to notice a new file: size and modification time.
@@ -52,7 +55,8 @@ func openDatabase(key, path, wrongType string) (*database, error) {
 	if t := reader.Metadata.DatabaseType; wrongType != "" && strings.Contains(t, wrongType) {
 		return nil, fmt.Errorf("geoip: %s %s: database type %q is not meant for %s", key, path, t, key)
 	}
-	return &database{key: key, path: path, reader: reader, file: stampOf(fi)}, nil
+	return &database{key: key, path: path, reader: reader, file: stampOf(fi),
+		cities: new(recordCache[cityRecord]), networks: new(recordCache[asnRecord])}, nil
 }
 
 // describe gives the attributes logged when a database is opened.

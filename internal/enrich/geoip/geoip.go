@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/oschwald/maxminddb-golang/v2"
+	"github.com/oschwald/maxminddb-golang/v2/mmdbdata"
 	"github.com/vigil-sec/vigil/internal/event"
 )
 
@@ -24,16 +26,6 @@ type Enricher struct {
 
 	reloadMu sync.Mutex    // one reload at a time; guards failed
 	failed   [2]*fileStamp // the file last refused per source, so it is reported once
-
-	// records holds *records to decode into: a record handed to the decoder as an
-	// interface would otherwise be allocated on every lookup.
-	records sync.Pool
-}
-
-// records is the scratch space of one lookup.
-type records struct {
-	city cityRecord
-	asn  asnRecord
 }
 
 // databases is one consistent set of opened files, indexed like Enricher.sources; an
@@ -81,7 +73,6 @@ func Open(cfg Config, logger *slog.Logger) (*Enricher, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Enricher{cfg: cfg.withDefaults(), logger: logger}
-	e.records.New = func() any { return new(records) }
 	e.sources[cityDB] = source{key: "city_db", path: cfg.CityPath, wrongType: "ASN"}
 	e.sources[asnDB] = source{key: "asn_db", path: cfg.ASNPath, wrongType: "City"}
 	var dbs databases
@@ -120,13 +111,15 @@ func (e *Enricher) Enrich(ev *event.Event) {
 	if !ok {
 		return
 	}
-	recs := e.records.Get().(*records)
-	defer e.records.Put(recs)
-	if needPlace && dbs[cityDB].decode(addr, &recs.city) {
-		fillLocation(src, &recs.city)
+	if needPlace {
+		if rec, ok := dbs[cityDB].city(addr); ok {
+			fillLocation(src, rec)
+		}
 	}
-	if needNetwork && dbs[asnDB].decode(addr, &recs.asn) {
-		fillNetwork(src, recs.asn)
+	if needNetwork {
+		if rec, ok := dbs[asnDB].asn(addr); ok {
+			fillNetwork(src, rec)
+		}
 	}
 }
 
@@ -139,11 +132,8 @@ func (e *Enricher) Lookup(ip string) (Result, bool) {
 		return Result{}, false
 	}
 	dbs := e.dbs.Load()
-	recs := e.records.Get().(*records)
-	defer e.records.Put(recs)
 	var r Result
-	c := &recs.city
-	foundPlace := dbs[cityDB].decode(addr, c)
+	c, foundPlace := dbs[cityDB].city(addr)
 	if foundPlace {
 		r.Country, r.City, r.Region = c.Country, c.City, c.Region
 		if c.HasCoords {
@@ -151,8 +141,10 @@ func (e *Enricher) Lookup(ip string) (Result, bool) {
 		}
 		r.AccuracyKm, r.IsAnonymousProxy, r.IsSatelliteProvider = c.AccuracyKm, c.AnonymousProxy, c.SatelliteProvider
 	}
-	foundNetwork := dbs[asnDB].decode(addr, &recs.asn)
-	r.ASN, r.ASOrg = recs.asn.Number, recs.asn.Org
+	n, foundNetwork := dbs[asnDB].asn(addr)
+	if foundNetwork {
+		r.ASN, r.ASOrg = n.Number, n.Org
+	}
 	return r, foundPlace || foundNetwork
 }
 
@@ -203,7 +195,7 @@ func agrees(loc *event.Location, rec *cityRecord) bool {
 	return true
 }
 
-func fillNetwork(src *event.Endpoint, rec asnRecord) {
+func fillNetwork(src *event.Endpoint, rec *asnRecord) {
 	if rec.Number == 0 {
 		return
 	}
@@ -218,13 +210,39 @@ func fillNetwork(src *event.Endpoint, rec asnRecord) {
 	}
 }
 
-// decode reads the record for addr into rec; d may be nil. A record that does not decode
-// (a database of an unexpected shape) counts as not found.
-func (d *database) decode(addr netip.Addr, rec record) bool {
-	rec.reset()
+// city looks addr up in a City database; d may be nil. The record is shared: read only.
+func (d *database) city(addr netip.Addr) (*cityRecord, bool) {
 	if d == nil {
-		return false
+		return nil, false
 	}
-	res := d.reader.Lookup(addr)
-	return res.Found() && res.Decode(rec) == nil
+	return lookup(d.reader, d.cities, addr)
+}
+
+// asn looks addr up in an ASN database; d may be nil. The record is shared: read only.
+func (d *database) asn(addr netip.Addr) (*asnRecord, bool) {
+	if d == nil {
+		return nil, false
+	}
+	return lookup(d.reader, d.networks, addr)
+}
+
+// lookup finds addr's record, decoding it only when the cache does not have it. A record
+// that does not decode (a database of an unexpected shape) counts as not found.
+func lookup[T any, P interface {
+	*T
+	mmdbdata.CursorUnmarshaler
+}](r *maxminddb.Reader, cache *recordCache[T], addr netip.Addr) (*T, bool) {
+	res := r.Lookup(addr)
+	if !res.Found() {
+		return nil, false
+	}
+	if rec, ok := cache.get(res.Offset()); ok {
+		return rec, true
+	}
+	e := &cachedRecord[T]{offset: res.Offset()}
+	if err := res.Decode(P(&e.rec)); err != nil {
+		return nil, false
+	}
+	cache.put(e)
+	return &e.rec, true
 }

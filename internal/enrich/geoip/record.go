@@ -9,9 +9,6 @@ import (
 // subdivision) costs several microseconds and dozens of allocations per lookup. Strings
 // come from the reader's string cache, so a lookup allocates nothing here.
 
-// record is a pooled record the decoders fill: reset clears the previous lookup's.
-type record interface{ reset() }
-
 // cityRecord is what Vigil reads from a City (or Enterprise) record.
 type cityRecord struct {
 	City, Country, Region string
@@ -27,9 +24,6 @@ type asnRecord struct {
 	Number int
 	Org    string
 }
-
-func (r *cityRecord) reset() { *r = cityRecord{} }
-func (r *asnRecord) reset()  { *r = asnRecord{} }
 
 // UnmarshalMaxMindDBCursor reads a GeoIP2 City record. The country is the one the address
 // is used in; registered_country (where the block is registered) stands in when that is
