@@ -14,6 +14,7 @@ import (
 	"github.com/goccy/go-json"
 
 	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/detect/behavior"
 	"github.com/vigil-sec/vigil/internal/enrich/geoip"
 	"github.com/vigil-sec/vigil/internal/hunt"
 )
@@ -72,7 +73,7 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 		return out.WriteByte('\n')
 	}
 	sum, err := hunt.Run(ctx, positional, hunt.Options{RuleDirs: ruleDirs, NoBuiltin: *noBuiltin, Placeholders: placeholders, Baseline: *baseline,
-		Logger: logger, Enrich: enricher.Enrich}, emit)
+		Logger: logger, Enrich: enricher.Enrich, AddressInfo: addressInfo(enricher)}, emit)
 	if err != nil {
 		return err
 	}
@@ -101,4 +102,12 @@ func writeTable(out *bufio.Writer, alerts []alert.Alert) {
 			a.Title, a.Entity.Key(), strings.Join(a.Attack, ","), a.Reason)
 	}
 	tw.Flush()
+}
+
+// addressInfo lets the behavioural detections ask the geo databases about an address.
+func addressInfo(e *geoip.Enricher) func(string) (behavior.AddressInfo, bool) {
+	return func(ip string) (behavior.AddressInfo, bool) {
+		r, ok := e.Lookup(ip)
+		return behavior.AddressInfo{AccuracyKm: r.AccuracyKm, AnonymousProxy: r.IsAnonymousProxy, Satellite: r.IsSatelliteProvider}, ok
+	}
 }

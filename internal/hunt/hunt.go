@@ -38,7 +38,10 @@ type Options struct {
 	// Enrich, when set, completes each event before detection (geo and network from a
 	// MaxMind database where the provider gave none).
 	Enrich func(*event.Event)
-	Logger *slog.Logger
+	// AddressInfo, when set, lets the behavioural detections ask the geo database about an
+	// address (accuracy radius, anonymisers, satellite networks).
+	AddressInfo func(ip string) (behavior.AddressInfo, bool)
+	Logger      *slog.Logger
 }
 
 // Summary counts what a hunt read and raised.
@@ -63,7 +66,11 @@ func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Aler
 	detectors := detect.Fanout{rs.Detector()}
 	var bd *behavior.Detector
 	if !opts.NoBehavior {
-		bd = behavior.New(behavior.DefaultConfig(), behavior.WithLogger(logger(opts)))
+		bopts := []behavior.Option{behavior.WithLogger(logger(opts))}
+		if opts.AddressInfo != nil {
+			bopts = append(bopts, behavior.WithAddressInfo(opts.AddressInfo))
+		}
+		bd = behavior.New(behavior.DefaultConfig(), bopts...)
 		if opts.Baseline != "" {
 			if err := loadBaseline(bd, opts.Baseline); err != nil {
 				return sum, err

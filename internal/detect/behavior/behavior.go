@@ -27,8 +27,10 @@ type Detector struct {
 	cfg    Config
 	log    *slog.Logger
 	st     *state
-	fs     featureSet // scratch for the event being observed
-	shared bool       // the event comes from shared egress (see sharedEgress)
+	fs     featureSet  // scratch for the event being observed
+	shared bool        // the event comes from shared egress (see sharedEgress)
+	info   AddressInfo // what the geo database says of the event's address, when asked
+	lookup func(ip string) (AddressInfo, bool)
 	rated  map[event.Category]uint8
 	priv   map[event.Category]bool
 	egress []netip.Prefix
@@ -67,6 +69,20 @@ type Option func(*Detector)
 
 // WithLogger sets where degradations (no locations, say) are reported, once each.
 func WithLogger(l *slog.Logger) Option { return func(d *Detector) { d.log = l } }
+
+// AddressInfo is what a geo database says about an address beyond the event's own fields.
+type AddressInfo struct {
+	AccuracyKm     int  // radius around the location the address is likely within
+	AnonymousProxy bool // a known anonymiser
+	Satellite      bool // a satellite provider: its location says nothing of the user
+}
+
+// WithAddressInfo lets the detections ask a geo database about sign-in addresses: the
+// accuracy of their location (impossible travel takes it off the distance), anonymisers (a
+// risky signal) and satellite networks (shared egress).
+func WithAddressInfo(lookup func(ip string) (AddressInfo, bool)) Option {
+	return func(d *Detector) { d.lookup = lookup }
+}
 
 // New returns a detector. Zero fields of cfg take their defaults; an invalid setting (see
 // Config.Validate) is taken as it is, so call Validate first where configs come from users.
@@ -178,6 +194,10 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 		return nil
 	}
 	extract(ev, &d.fs)
+	d.info = AddressInfo{}
+	if d.lookup != nil && ev.ClassUID == int(event.ClassAuthentication) && ev.SrcEndpoint.IP != "" {
+		d.info, _ = d.lookup(ev.SrcEndpoint.IP)
+	}
 	d.shared = d.sharedEgress(ev)
 	d.checkLocation(ev)
 	p := st.Profiles[actor]

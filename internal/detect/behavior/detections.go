@@ -241,6 +241,9 @@ func (d *Detector) riskySignIn(ev *event.Event, p *profile, s *scoring, raise fu
 			signals = append(signals, fmt.Sprintf("%d failed sign-ins in the hour before", n))
 		}
 	}
+	if d.info.AnonymousProxy {
+		signals = append(signals, "an anonymising proxy (geo database)")
+	}
 	if legacyAuth(ev.AuthProto) && (ev.Device == nil || ev.Device.UID == "") {
 		signals = append(signals, "legacy authentication ("+ev.AuthProto+") from an unmanaged device")
 	}

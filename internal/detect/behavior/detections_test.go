@@ -629,3 +629,48 @@ func TestStaleStateIsForgotten(t *testing.T) {
 		t.Error("the identity's profile was forgotten")
 	}
 }
+
+// TestAddressInfoFromGeoDatabase: what a geo database adds — accuracy radius, anonymisers,
+// satellite networks — changes travel and risky sign-ins as it should.
+func TestAddressInfoFromGeoDatabase(t *testing.T) {
+	info := map[string]AddressInfo{
+		"90.84.1.1":   {AccuracyKm: 400},      // a vague location
+		"98.97.1.1":   {Satellite: true},      // a satellite network
+		"185.220.1.1": {AnonymousProxy: true}, // an anonymiser
+		"81.2.1.1":    {AccuracyKm: 5},        // home, precise
+		"101.160.4.9": {AccuracyKm: 10},       // far away, precise
+		"102.89.1.1":  {AccuracyKm: 50},       // somewhere new
+		"71.190.8.1":  {AccuracyKm: 20},       // a trip
+	}
+	opt := WithAddressInfo(func(ip string) (AddressInfo, bool) { a, ok := info[ip]; return a, ok })
+	cfg := Config{ImpossibleTravel: TravelConfig{MinDistanceKm: 1}}
+	hop := func(ip2 string, c city, asn int) []*event.Event {
+		return []*event.Event{signIn("ann@x", 0, london, "81.2.1.1", true, 5089), signIn("ann@x", 5*time.Minute, c, ip2, true, asn)}
+	}
+	if got := observe(New(cfg, opt), hop("90.84.1.1", paris, 3215), "vigil-impossible-travel"); len(got) != 0 {
+		t.Errorf("London to a vague Paris: %+v", got)
+	}
+	if got := observe(New(cfg), hop("90.84.1.1", paris, 3215), "vigil-impossible-travel"); len(got) != 1 {
+		t.Errorf("London to Paris in 5 minutes without the radius: %+v", got)
+	}
+	if got := observe(New(cfg, opt), hop("98.97.1.1", sydney, 14594), "vigil-impossible-travel"); len(got) != 0 {
+		t.Errorf("satellite network: %+v", got)
+	}
+	if got := observe(New(cfg, opt), hop("101.160.4.9", sydney, 1221), "vigil-impossible-travel"); len(got) != 1 || !strings.Contains(got[0].Reason, "100 and 100 km") {
+		t.Errorf("London to Sydney: %+v", got)
+	}
+	tn, hist := history(12)
+	p := tn.people[2]
+	t1 := t0.Add(26 * time.Hour)
+	proxied := from(at(tn.signIn(p, t1), t1), "185.220.1.1", 60729, moscow)
+	if got := runCaseWith(t, []Option{opt}, hist, []*event.Event{proxied}, "vigil-risky-new-signin"); len(got) != 1 || !strings.Contains(got[0].Reason, "anonymising proxy") {
+		t.Errorf("anonymiser: %+v", got)
+	}
+}
+
+func runCaseWith(t *testing.T, opts []Option, hist, evs []*event.Event, rule string) []alert.Alert {
+	t.Helper()
+	d := New(Config{}, opts...)
+	observe(d, hist, "")
+	return observe(d, evs, rule)
+}

@@ -18,6 +18,7 @@ type place struct {
 	City, CC  string
 	IP, UID   string
 	ASN       int
+	ErrKm     float64 // how far off its location may be
 }
 
 // travel raises when a person's successive successful sign-ins are farther apart than
@@ -44,6 +45,7 @@ func (d *Detector) travel(ev *event.Event, raise func(alert.Alert)) {
 	if prev.City != loc.City || prev.CC != loc.Country || prev.IP != ev.SrcEndpoint.IP {
 		cur.City, cur.CC, cur.IP = strings.Clone(loc.City), strings.Clone(loc.Country), strings.Clone(ev.SrcEndpoint.IP)
 	}
+	cur.ErrKm = max(d.cfg.ImpossibleTravel.LocationErrorKm, float64(d.info.AccuracyKm))
 	cur.ASN = 0
 	if as := ev.SrcEndpoint.AutonomousSystem; as != nil {
 		cur.ASN = as.Number
@@ -65,13 +67,13 @@ func (d *Detector) travel(ev *event.Event, raise func(alert.Alert)) {
 		return
 	}
 	elapsed := time.Duration(cur.T-prev.T) * time.Millisecond
-	effective := math.Max(0, km-2*cfg.LocationErrorKm) // both ends may be off by the geolocation error
+	effective := math.Max(0, km-prev.ErrKm-cur.ErrKm) // both ends may be off by their geolocation error
 	speed := effective / math.Max(elapsed.Hours(), 1.0/60)
 	if speed <= cfg.MaxSpeedKmh {
 		return
 	}
-	reason := fmt.Sprintf("signed in from %s, %s %s after %s, %s: %.0f km (%.0f km allowing %.0f km of geolocation error at each end) at %.0f km/h; at most %.0f km/h is plausible",
-		cur.City, cur.CC, elapsed.Round(time.Minute), prev.City, prev.CC, km, effective, cfg.LocationErrorKm, speed, cfg.MaxSpeedKmh)
+	reason := fmt.Sprintf("signed in from %s, %s %s after %s, %s: %.0f km (%.0f km allowing %.0f and %.0f km of geolocation error) at %.0f km/h; at most %.0f km/h is plausible",
+		cur.City, cur.CC, elapsed.Round(time.Minute), prev.City, prev.CC, km, effective, prev.ErrKm, cur.ErrKm, speed, cfg.MaxSpeedKmh)
 	if ev.Device != nil && ev.Device.UID == "" {
 		reason += "; unmanaged device"
 	}
@@ -88,7 +90,7 @@ func (d *Detector) travel(ev *event.Event, raise func(alert.Alert)) {
 // person: a listed shared network or range, or an address many people use.
 func (d *Detector) sharedEgress(ev *event.Event) bool {
 	src := &ev.SrcEndpoint
-	if as := src.AutonomousSystem; as != nil && d.asns[as.Number] {
+	if as := src.AutonomousSystem; as != nil && d.asns[as.Number] || d.info.Satellite || d.info.AnonymousProxy {
 		return true
 	}
 	if len(d.egress) > 0 && src.IP != "" {
