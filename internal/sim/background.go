@@ -25,6 +25,7 @@ func (s *sim) background(h time.Time) []Record {
 		if day < u.hireDay || h.Before(u.awayUntil) || (u.leaveDay > 0 && day >= u.leaveDay && h.Hour() >= 16) || (u.leaveDay > 0 && day > u.leaveDay) {
 			continue
 		}
+		mark := len(recs)
 		local := h.Add(time.Duration(u.home.utcOffset) * time.Hour)
 		working := local.Weekday() != time.Saturday && local.Weekday() != time.Sunday && local.Hour() >= 8 && local.Hour() < 18
 		p := 0.22
@@ -86,6 +87,11 @@ func (s *sim) background(h time.Time) []Record {
 			t := h.Add(time.Duration(s.rng.IntN(3600)) * time.Second)
 			recs = append(recs, s.signIn(t, signInSpec{u: u, ip: s.userIP(u), app: "Microsoft Teams", nonInteractive: true}))
 		}
+		if u.abroadAt(h) {
+			// Abroad: nothing from home, but the draws were made, so every other record of
+			// the seed stays as it was.
+			recs = recs[:mark]
+		}
 	}
 	for _, sp := range o.sps { // automation signs in every hour
 		recs = append(recs, s.spSignIn(h.Add(time.Duration(60+s.rng.IntN(600))*time.Second), sp, sp.ip, 0))
@@ -101,7 +107,7 @@ func (s *sim) background(h time.Time) []Record {
 		}
 	}
 	recs = append(recs, s.awsAutomation(h)...)
-	return recs
+	return append(recs, s.behaviorBackground(h)...)
 }
 
 // userIP is where a user signs in from: home broadband, the corporate VPN, or the phone.

@@ -50,7 +50,8 @@ type user struct {
 	hireDay          int      // day of the simulation the user starts; 0 = before
 	leaveDay         int      // day the user leaves (account disabled); 0 = stays
 	ipSuffix         int
-	awayUntil        time.Time // travelling: no sign-ins until then
+	awayUntil        time.Time    // travelling: no sign-ins until then
+	abroad           [2]time.Time // away from home: background drawn but not emitted
 }
 
 type device struct {

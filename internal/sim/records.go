@@ -189,9 +189,14 @@ func (s *sim) arm(t time.Time, sub, caller, callerIP, op, resourceGroup, resourc
 		props = map[string]any{}
 	}
 	props["statusCode"] = map[bool]string{true: "Created", false: "OK"}[status == "Succeeded" && len(op) > 6 && op[len(op)-6:] == "/write"]
+	claims := map[string]any{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": caller, "ipaddr": callerIP, "appid": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"}
+	if !strings.Contains(caller, "@") {
+		// An app-only token: the application itself is the caller, not the Azure Portal.
+		claims = map[string]any{"appid": caller, "idtyp": "app", "ipaddr": callerIP}
+	}
 	body := map[string]any{
 		"authorization": map[string]any{"action": op, "scope": rid}, "caller": caller, "channels": "Operation",
-		"claims":        map[string]any{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": caller, "ipaddr": callerIP, "appid": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"},
+		"claims":        claims,
 		"correlationId": uuid(s.rng), "description": "", "eventDataId": id,
 		"eventName":      map[string]any{"value": "EndRequest", "localizedValue": "End request"},
 		"category":       map[string]any{"value": "Administrative", "localizedValue": "Administrative"},
@@ -200,10 +205,23 @@ func (s *sim) arm(t time.Time, sub, caller, callerIP, op, resourceGroup, resourc
 		"resourceProviderName": map[string]any{"value": providerOf(op)}, "resourceId": rid,
 		"status": map[string]any{"value": status, "localizedValue": status}, "subStatus": map[string]any{"value": ""},
 		"submissionTimestamp": ts(t.Add(time.Duration(30+s.rng.IntN(120)) * time.Second)), "subscriptionId": sub, "tenantId": s.org.tenantID,
-		"httpRequest": map[string]any{"clientRequestId": uuid(s.rng), "clientIpAddress": callerIP, "method": "PUT"}, "properties": props,
+		"httpRequest": map[string]any{"clientRequestId": uuid(s.rng), "clientIpAddress": callerIP, "method": httpMethod(op)}, "properties": props,
 	}
 	b, _ := json.Marshal(body)
 	return Record{Time: t, Kind: KindActivityLog, Scope: sub, ID: id, JSON: b}
+}
+
+// httpMethod is the ARM request an operation comes from.
+func httpMethod(op string) string {
+	switch {
+	case strings.HasSuffix(op, "/read"):
+		return "GET"
+	case strings.HasSuffix(op, "/delete"):
+		return "DELETE"
+	case strings.HasSuffix(op, "/action"):
+		return "POST"
+	}
+	return "PUT"
 }
 
 func providerOf(op string) string {

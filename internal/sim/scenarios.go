@@ -40,7 +40,7 @@ const attackerIP = "185.220.101.47" // an anonymising exit node
 // ScenarioNames lists the attack scenarios (look-alikes are always injected).
 func ScenarioNames() []string {
 	var out []string
-	for _, sc := range scenarios() {
+	for _, sc := range append(scenarios(), behaviorScenarios()...) {
 		if !sc.lookalike {
 			out = append(out, sc.name)
 		}

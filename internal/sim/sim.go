@@ -74,6 +74,7 @@ type sim struct {
 	start         time.Time
 	plan          []plannedAttack
 	victim, admin *user // the actors of the scenario being generated
+	cast          *behaviorCast
 }
 
 // Run emits every record in time order, then returns the ground truth. Memory holds one
@@ -83,6 +84,8 @@ func (s *Simulator) Run(ctx context.Context, emit func(Record) error) ([]Truth, 
 	st.org = newOrg(st.rng, s.cfg.Users)
 	st.start = s.cfg.End.Add(-time.Duration(s.cfg.Days) * 24 * time.Hour)
 	st.plan = st.planAttacks()
+	st.cast = newBehaviorCast(s.cfg.Seed, st.org, st.plan)
+	st.plan = append(st.plan, st.planBehavior()...)
 	var truth []Truth
 	var later []Record // records generated so far that fall in a coming hour
 	for h := st.start; h.Before(s.cfg.End); h = h.Add(time.Hour) {
