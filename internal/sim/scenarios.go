@@ -227,6 +227,9 @@ func scenarios() []*scenario {
 			}
 			trip := 3*time.Hour + time.Duration(distanceKm(s.victim.home, dest)/800*float64(time.Hour))
 			s.victim.awayUntil = t.Add(trip)
+			// Staying two days: their laptop's token refreshes come from the destination,
+			// not from home (a device cannot be in both places).
+			s.victim.abroad = [2]time.Time{t.Add(time.Minute), t.Add(trip + 48*time.Hour)}
 			return []Record{
 				s.signIn(t, signInSpec{u: s.victim, ip: s.victim.ip(), code: 0, mfa: true}),
 				s.signIn(t.Add(trip), signInSpec{u: s.victim, ip: "71.190.80.12", city: &dest, code: 0, mfa: true}),
