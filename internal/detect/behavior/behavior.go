@@ -210,7 +210,7 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 		}
 		d.authFailures(ev, p, raise)
 		if success && !d.cfg.ImpossibleTravel.Disabled {
-			d.travel(ev, raise)
+			d.travel(ev, p, raise)
 		}
 	}
 	learnable := success

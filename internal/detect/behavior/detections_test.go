@@ -674,3 +674,30 @@ func runCaseWith(t *testing.T, opts []Option, hist, evs []*event.Event, rule str
 	observe(d, hist, "")
 	return observe(d, evs, rule)
 }
+
+// TestTravelAcrossOwnDevices: a person flies to New York; the desktop they left at home
+// keeps refreshing its tokens from home. That is two devices, not one person in two places.
+// The same refresh from a device they never used is.
+func TestTravelAcrossOwnDevices(t *testing.T) {
+	tn, hist := history(8)
+	p := tn.people[1] // lives in New York
+	desktop := at(tn.signIn(p, t0), t0.Add(-24*time.Hour))
+	desktop.Device = &event.Device{UID: "desktop-at-home", OS: "Windows 11"}
+	hist = append(hist, desktop)
+	sortEvents(hist)
+	t1 := t0.Add(30 * time.Hour)
+	arrived := from(at(tn.signIn(p, t1), t1), "90.84.1.1", 3215, paris)
+	refresh := at(tn.signIn(p, t1), t1.Add(2*time.Hour))
+	refresh.Vigil.Category = event.CategoryLoginNonInteractive
+	refresh.Device = &event.Device{UID: "desktop-at-home", OS: "Windows 11"}
+	if got := runCase(t, Config{}, hist, []*event.Event{arrived, refresh}, "vigil-impossible-travel"); len(got) != 0 {
+		t.Errorf("own desktop at home: %+v", got)
+	}
+	stolen := at(tn.signIn(p, t1), t1.Add(2*time.Hour))
+	stolen.Vigil.Category = event.CategoryLoginNonInteractive
+	stolen.Device = &event.Device{UID: "someone-elses", OS: "Linux"}
+	arrived2 := from(at(tn.signIn(p, t1), t1), "90.84.1.1", 3215, paris)
+	if got := runCase(t, Config{}, hist, []*event.Event{arrived2, stolen}, "vigil-impossible-travel"); len(got) != 1 {
+		t.Errorf("unknown device: %+v", got)
+	}
+}

@@ -19,6 +19,7 @@ type place struct {
 	IP, UID   string
 	ASN       int
 	ErrKm     float64 // how far off its location may be
+	Device    uint64  // hash of the registered device id, 0 when none
 }
 
 // travel raises when a person's successive successful sign-ins are farther apart than
@@ -27,7 +28,7 @@ type place struct {
 // networks (relays, satellite, in-flight), and a hop within one network (a global network
 // placing one user in two countries is anycast or a relay; a carrier placing one user in
 // two cities is its hubs) — nobody crosses an ocean without changing networks.
-func (d *Detector) travel(ev *event.Event, raise func(alert.Alert)) {
+func (d *Detector) travel(ev *event.Event, p *profile, raise func(alert.Alert)) {
 	loc := ev.SrcEndpoint.Location
 	if loc == nil || loc.Lat == nil || loc.Long == nil || d.shared {
 		return
@@ -46,6 +47,10 @@ func (d *Detector) travel(ev *event.Event, raise func(alert.Alert)) {
 		cur.City, cur.CC, cur.IP = strings.Clone(loc.City), strings.Clone(loc.Country), strings.Clone(ev.SrcEndpoint.IP)
 	}
 	cur.ErrKm = max(d.cfg.ImpossibleTravel.LocationErrorKm, float64(d.info.AccuracyKm))
+	cur.Device = 0
+	if dev := ev.Device; dev != nil && dev.UID != "" {
+		cur.Device = d.fs[fDevice].h
+	}
 	cur.ASN = 0
 	if as := ev.SrcEndpoint.AutonomousSystem; as != nil {
 		cur.ASN = as.Number
@@ -56,6 +61,14 @@ func (d *Detector) travel(ev *event.Event, raise func(alert.Alert)) {
 	cfg := d.cfg.ImpossibleTravel
 	if prev.ASN != 0 && prev.ASN == cur.ASN {
 		return
+	}
+	if ev.Vigil.Category == event.CategoryLoginNonInteractive && cur.Device != 0 && cur.Device != prev.Device && p != nil {
+		// A token refresh by another registered device the person owns: the desktop left
+		// at home keeps refreshing while its owner travels. (A stolen token replayed from
+		// an attacker's machine carries no device of theirs.)
+		if _, own := p.lookup(fDevice, cur.Device); own {
+			return
+		}
 	}
 	km := haversineKm(prev.Lat, prev.Long, cur.Lat, cur.Long)
 	if km < cfg.MinDistanceKm {
