@@ -3,7 +3,7 @@ GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 DEMO_DIR ?= /tmp/vigil-demo
 
-.PHONY: build test bench demo setup vet fuzz samples
+.PHONY: build test bench bench-large demo setup vet fuzz samples
 
 build:
 	$(GO) build -o bin/vigil ./cmd/vigil
@@ -28,6 +28,10 @@ test: setup vet fuzz samples
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
+
+# bench-large: the behavioural detector at 1,000,000 identities (minutes to build).
+bench-large:
+	VIGIL_BENCH_LARGE=1 $(GO) test -run '^$$' -bench 'Observe/entities=1000000' -benchtime 1000000x -timeout 30m ./internal/detect/behavior
 
 demo:
 	DEMO_DIR=$(DEMO_DIR) ./scripts/demo.sh

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -59,12 +60,13 @@ func newBenchWorld(b *testing.B, entities, historyPerEntity int) *benchWorld {
 
 // BenchmarkObserve is the whole behavioural path per event — score, detections, learning —
 // over identities that each have a week of history, at 10,000 and 1,000,000 identities
-// (the latter skipped with -short). It reports events/s and bytes of state per identity.
+// (the latter only with VIGIL_BENCH_LARGE=1, `make bench-large`: building it takes minutes).
+// It reports events/s and bytes of state per identity.
 func BenchmarkObserve(b *testing.B) {
 	for _, n := range []int{10_000, 1_000_000} {
 		b.Run(fmt.Sprintf("entities=%d", n), func(b *testing.B) {
-			if n > 10_000 && testing.Short() {
-				b.Skip("1M identities take a minute to build")
+			if n > 10_000 && os.Getenv("VIGIL_BENCH_LARGE") == "" {
+				b.Skip("1M identities take minutes to build: set VIGIL_BENCH_LARGE=1")
 			}
 			w := newBenchWorld(b, n, 12)
 			emit := func(alert.Alert) {}
