@@ -83,7 +83,7 @@ func (p *Parser) normalize(r *record, ev *event.Event) {
 		ev.Resources = append(ev.Resources, res)
 	}
 	ev.Cloud.Account.UID = normalize.FirstNonEmpty(r.SubscriptionID, subscriptionOf(normalize.FirstNonEmpty(r.ResourceID, r.ResourceIDAlt)))
-	ev.Cloud.Region = r.Location
+	ev.Cloud.Region = regionOf(r.Location, &props)
 	if tenant := normalize.FirstNonEmpty(r.TenantID); tenant != "" {
 		ev.Cloud.Org = &event.Org{UID: tenant}
 	}
@@ -91,6 +91,27 @@ func (p *Parser) normalize(r *record, ev *event.Event) {
 	setStatus(r, &props, ev)
 	ev.SetSeverity(levelSeverity(r.Level))
 	p.classify(category, op, &props, ev)
+}
+
+// regionOf is the Azure region an event happened in: the record's location (resource
+// logs), else the location of the resource in the request or response body of a write
+// (Activity Log records carry no region of their own). "global" is no region.
+func regionOf(location string, props *properties) string {
+	if location != "" && !strings.EqualFold(location, "global") {
+		return location
+	}
+	for _, body := range [...]normalize.JSONText{props.RequestBody, props.ResponseBody} {
+		if !body.IsObject() {
+			continue
+		}
+		var b struct {
+			Location string `json:"location"`
+		}
+		if body.Decode(&b) == nil && b.Location != "" && !strings.EqualFold(b.Location, "global") {
+			return b.Location
+		}
+	}
+	return ""
 }
 
 func (p *Parser) setTimes(r *record, ev *event.Event) {
