@@ -103,7 +103,8 @@ func (s *sim) background(h time.Time) []Record {
 		sp := o.sps[1]
 		for i := 0; i < 3; i++ {
 			recs = append(recs, s.arm(h.Add(time.Duration(i*40)*time.Second), o.subscriptions[0], sp.appID, sp.ip,
-				"Microsoft.Compute/snapshots/write", "rg-backup", fmt.Sprintf("Microsoft.Compute/snapshots/snap-%d", s.rng.IntN(100000)), "Succeeded", nil))
+				"Microsoft.Compute/snapshots/write", "rg-backup", fmt.Sprintf("Microsoft.Compute/snapshots/snap-%d", s.rng.IntN(100000)), "Succeeded",
+				map[string]any{"location": homeRegion}))
 		}
 	}
 	recs = append(recs, s.awsAutomation(h)...)
@@ -134,7 +135,7 @@ func (s *sim) adminWork(t time.Time, u *user, ip string) []Record {
 			[]map[string]any{{"id": uuid(s.rng), "type": "Group", "displayName": "team-" + target.department}, {"id": target.id, "type": "User", "userPrincipalName": target.upn}})}
 	case 2:
 		return []Record{s.arm(t, o.subscriptions[s.rng.IntN(2)], u.upn, ip, "Microsoft.Compute/virtualMachines/write", "rg-"+target.department,
-			fmt.Sprintf("Microsoft.Compute/virtualMachines/vm-%s-%d", target.department, s.rng.IntN(40)), "Succeeded", nil)}
+			fmt.Sprintf("Microsoft.Compute/virtualMachines/vm-%s-%d", target.department, s.rng.IntN(40)), "Succeeded", map[string]any{"location": homeRegion})}
 	}
 	return []Record{s.arm(t, o.subscriptions[0], u.upn, ip, "Microsoft.Storage/storageAccounts/read", "rg-data", "Microsoft.Storage/storageAccounts/stdata01", "Succeeded", nil)}
 }
@@ -171,3 +172,7 @@ func (s *sim) awsAutomation(h time.Time) []Record {
 	}
 	return recs
 }
+
+// homeRegion is where the organisation's Azure resources live: every write's request body
+// names it.
+const homeRegion = "westeurope"

@@ -189,6 +189,12 @@ func (s *sim) arm(t time.Time, sub, caller, callerIP, op, resourceGroup, resourc
 		props = map[string]any{}
 	}
 	props["statusCode"] = map[bool]string{true: "Created", false: "OK"}[status == "Succeeded" && len(op) > 6 && op[len(op)-6:] == "/write"]
+	if loc, ok := props["location"].(string); ok {
+		// The Activity Log has no region of its own: a write's region is in the request
+		// body it logs, as a JSON string.
+		delete(props, "location")
+		props["requestbody"] = `{"location":"` + loc + `"}`
+	}
 	claims := map[string]any{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": caller, "ipaddr": callerIP, "appid": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"}
 	if !strings.Contains(caller, "@") {
 		// An app-only token: the application itself is the caller, not the Azure Portal.
