@@ -176,6 +176,17 @@ func scenarios() []*scenario {
 				s.signIn(t.Add(time.Duration(40+s.rng.IntN(40))*time.Minute), signInSpec{u: s.victim, ip: "101.160.44.9", city: &far, code: 0, mfa: true, os: "Android", browser: "Chrome Mobile 129", agent: "Mozilla/5.0 (Linux; Android 14)"}),
 			}
 		}},
+		{name: "risky_signin_new_country", source: "graph", entity: victimUPN, run: func(s *sim, t time.Time) []Record {
+			// A phished session (adversary in the middle): the person's password and MFA are
+			// relayed from a hosting network in a country they never used, on a machine that
+			// is not theirs; Entra rates the sign-in medium risk. Close enough to home that
+			// no travel is impossible.
+			vps := city{"Amsterdam", "North Holland", "NL", 52.37, 4.895, 1, "185.107", 206728}
+			return []Record{
+				s.signIn(t, signInSpec{u: s.victim, ip: "185.107.56.23", city: &vps, code: 0, mfa: true, app: "Office 365 Exchange Online",
+					os: "Linux", browser: "Chrome 130.0", agent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0.0.0", risk: "medium"}),
+			}
+		}},
 		// Benign look-alikes: what real admins and travellers do.
 		{name: "routine_role_assignment", lookalike: true, source: "graph", entity: adminUPN, run: func(s *sim, t time.Time) []Record {
 			return []Record{s.audit(t, s.admin, nil, "Add member to role", "RoleManagement", "Core Directory", []map[string]any{{"id": s.victim.id, "type": "User", "userPrincipalName": s.victim.upn,
