@@ -183,9 +183,9 @@ func (d *Detector) peerOf(actor event.Entity, p *profile, ev *event.Event) uint3
 		return p.Peer
 	}
 	h := hash("derived:")
-	for i, fam := range activityFamilies {
+	for i, fam := range d.families {
 		for _, c := range fam {
-			if share, ok := p.lookup(fCategory, hash(string(c))); ok && share >= 0.01 {
+			if share, ok := p.lookup(fCategory, c); ok && share >= 0.01 {
 				h = hashMore(h, string(rune('a'+i)))
 				break
 			}

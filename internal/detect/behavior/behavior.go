@@ -35,7 +35,10 @@ type Detector struct {
 	priv   map[event.Category]bool
 	egress []netip.Prefix
 	asns   map[int]bool
-	warned map[string]bool // degradations said once
+	// families are the hashes of activityFamilies' categories, as profiles keep them.
+	families [len(activityFamilies)][]uint64
+	// warnedLocation and warnedTime: degradations and dropped input are said once.
+	warnedLocation, warnedTime bool
 }
 
 // state is everything the detector has learned: what a snapshot saves. Fields are
@@ -87,13 +90,18 @@ func WithAddressInfo(lookup func(ip string) (AddressInfo, bool)) Option {
 // New returns a detector. Zero fields of cfg take their defaults; an invalid setting (see
 // Config.Validate) is taken as it is, so call Validate first where configs come from users.
 func New(cfg Config, opts ...Option) *Detector {
-	d := &Detector{cfg: withDefaults(cfg), log: slog.New(slog.DiscardHandler), st: newState(), warned: map[string]bool{}}
+	d := &Detector{cfg: withDefaults(cfg), log: slog.New(slog.DiscardHandler), st: newState()}
 	for _, o := range opts {
 		o(d)
 	}
 	d.rated = map[event.Category]uint8{}
 	for i, c := range ratedCategories {
 		d.rated[c] = uint8(i)
+	}
+	for i, fam := range activityFamilies {
+		for _, c := range fam {
+			d.families[i] = append(d.families[i], hash(string(c)))
+		}
 	}
 	d.priv = map[event.Category]bool{}
 	for _, c := range privilegedCategories {
@@ -151,8 +159,17 @@ func isIdentity(t event.EntityType) bool {
 // Observe scores ev for its entity (setting ev.Vigil.Score and ScoreReason), runs the
 // detections on it and then learns from it.
 func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emit) error {
-	if ev.IsUnparsed() || ev.Time < minTime || ev.Time > maxTime {
-		return nil // no pattern of life is learned from a record without a plausible time
+	if ev.IsUnparsed() {
+		return nil
+	}
+	if ev.Time < minTime || ev.Time > maxTime {
+		// No pattern of life is learned from a record without a plausible time; say so once.
+		if !d.warnedTime {
+			d.warnedTime = true
+			d.log.Warn("behavior: events with implausible times are left out of the baselines",
+				"time", ev.Time, "uid", ev.Metadata.UID, "source", ev.Vigil.Source)
+		}
+		return nil
 	}
 	st := d.st
 	if st.First == 0 || ev.Time < st.First {
@@ -322,11 +339,11 @@ func (d *Detector) pruneSeen() {
 // checkLocation says once that sign-ins arrive without locations: the detections that need
 // them (impossible travel, new country) then run on what the provider gives only.
 func (d *Detector) checkLocation(ev *event.Event) {
-	if ev.ClassUID != int(event.ClassAuthentication) || ev.SrcEndpoint.IP == "" || d.warned["location"] {
+	if ev.ClassUID != int(event.ClassAuthentication) || ev.SrcEndpoint.IP == "" || d.warnedLocation {
 		return
 	}
 	if l := ev.SrcEndpoint.Location; l == nil || l.Lat == nil {
-		d.warned["location"] = true
+		d.warnedLocation = true
 		d.log.Warn("behavior: sign-ins arrive without a location and no geo database filled one; impossible travel and new-country scoring skip them",
 			"source", ev.Vigil.Source)
 	}

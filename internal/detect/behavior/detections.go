@@ -50,7 +50,6 @@ func (d *Detector) rateStep(ev *event.Event, p *profile) *burst {
 			r.Prev = 0
 		}
 		r.Hour, r.Cur = hour, 0
-		r.Hours++
 	}
 	if hour < r.Hour { // late event: counted in no window
 		return nil

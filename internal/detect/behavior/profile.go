@@ -74,7 +74,6 @@ type rate struct {
 	Prev   uint32 // events of Cat in the hour before Hour
 	Peak   float32
 	PeakH  uint32 // hour Peak was last decayed to
-	Hours  uint16 // active hours seen
 	AlertH uint32 // hour a burst was last reported
 }
 

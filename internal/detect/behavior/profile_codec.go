@@ -9,7 +9,7 @@ import (
 // Profiles are most of a snapshot: they encode themselves in a compact binary layout
 // (gob's reflection over a million of them took ~45 s; this takes a few).
 
-const profileCodecVersion = 1
+const profileCodecVersion = 2
 
 var errProfileCodec = errors.New("behavior: corrupt profile in snapshot")
 
@@ -48,7 +48,7 @@ func (p *profile) GobEncode() ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(len(r.Rates)))
 	for _, x := range r.Rates {
 		b = append(b, x.Cat)
-		for _, v := range [...]uint32{x.Hour, x.Cur, x.Prev, x.PeakH, uint32(x.Hours), x.AlertH} {
+		for _, v := range [...]uint32{x.Hour, x.Cur, x.Prev, x.PeakH, x.AlertH} {
 			b = binary.AppendUvarint(b, uint64(v))
 		}
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x.Peak))
@@ -64,16 +64,13 @@ type profileReader struct {
 
 func (r *profileReader) varint() int64 {
 	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errProfileCodec
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
+	return int64(r.skip(uint64(v), n))
 }
 
-func (r *profileReader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
+func (r *profileReader) uvarint() uint64 { return r.skip(binary.Uvarint(r.b)) }
+
+// skip consumes the n bytes a varint took and returns its value (0 after an error).
+func (r *profileReader) skip(v uint64, n int) uint64 {
 	if n <= 0 {
 		r.err = errProfileCodec
 		return 0
@@ -132,11 +129,11 @@ func (p *profile) GobDecode(b []byte) error {
 		x.Rates = make([]rate, n)
 		for i := range x.Rates {
 			c := r.bytes(1)[0]
-			var v [6]uint32
+			var v [5]uint32
 			for j := range v {
 				v[j] = uint32(r.uvarint())
 			}
-			x.Rates[i] = rate{Cat: c, Hour: v[0], Cur: v[1], Prev: v[2], PeakH: v[3], Hours: uint16(v[4]), AlertH: v[5], Peak: r.f32()}
+			x.Rates[i] = rate{Cat: c, Hour: v[0], Cur: v[1], Prev: v[2], PeakH: v[3], AlertH: v[4], Peak: r.f32()}
 		}
 		p.R = x
 	}

@@ -1,10 +1,10 @@
 package behavior
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -104,6 +104,10 @@ func (d *Detector) score(ev *event.Event, p *profile, b *burst) scoring {
 		}
 	}
 	located := !d.shared
+	// A first step into another account or cloud makes everything there new: one story,
+	// told once by the account (the other features are still marked new).
+	_, knownAccount := p.lookup(fAccount, d.fs[fAccount].h)
+	newAccount := d.fs[fAccount].ok && !knownAccount
 	for f := feature(0); f < fActor; f++ {
 		v := d.fs[f]
 		if !v.ok || (!located && (f == fCountry || f == fCity)) || f == fCategory && ev.StatusID == event.StatusFailure {
@@ -115,6 +119,9 @@ func (d *Detector) score(ev *event.Event, p *profile, b *burst) scoring {
 				continue // said by the network or the country already
 			}
 			s.novel |= 1 << f
+			if newAccount && impliedByAccount(f) {
+				continue
+			}
 			c := featureInfo[f].novelty * diversity(p.distinct(f))
 			if peer != nil {
 				if ps, ok := peer.lookup(f, v.h); ok && ps >= 0.05 {
@@ -134,18 +141,6 @@ func (d *Detector) score(ev *event.Event, p *profile, b *burst) scoring {
 		} else if share < 0.01 && p.N >= 100 {
 			s.add(part{c: featureInfo[f].novelty * 0.3, kind: partRare, f: f, share: share})
 		}
-	}
-	if s.isNovel(fAccount) {
-		// A first step into another account or cloud makes everything there new: one story,
-		// told once by the account.
-		kept := 0
-		for _, pt := range s.parts[:s.n] {
-			if pt.kind != partNew || !impliedByAccount(pt.f) {
-				s.parts[kept] = pt
-				kept++
-			}
-		}
-		s.n = kept
 	}
 	if ev.Vigil.Entity.Type == event.EntityUser && p.R != nil && p.R.HoursN >= 50 {
 		near, kind := p.R.hourShare(t)
@@ -186,7 +181,8 @@ func (d *Detector) score(ev *event.Event, p *profile, b *burst) scoring {
 // usually does, so a person can check it against the history.
 func (d *Detector) explain(ev *event.Event, p *profile, s *scoring) string {
 	parts := s.parts[:s.n]
-	sort.SliceStable(parts, func(i, j int) bool { return parts[i].c > parts[j].c })
+	// slices, not sort: sort.SliceStable would move every event's scoring to the heap.
+	slices.SortStableFunc(parts, func(a, b part) int { return cmp.Compare(b.c, a.c) })
 	var out []string
 	for _, pt := range parts {
 		if pt.c < 0.01 {

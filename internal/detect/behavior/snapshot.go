@@ -65,44 +65,11 @@ func (d *Detector) Restore(r io.Reader) error {
 	if h.Magic != "vigil-behavior" || h.Version != snapshotVersion {
 		return fmt.Errorf("%w: %q version %d, want %d", ErrSnapshotVersion, h.Magic, h.Version, snapshotVersion)
 	}
+	// Decoding into a fresh state keeps its maps: gob sends no empty map, and a missing
+	// field leaves the made one in place.
 	st := newState()
 	if err := dec.Decode(st); err != nil {
 		return fmt.Errorf("behavior: restore: %w", err)
-	}
-	// gob leaves empty maps nil.
-	fresh := newState()
-	if st.Profiles == nil {
-		st.Profiles = fresh.Profiles
-	}
-	if st.Peers == nil {
-		st.Peers = fresh.Peers
-	}
-	if st.Contexts == nil {
-		st.Contexts = fresh.Contexts
-	}
-	if st.Travel == nil {
-		st.Travel = fresh.Travel
-	}
-	if st.Returns == nil {
-		st.Returns = fresh.Returns
-	}
-	if st.Sources == nil {
-		st.Sources = fresh.Sources
-	}
-	if st.Auth == nil {
-		st.Auth = fresh.Auth
-	}
-	if st.Created == nil {
-		st.Created = fresh.Created
-	}
-	if st.ActiveDays == nil {
-		st.ActiveDays = fresh.ActiveDays
-	}
-	if st.Seen == nil {
-		st.Seen = fresh.Seen
-	}
-	if st.Chains == nil {
-		st.Chains = fresh.Chains
 	}
 	d.st = st
 	return nil

@@ -90,7 +90,8 @@ func (d *Detector) travel(ev *event.Event, p *profile, raise func(alert.Alert)) 
 	if ev.Device != nil && ev.Device.UID == "" {
 		reason += "; unmanaged device"
 	}
-	d.st.Returns[strings.Clone(user)] = &prev
+	before := prev // a copy: taking prev's address would put every sign-in's on the heap
+	d.st.Returns[strings.Clone(user)] = &before
 	a := newAlert("vigil-impossible-travel", "Impossible travel", alert.KindBuiltin, alert.SeverityHigh,
 		60+int(math.Min(40, speed/cfg.MaxSpeedKmh*5)), ev.Timestamp(), ev.Vigil.Entity, []string{prev.UID, cur.UID},
 		[]string{"T1078.004"}, reason)
