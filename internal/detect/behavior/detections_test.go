@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -699,5 +700,20 @@ func TestTravelAcrossOwnDevices(t *testing.T) {
 	arrived2 := from(at(tn.signIn(p, t1), t1), "90.84.1.1", 3215, paris)
 	if got := runCase(t, Config{}, hist, []*event.Event{arrived2, stolen}, "vigil-impossible-travel"); len(got) != 1 {
 		t.Errorf("unknown device: %+v", got)
+	}
+}
+
+// TestImplausibleTimesAreReported: an event without a plausible time is not learned from,
+// and the detector says so (once), rather than dropping it without a trace.
+func TestImplausibleTimesAreReported(t *testing.T) {
+	var log bytes.Buffer
+	d := New(Config{}, WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+	for i := 0; i < 3; i++ {
+		ev := signIn("ann@x", 0, london, "81.2.1.1", true, 5089)
+		ev.Time = int64(i) // 1970
+		observe(d, []*event.Event{ev}, "")
+	}
+	if n := strings.Count(log.String(), "implausible times"); n != 1 || len(d.st.Profiles) != 0 {
+		t.Errorf("%d warnings, %d profiles:\n%s", n, len(d.st.Profiles), log.String())
 	}
 }
