@@ -55,7 +55,33 @@ type step struct {
 
 func runSteps(t *testing.T, rules string, steps []step) []alert.Alert {
 	t.Helper()
-	parsed, errs := parseFile("c.yml", []byte(rules), Options{})
+	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	var evs []*event.Event
+	for i, s := range steps {
+		rec := map[string]any{"eventName": s.name, "sourceIPAddress": s.ip, "userIdentity": map[string]any{"userName": s.user}}
+		if s.name == "Success" || s.name == "Failure" {
+			rec["eventName"] = "ConsoleLogin"
+			rec["responseElements"] = map[string]any{"ConsoleLogin": s.name}
+		}
+		raw, _ := json.Marshal(rec)
+		evs = append(evs, testEvent(i, raw, s.user, base.Add(time.Duration(s.minute)*time.Minute)))
+	}
+	return runRules(t, "c.yml", rules, evs, base.Add(48*time.Hour))
+}
+
+// testEvent is the i-th event of a test stream: a CloudTrail-sourced record of user at t.
+func testEvent(i int, raw []byte, user string, t time.Time) *event.Event {
+	ev := &event.Event{Raw: raw, Vigil: event.Vigil{Source: "cloudtrail", Entity: event.UserEntity(user)}}
+	ev.SetTime(t)
+	ev.Metadata.UID = fmt.Sprintf("e%d", i)
+	return ev
+}
+
+// runRules loads the rules of one YAML text, runs evs through them in order, advances
+// event time to end so every window closes, and returns the alerts as raised.
+func runRules(t *testing.T, file, rules string, evs []*event.Event, end time.Time) []alert.Alert {
+	t.Helper()
+	parsed, errs := parseFile(file, []byte(rules), Options{})
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -66,20 +92,10 @@ func runSteps(t *testing.T, rules string, steps []step) []alert.Alert {
 	d := rs.Detector()
 	var out []alert.Alert
 	emit := func(a alert.Alert) { out = append(out, a) }
-	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	for i, s := range steps {
-		rec := map[string]any{"eventName": s.name, "sourceIPAddress": s.ip, "userIdentity": map[string]any{"userName": s.user}}
-		if s.name == "Success" || s.name == "Failure" {
-			rec["eventName"] = "ConsoleLogin"
-			rec["responseElements"] = map[string]any{"ConsoleLogin": s.name}
-		}
-		raw, _ := json.Marshal(rec)
-		ev := &event.Event{Raw: raw, Vigil: event.Vigil{Source: "cloudtrail", Entity: event.UserEntity(s.user)}}
-		ev.SetTime(base.Add(time.Duration(s.minute) * time.Minute))
-		ev.Metadata.UID = fmt.Sprintf("e%d", i)
+	for _, ev := range evs {
 		d.Observe(context.Background(), ev, emit)
 	}
-	d.Advance(context.Background(), base.Add(48*time.Hour), emit)
+	d.Advance(context.Background(), end, emit)
 	return out
 }
 

@@ -1,7 +1,6 @@
 package sigma
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -75,27 +74,13 @@ type logon struct {
 
 func runLogons(t *testing.T, rules string, logons []logon) []alert.Alert {
 	t.Helper()
-	parsed, errs := parseFile("spec.yml", []byte(rules), Options{})
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	rs := &RuleSet{}
-	for _, r := range parsed {
-		rs.add(r)
-	}
-	d := rs.Detector()
-	var out []alert.Alert
-	emit := func(a alert.Alert) { out = append(out, a) }
 	base := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
+	var evs []*event.Event
 	for i, l := range logons {
-		ev := &event.Event{Raw: []byte(fmt.Sprintf(`{"EventID":%d,"User":%q}`, l.eventID, l.user)),
-			Vigil: event.Vigil{Source: "cloudtrail", Entity: event.UserEntity(l.user)}}
-		ev.SetTime(base.Add(time.Duration(l.second) * time.Second))
-		ev.Metadata.UID = fmt.Sprintf("e%d", i)
-		d.Observe(context.Background(), ev, emit)
+		raw := []byte(fmt.Sprintf(`{"EventID":%d,"User":%q}`, l.eventID, l.user))
+		evs = append(evs, testEvent(i, raw, l.user, base.Add(time.Duration(l.second)*time.Second)))
 	}
-	d.Advance(context.Background(), base.Add(24*time.Hour), emit)
-	return out
+	return runRules(t, "spec.yml", rules, evs, base.Add(24*time.Hour))
 }
 
 func failures(user string, from, n int) []logon {
