@@ -15,37 +15,23 @@ import (
 // checks every record this parser claims: the provider's eventDataId as metadata.uid (or
 // none, where the record has none) and the provider's time.
 func TestSamples(t *testing.T) {
-	byFile := normalizetest.ReadSampleExpectations(t)
-	n := normalize.New(formats.All()...)
-	checked := 0
-	for file, exps := range byFile {
-		if !strings.HasPrefix(file, "activitylog/") && !strings.HasPrefix(file, "diag-eventhub/") {
-			continue
-		}
-		evs, ok := normalizetest.StreamSample(t, n, file)
+	match := func(file string) bool {
+		return strings.HasPrefix(file, "activitylog/") || strings.HasPrefix(file, "diag-eventhub/")
+	}
+	normalizetest.ForEachSample(t, normalize.New(formats.All()...), "activitylog", match, func(file string, e normalizetest.SampleExpectation, evs []*event.Event) bool {
+		ev, ok := normalizetest.EventAt(t, file, e, evs)
 		if !ok {
-			continue
+			return false
 		}
-		for _, e := range exps {
-			if e.Index >= len(evs) {
-				t.Errorf("%s[%d]: no event (%d events)", file, e.Index, len(evs))
-				continue
+		if ev.Vigil.Source != "activitylog" {
+			if strings.HasPrefix(file, "activitylog/") {
+				t.Errorf("%s[%d]: parsed by %q (%s), want activitylog", file, e.Index, ev.Vigil.Source, ev.Vigil.ParseError)
 			}
-			ev := evs[e.Index]
-			if ev.Vigil.Source != "activitylog" {
-				if strings.HasPrefix(file, "activitylog/") {
-					t.Errorf("%s[%d]: parsed by %q (%s), want activitylog", file, e.Index, ev.Vigil.Source, ev.Vigil.ParseError)
-				}
-				continue // an Entra record, the entra parser's to check
-			}
-			checked++
-			checkSample(t, file, e, ev)
+			return false // an Entra record, the entra parser's to check
 		}
-	}
-	t.Logf("checked %d records", checked)
-	if checked == 0 {
-		t.Fatal("no sample record reached the activitylog parser")
-	}
+		checkSample(t, file, e, ev)
+		return true
+	})
 }
 
 func checkSample(t *testing.T, file string, e normalizetest.SampleExpectation, ev *event.Event) {

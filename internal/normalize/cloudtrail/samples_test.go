@@ -16,42 +16,28 @@ import (
 // every expected record must reach this parser with the provider's eventID as metadata.uid
 // and the provider's eventTime as time.
 func TestSamples(t *testing.T) {
-	byFile := normalizetest.ReadSampleExpectations(t)
-	n := normalize.New(formats.All()...)
-	checked := 0
-	for file, exps := range byFile {
-		if !strings.HasPrefix(file, "cloudtrail/") && !strings.Contains(file, "AWS_CloudTrail") {
-			continue
+	match := func(file string) bool {
+		return strings.HasPrefix(file, "cloudtrail/") || strings.Contains(file, "AWS_CloudTrail")
+	}
+	normalizetest.ForEachSample(t, normalize.New(formats.All()...), "cloudtrail", match, func(file string, e normalizetest.SampleExpectation, evs []*event.Event) bool {
+		if strings.Contains(e.Note, "digest file") {
+			// Recognised and skipped, never turned into an invented event.
+			if len(evs) > e.Index && evs[e.Index].Vigil.Source == "cloudtrail" {
+				t.Errorf("%s[%d]: a digest file became event %q", file, e.Index, evs[e.Index].Metadata.UID)
+			}
+			return false
 		}
-		evs, ok := normalizetest.StreamSample(t, n, file)
+		ev, ok := normalizetest.EventAt(t, file, e, evs)
 		if !ok {
-			continue
+			return false
 		}
-		for _, e := range exps {
-			if strings.Contains(e.Note, "digest file") {
-				// Recognised and skipped, never turned into an invented event.
-				if len(evs) > e.Index && evs[e.Index].Vigil.Source == "cloudtrail" {
-					t.Errorf("%s[%d]: a digest file became event %q", file, e.Index, evs[e.Index].Metadata.UID)
-				}
-				continue
-			}
-			if e.Index >= len(evs) {
-				t.Errorf("%s[%d]: no event (%d events)", file, e.Index, len(evs))
-				continue
-			}
-			ev := evs[e.Index]
-			if ev.Vigil.Source != "cloudtrail" {
-				t.Errorf("%s[%d]: parsed by %q (%s), want cloudtrail", file, e.Index, ev.Vigil.Source, ev.Vigil.ParseError)
-				continue
-			}
-			checked++
-			checkSample(t, file, e, ev)
+		if ev.Vigil.Source != "cloudtrail" {
+			t.Errorf("%s[%d]: parsed by %q (%s), want cloudtrail", file, e.Index, ev.Vigil.Source, ev.Vigil.ParseError)
+			return false
 		}
-	}
-	t.Logf("checked %d records", checked)
-	if checked == 0 {
-		t.Fatal("no sample record reached the cloudtrail parser")
-	}
+		checkSample(t, file, e, ev)
+		return true
+	})
 }
 
 func checkSample(t *testing.T, file string, e normalizetest.SampleExpectation, ev *event.Event) {

@@ -94,3 +94,41 @@ func StreamSample(t *testing.T, n *normalize.Normalizer, file string) (evs []*ev
 	}
 	return evs, true
 }
+
+// ForEachSample streams every corpus file match selects through n and calls check with each
+// of the file's expected records and all its events; check reports whether it checked the
+// record as the parser's. The test fails when no record was checked, and logs how many.
+func ForEachSample(t *testing.T, n *normalize.Normalizer, parser string, match func(file string) bool,
+	check func(file string, e SampleExpectation, evs []*event.Event) bool) {
+	t.Helper()
+	checked := 0
+	for file, exps := range ReadSampleExpectations(t) {
+		if !match(file) {
+			continue
+		}
+		evs, ok := StreamSample(t, n, file)
+		if !ok {
+			continue
+		}
+		for _, e := range exps {
+			if check(file, e, evs) {
+				checked++
+			}
+		}
+	}
+	t.Logf("checked %d records", checked)
+	if checked == 0 {
+		t.Fatalf("no sample record reached the %s parser", parser)
+	}
+}
+
+// EventAt is the event an expectation names, reported as a test error when the file gave
+// fewer events.
+func EventAt(t *testing.T, file string, e SampleExpectation, evs []*event.Event) (*event.Event, bool) {
+	t.Helper()
+	if e.Index >= len(evs) {
+		t.Errorf("%s[%d]: no event (%d events)", file, e.Index, len(evs))
+		return nil, false
+	}
+	return evs[e.Index], true
+}
