@@ -128,47 +128,46 @@ func (p *Parser) normalizeAudit(a *directoryAudit, ev *event.Event) {
 	setAuditClass(ev, cat, a)
 }
 
+// auditClasses are the OCSF class and activity of each directory-audit category that has
+// one of its own; the rest are API Activity (MFA changes depend on the verb).
+var auditClasses = map[event.Category]struct {
+	class    event.Class
+	activity int
+}{
+	event.CategoryUserCreate:        {event.ClassAccountChange, event.ActivityAccountCreate},
+	event.CategoryGuestInvite:       {event.ClassAccountChange, event.ActivityAccountCreate},
+	event.CategoryUserDelete:        {event.ClassAccountChange, event.ActivityAccountDelete},
+	event.CategoryUserEnable:        {event.ClassAccountChange, event.ActivityAccountEnable},
+	event.CategoryUserDisable:       {event.ClassAccountChange, event.ActivityAccountDisable},
+	event.CategoryUserUpdate:        {event.ClassAccountChange, event.ActivityOther},
+	event.CategoryPasswordChange:    {event.ClassAccountChange, event.ActivityPasswordChange},
+	event.CategoryPasswordReset:     {event.ClassAccountChange, event.ActivityPasswordReset},
+	event.CategoryGroupCreate:       {event.ClassGroupManagement, event.ActivityGroupCreate},
+	event.CategoryGroupDelete:       {event.ClassGroupManagement, event.ActivityGroupDelete},
+	event.CategoryGroupMemberAdd:    {event.ClassGroupManagement, event.ActivityGroupAddUser},
+	event.CategoryGroupMemberRemove: {event.ClassGroupManagement, event.ActivityGroupRemoveUser},
+	event.CategoryGroupUpdate:       {event.ClassGroupManagement, event.ActivityOther},
+	event.CategoryRoleAssignment:    {event.ClassUserAccessManagement, event.ActivityAssignPrivileges},
+	event.CategoryAppConsent:        {event.ClassUserAccessManagement, event.ActivityAssignPrivileges},
+	event.CategoryRoleRemoval:       {event.ClassUserAccessManagement, event.ActivityRevokePrivileges},
+}
+
 // setAuditClass picks the OCSF class and activity of a directory audit from its category.
 func setAuditClass(ev *event.Event, cat event.Category, a *directoryAudit) {
-	switch cat {
-	case event.CategoryUserCreate, event.CategoryGuestInvite:
-		ev.SetClass(event.ClassAccountChange, event.ActivityAccountCreate)
-	case event.CategoryUserDelete:
-		ev.SetClass(event.ClassAccountChange, event.ActivityAccountDelete)
-	case event.CategoryUserEnable:
-		ev.SetClass(event.ClassAccountChange, event.ActivityAccountEnable)
-	case event.CategoryUserDisable:
-		ev.SetClass(event.ClassAccountChange, event.ActivityAccountDisable)
-	case event.CategoryUserUpdate:
-		ev.SetClass(event.ClassAccountChange, event.ActivityOther)
-	case event.CategoryPasswordChange:
-		ev.SetClass(event.ClassAccountChange, event.ActivityPasswordChange)
-	case event.CategoryPasswordReset:
-		ev.SetClass(event.ClassAccountChange, event.ActivityPasswordReset)
-	case event.CategoryMFAChange:
-		n := strings.ToLower(a.ActivityDisplayName)
-		if strings.Contains(n, "delete") || strings.Contains(n, "disable") || strings.Contains(n, "reset") {
-			ev.SetClass(event.ClassAccountChange, event.ActivityMFAFactorDisable)
-		} else {
-			ev.SetClass(event.ClassAccountChange, event.ActivityMFAFactorEnable)
-		}
-	case event.CategoryGroupCreate:
-		ev.SetClass(event.ClassGroupManagement, event.ActivityGroupCreate)
-	case event.CategoryGroupDelete:
-		ev.SetClass(event.ClassGroupManagement, event.ActivityGroupDelete)
-	case event.CategoryGroupMemberAdd:
-		ev.SetClass(event.ClassGroupManagement, event.ActivityGroupAddUser)
-	case event.CategoryGroupMemberRemove:
-		ev.SetClass(event.ClassGroupManagement, event.ActivityGroupRemoveUser)
-	case event.CategoryGroupUpdate:
-		ev.SetClass(event.ClassGroupManagement, event.ActivityOther)
-	case event.CategoryRoleAssignment, event.CategoryAppConsent:
-		ev.SetClass(event.ClassUserAccessManagement, event.ActivityAssignPrivileges)
-	case event.CategoryRoleRemoval:
-		ev.SetClass(event.ClassUserAccessManagement, event.ActivityRevokePrivileges)
-	default:
-		ev.SetClass(event.ClassAPIActivity, operationActivity(a.OperationType, a.ActivityDisplayName))
+	if c, ok := auditClasses[cat]; ok {
+		ev.SetClass(c.class, c.activity)
+		return
 	}
+	if cat == event.CategoryMFAChange {
+		n := strings.ToLower(a.ActivityDisplayName)
+		activity := event.ActivityMFAFactorEnable
+		if strings.Contains(n, "delete") || strings.Contains(n, "disable") || strings.Contains(n, "reset") {
+			activity = event.ActivityMFAFactorDisable
+		}
+		ev.SetClass(event.ClassAccountChange, activity)
+		return
+	}
+	ev.SetClass(event.ClassAPIActivity, operationActivity(a.OperationType, a.ActivityDisplayName))
 }
 
 // operationActivity reads the API activity from the audit's operationType or verb.
