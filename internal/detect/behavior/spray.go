@@ -16,6 +16,34 @@ type source struct {
 	Fails    []attempt
 	Success  []int64 // ms
 	Reported int64
+	// Users and IPs count Fails by account and address, kept as Fails changes, so a spray
+	// of thousands of guesses is not recounted at every guess.
+	Users, IPs map[string]int
+}
+
+// addFail appends a failure and counts it.
+func (n *source) addFail(a attempt) {
+	if n.Users == nil {
+		n.Users, n.IPs = map[string]int{}, map[string]int{}
+	}
+	n.Fails = append(n.Fails, a)
+	n.Users[a.User]++
+	n.IPs[a.IP]++
+}
+
+// dropFails forgets the first k failures and their counts.
+func (n *source) dropFails(k int) {
+	for _, a := range n.Fails[:k] {
+		uncount(n.Users, a.User)
+		uncount(n.IPs, a.IP)
+	}
+	n.Fails = n.Fails[k:]
+}
+
+func uncount(m map[string]int, k string) {
+	if m[k]--; m[k] <= 0 {
+		delete(m, k)
+	}
 }
 
 // maxSourceFails caps what one source keeps within the window.
@@ -64,7 +92,7 @@ func (d *Detector) sprayFrom(key ctxKey, minUsers int, ev *event.Event, raise fu
 		d.st.Sources[key] = n
 	}
 	cut := ev.Time - cfg.Window.Milliseconds()
-	n.Fails = trim(n.Fails, cut)
+	n.dropFails(len(n.Fails) - len(trim(n.Fails, cut)))
 	i := 0
 	for i < len(n.Success) && n.Success[i] < cut {
 		i++
@@ -78,9 +106,9 @@ func (d *Detector) sprayFrom(key ctxKey, minUsers int, ev *event.Event, raise fu
 		}
 	case failed:
 		if len(n.Fails) >= maxSourceFails {
-			n.Fails = n.Fails[1:]
+			n.dropFails(1)
 		}
-		n.Fails = append(n.Fails, attempt{T: ev.Time, User: strings.Clone(ev.Vigil.Entity.Name), UID: strings.Clone(ev.Metadata.UID),
+		n.addFail(attempt{T: ev.Time, User: strings.Clone(ev.Vigil.Entity.Name), UID: strings.Clone(ev.Metadata.UID),
 			IP: strings.Clone(ev.SrcEndpoint.IP)})
 	}
 	if len(n.Fails) == 0 && len(n.Success) == 0 {
@@ -90,11 +118,7 @@ func (d *Detector) sprayFrom(key ctxKey, minUsers int, ev *event.Event, raise fu
 	if !failed || len(n.Fails) < minUsers {
 		return
 	}
-	users, ips := map[string]int{}, map[string]bool{}
-	for _, a := range n.Fails {
-		users[a.User]++
-		ips[a.IP] = true
-	}
+	users, ips := n.Users, n.IPs
 	total := len(n.Fails) + len(n.Success)
 	perUser := float64(len(n.Fails)) / float64(len(users))
 	if len(users) < minUsers || perUser > cfg.MaxPerUser || float64(len(n.Success)) > cfg.MaxSuccessShare*float64(total) {
