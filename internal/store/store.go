@@ -9,6 +9,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/event"
 )
 
@@ -26,6 +27,9 @@ type Store interface {
 	// skipped; an event without a uid is keyed by a hash of its raw record. It returns
 	// how many events were new.
 	Append(ctx context.Context, source string, events []*event.Event, cp Checkpoint) (int, error)
+	// AppendNew is Append returning the events that were new, in input order: what the
+	// live pipeline hands to detection, so a re-delivered record is detected once.
+	AppendNew(ctx context.Context, source string, events []*event.Event, cp Checkpoint) ([]*event.Event, error)
 	// Checkpoint returns the last checkpoint stored for source, nil if none.
 	Checkpoint(ctx context.Context, source string) (Checkpoint, error)
 	// Query returns events matching q, with their raw records.
@@ -39,6 +43,7 @@ type Store interface {
 	DeleteBefore(ctx context.Context, t time.Time) (int, error)
 
 	StateStore
+	AlertStore
 	Close() error
 }
 
@@ -83,4 +88,30 @@ func SummaryFields() []string {
 		"src_endpoint.autonomous_system.number", "cloud.account.uid", "cloud.region", "vigil.category",
 		"http_request.user_agent", "actor.app_name", "is_mfa", "status",
 	}
+}
+
+// AlertStore keeps the alerts detection raised.
+type AlertStore interface {
+	// PutAlerts stores alerts by id: a new id is added, a known id is replaced (a folded
+	// alert that grew). It returns how many ids were new.
+	PutAlerts(ctx context.Context, alerts []alert.Alert) (int, error)
+	// Alerts returns alerts matching q, newest first unless q.Ascending.
+	Alerts(ctx context.Context, q AlertQuery) (AlertPage, error)
+}
+
+// AlertQuery selects alerts by their time. Zero fields do not filter.
+type AlertQuery struct {
+	From, To    time.Time // From inclusive, To exclusive
+	Entity      event.Entity
+	MinSeverity alert.Severity
+	RuleID      string
+	Limit       int // default 100, at most 10,000
+	Ascending   bool
+	Cursor      string
+}
+
+// AlertPage is one page of alerts.
+type AlertPage struct {
+	Alerts []alert.Alert
+	Next   string
 }

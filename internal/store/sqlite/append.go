@@ -27,25 +27,32 @@ func insertEvents(n int) string {
 
 // Append stores the events and the checkpoint in one transaction.
 func (s *Store) Append(ctx context.Context, source string, events []*event.Event, cp store.Checkpoint) (int, error) {
+	fresh, err := s.AppendNew(ctx, source, events, cp)
+	return len(fresh), err
+}
+
+// AppendNew stores the events and the checkpoint in one transaction and returns the events
+// that were not stored before.
+func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Event, cp store.Checkpoint) ([]*event.Event, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: append %s: begin: %w", source, err)
+		return nil, fmt.Errorf("sqlite: append %s: begin: %w", source, err)
 	}
 	defer tx.Rollback() // a no-op after Commit
 	insBlock, err := tx.PrepareContext(ctx, `INSERT INTO blocks (data) VALUES (?)`)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: append %s: %w", source, err)
+		return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
 	}
 	defer insBlock.Close()
 	insFull, err := tx.PrepareContext(ctx, insertEvents(blockSize))
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: append %s: %w", source, err)
+		return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
 	}
 	defer insFull.Close()
 
-	inserted := 0
+	var fresh []*event.Event
 	var buf []byte
 	offsets := make([]int, 0, blockSize+1)
 	for start := 0; start < len(events); start += blockSize {
@@ -53,7 +60,7 @@ func (s *Store) Append(ctx context.Context, source string, events []*event.Event
 		buf, offsets = buf[:0], offsets[:0]
 		chunk, err = s.onlyNew(ctx, tx, source, chunk)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		if len(chunk) == 0 {
 			continue
@@ -61,17 +68,17 @@ func (s *Store) Append(ctx context.Context, source string, events []*event.Event
 		for _, ev := range chunk {
 			offsets = append(offsets, len(buf))
 			if buf, err = appendEvent(buf, ev); err != nil {
-				return 0, fmt.Errorf("sqlite: append %s: encode event %s: %w", source, ev.Metadata.UID, err)
+				return nil, fmt.Errorf("sqlite: append %s: encode event %s: %w", source, ev.Metadata.UID, err)
 			}
 		}
 		offsets = append(offsets, len(buf))
 		res, err := insBlock.ExecContext(ctx, s.enc.EncodeAll(buf, nil))
 		if err != nil {
-			return 0, fmt.Errorf("sqlite: append %s: store block: %w", source, err)
+			return nil, fmt.Errorf("sqlite: append %s: store block: %w", source, err)
 		}
 		blockID, err := res.LastInsertId()
 		if err != nil {
-			return 0, fmt.Errorf("sqlite: append %s: %w", source, err)
+			return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
 		}
 		args := make([]any, 0, len(chunk)*21)
 		for i, ev := range chunk {
@@ -84,31 +91,28 @@ func (s *Store) Append(ctx context.Context, source string, events []*event.Event
 			res2, err = tx.ExecContext(ctx, insertEvents(len(chunk)), args...)
 		}
 		if err != nil {
-			return 0, fmt.Errorf("sqlite: append %s: index events: %w", source, err)
+			return nil, fmt.Errorf("sqlite: append %s: index events: %w", source, err)
 		}
 		affected, err := res2.RowsAffected()
 		if err != nil {
-			return 0, fmt.Errorf("sqlite: append %s: %w", source, err)
+			return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
 		}
-		new := int(affected)
-		if new == 0 { // every event was already stored: the block holds nothing new
-			if _, err := tx.ExecContext(ctx, `DELETE FROM blocks WHERE id = ?`, blockID); err != nil {
-				return 0, fmt.Errorf("sqlite: append %s: %w", source, err)
-			}
+		if int(affected) != len(chunk) {
+			return nil, fmt.Errorf("sqlite: append %s: %d of %d new events indexed", source, affected, len(chunk))
 		}
-		inserted += new
+		fresh = append(fresh, chunk...)
 	}
 	if cp != nil {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (source, data, updated) VALUES (?, ?, ?)
 			ON CONFLICT (source) DO UPDATE SET data = excluded.data, updated = excluded.updated`,
 			source, []byte(cp), time.Now().UnixMilli()); err != nil {
-			return 0, fmt.Errorf("sqlite: append %s: checkpoint: %w", source, err)
+			return nil, fmt.Errorf("sqlite: append %s: checkpoint: %w", source, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("sqlite: append %s: commit: %w", source, err)
+		return nil, fmt.Errorf("sqlite: append %s: commit: %w", source, err)
 	}
-	return inserted, nil
+	return fresh, nil
 }
 
 // appendEvent encodes ev onto buf. The raw record, most of the bytes, was validated when it
@@ -156,9 +160,6 @@ func (s *Store) onlyNew(ctx context.Context, tx *sql.Tx, source string, chunk []
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
-	}
-	if len(stored) == 0 {
-		return chunk, nil
 	}
 	fresh := make([]*event.Event, 0, len(chunk)-len(stored))
 	for _, ev := range chunk {

@@ -43,6 +43,20 @@ func migrations() []string {
 		ALTER TABLE events ADD COLUMN app TEXT NOT NULL DEFAULT '';
 		ALTER TABLE events ADD COLUMN mfa TEXT NOT NULL DEFAULT '';
 		ALTER TABLE events ADD COLUMN status TEXT NOT NULL DEFAULT '';`,
+		// 3: alerts, by id; the whole alert as JSON, the columns it is searched by beside it.
+		`CREATE TABLE alerts (
+			id TEXT PRIMARY KEY,
+			time INTEGER NOT NULL,
+			seq INTEGER NOT NULL,
+			rule_id TEXT NOT NULL,
+			severity INTEGER NOT NULL,
+			entity_type TEXT NOT NULL,
+			entity_name TEXT NOT NULL,
+			data BLOB NOT NULL,
+			stored INTEGER NOT NULL
+		);
+		CREATE INDEX alerts_time ON alerts (time, seq);
+		CREATE INDEX alerts_entity ON alerts (entity_type, entity_name, time);`,
 	}
 }
 

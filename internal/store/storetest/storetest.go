@@ -54,6 +54,8 @@ func Run(t *testing.T, open Open) {
 		{"Summary", testSummary},
 		{"State", testState},
 		{"Retention", testRetention},
+		{"AppendNew", testAppendNew},
+		{"Alerts", testAlerts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

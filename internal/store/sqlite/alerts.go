@@ -1,0 +1,131 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-json"
+
+	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+// PutAlerts inserts or replaces alerts by id in one transaction.
+func (s *Store) PutAlerts(ctx context.Context, alerts []alert.Alert) (int, error) {
+	if len(alerts) == 0 {
+		return 0, nil
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: put alerts: %w", err)
+	}
+	defer tx.Rollback()
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM alerts`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("sqlite: put alerts: %w", err)
+	}
+	now := time.Now().UnixMilli()
+	added := 0
+	for _, a := range alerts {
+		data, err := json.Marshal(a)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: put alert %s: encode: %w", a.ID, err)
+		}
+		seq++
+		res, err := tx.ExecContext(ctx, `INSERT INTO alerts (id, time, seq, rule_id, severity, entity_type, entity_name, data, stored)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`,
+			a.ID, a.Time.UnixMilli(), seq, a.Rule.ID, a.Severity.Rank(), string(a.Entity.Type), a.Entity.Name, data, now)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: put alert %s: %w", a.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			added++
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET time = ?, severity = ?, data = ? WHERE id = ?`,
+			a.Time.UnixMilli(), a.Severity.Rank(), data, a.ID); err != nil {
+			return 0, fmt.Errorf("sqlite: update alert %s: %w", a.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite: put alerts: commit: %w", err)
+	}
+	return added, nil
+}
+
+// Alerts returns a page of alerts ordered by time (and insertion for equal times).
+func (s *Store) Alerts(ctx context.Context, q store.AlertQuery) (store.AlertPage, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 10000)
+	var where []string
+	var args []any
+	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
+	if !q.From.IsZero() {
+		add("time >= ?", q.From.UnixMilli())
+	}
+	if !q.To.IsZero() {
+		add("time < ?", q.To.UnixMilli())
+	}
+	if !q.Entity.IsZero() {
+		add("entity_type = ? AND entity_name = ?", string(q.Entity.Type), q.Entity.Name)
+	}
+	if q.MinSeverity != "" {
+		add("severity >= ?", q.MinSeverity.Rank())
+	}
+	if q.RuleID != "" {
+		add("rule_id = ?", q.RuleID)
+	}
+	order, cmp := "DESC", "<"
+	if q.Ascending {
+		order, cmp = "ASC", ">"
+	}
+	if q.Cursor != "" {
+		t, seq, err := parseCursor(q.Cursor)
+		if err != nil {
+			return store.AlertPage{}, err
+		}
+		add("(time, seq) "+cmp+" (?, ?)", t, seq)
+	}
+	text := `SELECT time, seq, data FROM alerts`
+	if len(where) > 0 {
+		text += " WHERE " + strings.Join(where, " AND ")
+	}
+	text += fmt.Sprintf(" ORDER BY time %s, seq %s LIMIT %d", order, order, limit+1)
+	rows, err := s.db.QueryContext(ctx, text, args...)
+	if err != nil {
+		return store.AlertPage{}, fmt.Errorf("sqlite: alerts: %w", err)
+	}
+	defer rows.Close()
+	var page store.AlertPage
+	var lastT, lastSeq int64
+	for rows.Next() {
+		var t, seq int64
+		var data []byte
+		if err := rows.Scan(&t, &seq, &data); err != nil {
+			return store.AlertPage{}, fmt.Errorf("sqlite: alerts: %w", err)
+		}
+		if len(page.Alerts) == limit {
+			page.Next = strconv.FormatInt(lastT, 10) + "." + strconv.FormatInt(lastSeq, 10)
+			break
+		}
+		var a alert.Alert
+		if err := json.Unmarshal(data, &a); err != nil {
+			return store.AlertPage{}, fmt.Errorf("sqlite: alerts: decode: %w", err)
+		}
+		page.Alerts = append(page.Alerts, a)
+		lastT, lastSeq = t, seq
+	}
+	if err := rows.Err(); err != nil {
+		return store.AlertPage{}, fmt.Errorf("sqlite: alerts: %w", err)
+	}
+	return page, nil
+}
