@@ -73,7 +73,7 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 		return out.WriteByte('\n')
 	}
 	sum, err := hunt.Run(ctx, positional, hunt.Options{RuleDirs: ruleDirs, NoBuiltin: *noBuiltin, Placeholders: placeholders, Baseline: *baseline,
-		Logger: logger, Enrich: enricher.Enrich, AddressInfo: addressInfo(enricher)}, emit)
+		Logger: logger, Enrich: enricher.Enrich, AddressInfo: addressInfo(enricher), Stdin: std.in}, emit)
 	if err != nil {
 		return err
 	}

@@ -228,6 +228,13 @@ type Vigil struct {
 	// reason a person can check (behavioural baselines set both; 0 is usual or unknown).
 	Score       int    `json:"score,omitempty"`
 	ScoreReason string `json:"score_reason,omitempty"`
+	// Collector is the configured source that collected the event (a daemon's source
+	// name; empty for files read by the offline tools).
+	Collector string `json:"collector,omitempty"`
+	// AvailableTime is when the provider made the record available and StoredTime when
+	// Vigil stored it, epoch ms: their difference and the event time's are the latencies.
+	AvailableTime int64 `json:"available_time,omitempty"`
+	StoredTime    int64 `json:"stored_time,omitempty"`
 }
 
 // SetTime sets Time and TimeDt from t.

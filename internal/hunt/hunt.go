@@ -8,11 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
-	"time"
 
 	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/detect"
@@ -21,6 +20,10 @@ import (
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
 	"github.com/vigil-sec/vigil/internal/normalize/formats"
+	"github.com/vigil-sec/vigil/internal/pipeline"
+	"github.com/vigil-sec/vigil/internal/source"
+	"github.com/vigil-sec/vigil/internal/source/file"
+	"github.com/vigil-sec/vigil/internal/store/sqlite"
 	"github.com/vigil-sec/vigil/rules"
 )
 
@@ -42,6 +45,10 @@ type Options struct {
 	// address (accuracy radius, anonymisers, satellite networks).
 	AddressInfo func(ip string) (behavior.AddressInfo, bool)
 	Logger      *slog.Logger
+	// Stdin is read for the path "-"; TempDir holds the temporary store (default: the
+	// system's temporary folder).
+	Stdin   io.Reader
+	TempDir string
 }
 
 // Summary counts what a hunt read and raised.
@@ -51,19 +58,17 @@ type Summary struct {
 	ReadErrors                             []error // paths that could not be read
 }
 
-// closeWindow is how far past the last event time windows are advanced at the end, so every
-// windowed detection still pending closes.
-const closeWindow = 30 * 24 * time.Hour
-
-// Run reads every path (files and folders, recursively), orders all events by event time
-// across files (stable for equal times), runs the detectors and emits each distinct alert.
-// Events are held in memory to be sorted: about the size of the raw logs.
+// Run reads every path (files and folders, recursively; "-" is Stdin) and runs the same
+// detection path as the daemon: events go into a temporary store, single-event rules see
+// them as they are read, and the order-dependent detections read them back in event-time
+// order (pipeline.EventOrder), a page at a time — so memory does not grow with the logs and
+// the alerts are the ones the daemon raises for the same records. Each distinct alert is
+// emitted once.
 func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Alert) error) (Summary, error) {
 	var sum Summary
 	rs, loadErrs := LoadRules(opts)
 	sum.LoadErrors = loadErrs
 	sum.Rules = rs.Len()
-	detectors := detect.Fanout{rs.Detector()}
 	var bd *behavior.Detector
 	if !opts.NoBehavior {
 		bopts := []behavior.Option{behavior.WithLogger(logger(opts))}
@@ -75,63 +80,50 @@ func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Aler
 			if err := loadBaseline(bd, opts.Baseline); err != nil {
 				return sum, err
 			}
-			detectors = append(detectors, newOnly{bd})
-		} else {
-			detectors = append(detectors, bd)
 		}
 	}
-	detectors = append(detectors, opts.Extra...)
+	ordered := detect.Fanout{rs.Detector()}
+	ordered = append(ordered, opts.Extra...)
 
-	files, readErrs := normalize.Files(paths)
-	sum.ReadErrors = readErrs
-	sum.Files = len(files)
+	tmp, err := os.MkdirTemp(opts.TempDir, "vigil-hunt-")
+	if err != nil {
+		return sum, fmt.Errorf("hunt: temporary store: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	st, err := sqlite.Open(ctx, tmp)
+	if err != nil {
+		return sum, fmt.Errorf("hunt: temporary store: %w", err)
+	}
+	defer st.Close()
 	n := normalize.New(formats.All()...)
-	var events []*event.Event
-	for _, f := range files {
-		st, err := n.StreamFile(ctx, f, os.Stdin, func(ev *event.Event) error {
-			events = append(events, ev)
-			return nil
-		})
-		sum.Unparsed += st.Unparsed
-		if err != nil {
-			if ctx.Err() != nil {
-				return sum, ctx.Err()
-			}
-			sum.ReadErrors = append(sum.ReadErrors, err)
-		}
+	files, err := file.New("hunt", file.Config{Paths: paths, BatchSize: 1000}, n, opts.Stdin)
+	if err != nil {
+		return sum, err
 	}
-	sort.SliceStable(events, func(i, j int) bool { return events[i].Time < events[j].Time })
-	sum.Events = len(events)
-
-	seen := map[string]bool{}
 	var emitErr error
-	collect := func(a alert.Alert) {
-		if seen[a.ID] || emitErr != nil {
-			return
-		}
-		seen[a.ID] = true
-		sum.Alerts++
-		emitErr = emit(a)
+	cfg := pipeline.DefaultConfig()
+	p, err := pipeline.New(pipeline.Options{
+		Config: cfg, Store: st, Normalizer: n, Sources: []source.Source{files},
+		Ordered: ordered, Baseline: bd, Enrich: opts.Enrich, Logger: logger(opts),
+		OnAlert: func(a alert.Alert) {
+			if emitErr == nil {
+				sum.Alerts++
+				emitErr = emit(a)
+			}
+		},
+	})
+	if err != nil {
+		return sum, err
 	}
-	for _, ev := range events {
-		if ev.IsUnparsed() {
-			continue
-		}
-		if opts.Enrich != nil {
-			opts.Enrich(ev)
-		}
-		if err := detectors.Observe(ctx, ev, collect); err != nil {
-			return sum, fmt.Errorf("hunt: detect: %w", err)
-		}
-		if emitErr != nil {
-			return sum, emitErr
-		}
+	runErr := p.Run(ctx)
+	fs := files.Stats()
+	sum.Files, sum.ReadErrors = fs.Files, fs.ReadErrors
+	sum.Events, sum.Unparsed = fs.Normalize.Events, fs.Normalize.Unparsed
+	if runErr != nil {
+		return sum, fmt.Errorf("hunt: %w", runErr)
 	}
-	if len(events) > 0 {
-		end := time.UnixMilli(events[len(events)-1].Time).Add(closeWindow)
-		if err := detectors.Advance(ctx, end, collect); err != nil {
-			return sum, fmt.Errorf("hunt: detect: %w", err)
-		}
+	if ctx.Err() != nil {
+		return sum, ctx.Err()
 	}
 	if emitErr == nil && bd != nil && opts.Baseline != "" {
 		if err := saveBaseline(bd, opts.Baseline); err != nil {
@@ -139,17 +131,6 @@ func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Aler
 		}
 	}
 	return sum, emitErr
-}
-
-// newOnly passes the behavioural detector only the events its restored baseline has not
-// learned from yet.
-type newOnly struct{ *behavior.Detector }
-
-func (n newOnly) Observe(ctx context.Context, ev *event.Event, emit detect.Emit) error {
-	if n.Replayed(ev) {
-		return nil
-	}
-	return n.Detector.Observe(ctx, ev, emit)
 }
 
 func loadBaseline(d *behavior.Detector, path string) error {

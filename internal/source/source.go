@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/event"
 )
 
 // Batch is what a source delivers at once: native records and the position after them.
@@ -20,6 +22,10 @@ type Batch struct {
 	// Graph record, a {"records":[…]} body, a CloudTrail object); each is normalized as a
 	// document, so wrappers are unwrapped.
 	Records [][]byte
+	// Events are records a source normalized itself: a file source, since framing a file
+	// (gzip, JSON lines, CSV, arrays) is what the normalizer's streaming reader does. They
+	// are stored like the events of Records.
+	Events []*event.Event
 	// Available is when the provider made the records available, as well as the source
 	// can tell (the poll's time when the provider does not say).
 	Available time.Time
@@ -28,9 +34,12 @@ type Batch struct {
 	// restart. Nil leaves the stored checkpoint as it is.
 	Checkpoint []byte
 	// EndOfPoll marks the last batch of a poll cycle that completed (it may hold no
-	// records): health counts it as a successful poll, and a source that ended a poll
-	// with nothing new is caught up.
+	// records): health counts it as a successful poll, and the source's watermark moves.
 	EndOfPoll bool
+	// Watermark, with EndOfPoll, says the source has delivered every record the provider
+	// made available before it (zero means Available): detections that need event-time
+	// order wait for it, less the allowed lateness. A file source sets its newest event.
+	Watermark time.Time
 }
 
 // Emit stores a batch. When it returns nil the batch's events and checkpoint are durable

@@ -1,0 +1,273 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// detectStage owns the detectors: one goroutine, so they need no locks.
+type detectStage struct {
+	p *Pipeline
+	// done is the event time up to which (exclusive) the ordered detections have seen
+	// every stored event; it only moves forward.
+	done time.Time
+	// last is the newest event time the ordered detections saw (windows close past it).
+	last    time.Time
+	sources map[string]*watermark
+	pending []alert.Alert
+	saved   time.Time // when the baselines were last saved (wall clock)
+}
+
+// watermark is one source's progress: every record it will deliver is newer than at, less
+// the allowed lateness.
+type watermark struct {
+	at       time.Time
+	polled   time.Time // pipeline clock at its last completed poll
+	finished bool
+}
+
+func newDetectStage(p *Pipeline) *detectStage {
+	d := &detectStage{p: p, sources: map[string]*watermark{}, saved: time.Now()}
+	now := p.clock()
+	for _, s := range p.opts.Sources {
+		d.sources[s.Name()] = &watermark{polled: now}
+	}
+	return d
+}
+
+// restore loads the baselines and the ordered position, then replays the stored events the
+// ordered detections must see again: from ReplayWindow before the position (correlation
+// windows refill; the baseline skips what it already learned), to the position.
+func (d *detectStage) restore(ctx context.Context) error {
+	p := d.p
+	if p.opts.Baseline != nil {
+		ok, err := p.opts.Baseline.Load(ctx, p.opts.Store, baselineKey)
+		if err != nil {
+			p.log.Warn("baselines not restored; rebuilding them from the stored events", "error", err.Error())
+			ok = false
+		}
+		if !ok {
+			// Without its baselines the position means nothing: replay all.
+			return p.opts.Store.DeleteState(ctx, positionKey)
+		}
+	}
+	b, ok, err := p.opts.Store.GetState(ctx, positionKey)
+	if err != nil {
+		return fmt.Errorf("pipeline: restore: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	ms, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return fmt.Errorf("pipeline: restore: bad position %q", b)
+	}
+	pos := time.UnixMilli(ms).UTC()
+	from := pos.Add(-p.cfg.ReplayWindow)
+	d.done = from
+	if err := d.readOrdered(ctx, pos, true); err != nil {
+		return err
+	}
+	p.log.Info("restored detection state", "position", pos, "replayed_from", from)
+	return d.flush(ctx)
+}
+
+// run detects each stored batch, moving the watermark, until the queue closes (every
+// source returned) or ctx ends and the queue is drained.
+func (d *detectStage) run(ctx context.Context, queue <-chan storedBatch) error {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case sb, ok := <-queue:
+			if !ok {
+				return d.finish(ctx)
+			}
+			if err := d.batch(ctx, sb); err != nil {
+				return err
+			}
+		case <-tick.C:
+			if err := d.advance(ctx); err != nil {
+				return err
+			}
+			if d.p.opts.Baseline != nil && time.Since(d.saved) >= d.p.cfg.SnapshotInterval {
+				if err := d.save(ctx); err != nil {
+					d.p.log.Error("baselines not saved", "error", err.Error())
+				}
+			}
+			d.p.health.checkSilence(d.p.clock(), d.addAlert)
+			if err := d.flush(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (d *detectStage) batch(ctx context.Context, sb storedBatch) error {
+	p := d.p
+	w := d.sources[sb.source]
+	switch {
+	case sb.finished:
+		w.finished = true
+	case sb.endOfPoll:
+		if sb.watermark.After(w.at) {
+			w.at = sb.watermark
+		}
+		w.polled = p.clock()
+	}
+	for _, ev := range sb.events {
+		if ev.IsUnparsed() {
+			continue
+		}
+		if p.opts.Arrival != nil {
+			if err := p.opts.Arrival.Observe(ctx, ev, d.addAlert); err != nil {
+				return fmt.Errorf("pipeline: detect on arrival: %w", err)
+			}
+		}
+		if ev.Time < d.done.UnixMilli() {
+			// Later than the allowed lateness: its place in event-time order has passed.
+			// Detect it now rather than never, and count it.
+			p.health.recordLate(sb.source)
+			if err := d.observeOrdered(ctx, ev); err != nil {
+				return err
+			}
+		}
+	}
+	if err := d.advance(ctx); err != nil {
+		return err
+	}
+	return d.flush(ctx)
+}
+
+// target is the global watermark less the allowed lateness: the earliest source's, over
+// the sources still live (finished and idle ones do not hold it back). ok is false while
+// some live source has not completed a first poll.
+func (d *detectStage) target() (time.Time, bool) {
+	now := d.p.clock()
+	var min time.Time
+	live := 0
+	for _, w := range d.sources {
+		if w.finished || now.Sub(w.polled) > d.p.cfg.IdleTimeout {
+			continue
+		}
+		if w.at.IsZero() {
+			return time.Time{}, false
+		}
+		if live == 0 || w.at.Before(min) {
+			min = w.at
+		}
+		live++
+	}
+	if live == 0 {
+		return time.Time{}, false
+	}
+	return min.Add(-d.p.cfg.AllowedLateness), true
+}
+
+// advance runs the ordered detections up to the watermark and closes their windows there.
+func (d *detectStage) advance(ctx context.Context) error {
+	t, ok := d.target()
+	if !ok || !t.After(d.done) {
+		return nil
+	}
+	if err := d.readOrdered(ctx, t, false); err != nil {
+		return err
+	}
+	if d.p.ordered != nil {
+		if err := d.p.ordered.Advance(ctx, t, d.addAlert); err != nil {
+			return fmt.Errorf("pipeline: advance ordered detections: %w", err)
+		}
+	}
+	d.p.health.setWatermark(t)
+	return nil
+}
+
+// finish runs when every source has returned: read to the end and close every window.
+func (d *detectStage) finish(ctx context.Context) error {
+	end := time.Now().Add(100 * 365 * 24 * time.Hour)
+	if err := d.readOrdered(ctx, end, false); err != nil {
+		return err
+	}
+	if d.p.ordered != nil && !d.last.IsZero() {
+		if err := d.p.ordered.Advance(ctx, d.last.Add(d.p.cfg.EndWindow), d.addAlert); err != nil {
+			return fmt.Errorf("pipeline: close windows: %w", err)
+		}
+	}
+	err := d.flush(ctx)
+	if d.p.opts.Baseline != nil {
+		err = errors.Join(err, d.save(context.WithoutCancel(ctx)))
+	}
+	return err
+}
+
+func (d *detectStage) observeOrdered(ctx context.Context, ev *event.Event) error {
+	if d.p.ordered == nil {
+		return nil
+	}
+	if t := ev.Timestamp(); t.After(d.last) {
+		d.last = t
+	}
+	if err := d.p.ordered.Observe(ctx, ev, d.addAlert); err != nil {
+		return fmt.Errorf("pipeline: ordered detection: %w", err)
+	}
+	return nil
+}
+
+func (d *detectStage) addAlert(a alert.Alert) { d.pending = append(d.pending, a) }
+
+// flush stores the alerts raised so far and hands the new ones on.
+func (d *detectStage) flush(ctx context.Context) error {
+	if len(d.pending) == 0 {
+		return nil
+	}
+	p := d.p
+	// Alerts of one flush may repeat an id (a rule raising on a replayed event): keep one.
+	seen := make(map[string]bool, len(d.pending))
+	batch := d.pending[:0]
+	for _, a := range d.pending {
+		if !seen[a.ID] {
+			seen[a.ID] = true
+			batch = append(batch, a)
+		}
+	}
+	d.pending = nil
+	fresh, err := p.putNew(context.WithoutCancel(ctx), batch)
+	if err != nil {
+		return err
+	}
+	for _, a := range fresh {
+		p.health.recordAlert(a)
+		if p.opts.OnAlert != nil {
+			p.opts.OnAlert(a)
+		}
+	}
+	for _, out := range p.opts.Outputs {
+		if len(fresh) == 0 {
+			break
+		}
+		if err := out.Send(ctx, fresh); err != nil {
+			p.log.Error("output failed", "output", out.Name(), "alerts", len(fresh), "error", err.Error())
+		}
+	}
+	return nil
+}
+
+// save writes the baselines and the position they cover, baselines first: a crash
+// between the two leaves an older position, which only replays more.
+func (d *detectStage) save(ctx context.Context) error {
+	p := d.p
+	d.saved = time.Now()
+	if err := p.opts.Baseline.Save(ctx, p.opts.Store, baselineKey); err != nil {
+		return fmt.Errorf("pipeline: save baselines: %w", err)
+	}
+	if d.done.IsZero() {
+		return nil
+	}
+	return p.opts.Store.PutState(ctx, positionKey, []byte(strconv.FormatInt(d.done.UnixMilli(), 10)))
+}
