@@ -78,15 +78,22 @@ func (d *detectStage) restore(ctx context.Context) error {
 	return d.flush(ctx)
 }
 
-// run detects each stored batch, moving the watermark, until the queue closes (every
-// source returned) or ctx ends and the queue is drained.
-func (d *detectStage) run(ctx context.Context, queue <-chan storedBatch) error {
+// run detects each stored batch, moving the watermark, until the queue closes: every
+// source returned, because they all finished (files: read to the end and close every
+// window) or because stop ended (detect what was stored, save the baselines). The stored
+// batches are detected even after stop: they are durable already, and a shutdown must not
+// lose their alerts, so the work itself runs on a context stop does not cancel.
+func (d *detectStage) run(stop context.Context, queue <-chan storedBatch) error {
+	ctx := context.WithoutCancel(stop)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		select {
 		case sb, ok := <-queue:
 			if !ok {
+				if stop.Err() != nil {
+					return d.stop(ctx)
+				}
 				return d.finish(ctx)
 			}
 			if err := d.batch(ctx, sb); err != nil {
@@ -201,7 +208,18 @@ func (d *detectStage) finish(ctx context.Context) error {
 	}
 	err := d.flush(ctx)
 	if d.p.opts.Baseline != nil {
-		err = errors.Join(err, d.save(context.WithoutCancel(ctx)))
+		err = errors.Join(err, d.save(ctx))
+	}
+	return err
+}
+
+// stop stores the alerts raised and saves the baselines with their position.
+func (d *detectStage) stop(ctx context.Context) error {
+	err := d.flush(ctx)
+	if d.p.opts.Baseline != nil {
+		err = errors.Join(err, d.save(ctx))
+	} else if !d.done.IsZero() {
+		err = errors.Join(err, d.p.opts.Store.PutState(ctx, positionKey, []byte(strconv.FormatInt(d.done.UnixMilli(), 10))))
 	}
 	return err
 }
