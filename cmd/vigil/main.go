@@ -47,6 +47,9 @@ func commands() map[string]command {
 		"rules":    {"rule tools: `rules lint DIR`", runRules},
 		"simulate": {"write a simulated tenant's logs in native formats, with truth.jsonl", runSimulate},
 		"eval":     {"hunt over a simulated folder and score it against truth.jsonl", runEval},
+		"events":   {"events the store holds, as JSON lines", runEvents},
+		"alerts":   {"alerts the store holds, as JSON lines", runAlerts},
+		"version":  {"print the version", runVersion},
 	}
 }
 
@@ -59,11 +62,12 @@ func main() {
 
 func run(ctx context.Context, args []string, std stdio) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(std.err, cmds)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
+		usage(std.out, cmds)
 		return 0
 	}
 	c, ok := cmds[args[0]]
@@ -71,6 +75,15 @@ func run(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "vigil: unknown command %q\n", args[0])
 		usage(std.err, cmds)
 		return 2
+	}
+	if asksHelp(args[1:]) {
+		// The command prints its usage where it prints mistakes; asked for, it goes to
+		// stdout and is no mistake.
+		help := std
+		help.err = std.out
+		if err := c.run(ctx, args[1:], help); err == nil || errors.Is(err, errUsage) {
+			return 0
+		}
 	}
 	err := c.run(ctx, args[1:], std)
 	var ee *exitError
@@ -95,9 +108,26 @@ func usage(w io.Writer, cmds map[string]command) {
 	}
 	sort.Strings(names)
 	fmt.Fprintln(w, "usage: vigil COMMAND [flags] [args]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-9s %s\n", n, cmds[n].summary)
 	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'vigil COMMAND --help' for a command's flags.")
+}
+
+// asksHelp reports whether the arguments ask for help before any "--".
+func asksHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 // parseFlags parses flags wherever they appear among the arguments (Go's flag package
