@@ -12,6 +12,7 @@ import (
 	"github.com/goccy/go-json"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // idParser claims objects with an "id" key; "digest" objects are not events; an "explode"
@@ -19,10 +20,10 @@ import (
 type idParser struct{}
 
 func (idParser) Format() string { return "test" }
-func (idParser) Detect(p *Probe) bool {
+func (idParser) Detect(p *rawjson.Probe) bool {
 	return p.HasAny("id", "digest", "explode")
 }
-func (idParser) Parse(rec []byte, _ *Probe, ev *event.Event) error {
+func (idParser) Parse(rec []byte, _ *rawjson.Probe, ev *event.Event) error {
 	var v struct {
 		ID      string `json:"id"`
 		Digest  bool   `json:"digest"`

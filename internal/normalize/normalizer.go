@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // Stats counts what normalization did.
@@ -90,7 +91,7 @@ func (n *Normalizer) Record(ctx context.Context, rec []byte, emit EmitFunc) (Sta
 }
 
 // parserFor picks the parser for a record.
-func (n *Normalizer) parserFor(p *Probe) Parser {
+func (n *Normalizer) parserFor(p *rawjson.Probe) Parser {
 	if n.forced != nil {
 		return n.forced
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // A Parser normalizes records of one native format.
@@ -18,13 +19,13 @@ type Parser interface {
 	Format() string
 	// Detect reports whether the record, seen through its top-level keys, is of this format.
 	// It must be cheap: it runs for every record until one parser claims it.
-	Detect(p *Probe) bool
+	Detect(p *rawjson.Probe) bool
 	// Parse fills ev (zeroed by the caller) from rec, one JSON object that is valid JSON,
 	// whose probe the caller already computed (parsers use it instead of scanning again).
 	// It sets everything but Raw and Metadata.ProcessedTime, which the caller sets. It
 	// returns ErrNotEvent for records that are not events (a CloudTrail digest), and any
 	// other error for a record it recognised but could not normalize.
-	Parse(rec []byte, p *Probe, ev *event.Event) error
+	Parse(rec []byte, p *rawjson.Probe, ev *event.Event) error
 }
 
 // ErrNotEvent marks a record that is recognised but is not a log event, such as a

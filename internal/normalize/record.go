@@ -3,10 +3,8 @@ package normalize
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/csv"
-	"encoding/hex"
 	stdjson "encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +16,7 @@ import (
 	"github.com/goccy/go-json"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // recordSink turns records into events for one Stream call.
@@ -25,7 +24,7 @@ type recordSink struct {
 	n     *Normalizer
 	ctx   context.Context
 	emit  EmitFunc
-	probe Probe
+	probe rawjson.Probe
 	stats Stats
 }
 
@@ -51,7 +50,7 @@ func (rs *recordSink) recordProbed(rec []byte, probed bool) error {
 	}
 	p := rs.n.parserFor(&rs.probe)
 	if p == nil {
-		return rs.emitUnparsed(raw, "no parser recognises a record with keys "+rs.probe.keyList(8))
+		return rs.emitUnparsed(raw, "no parser recognises a record with keys "+rs.probe.KeyList(8))
 	}
 	ev := &event.Event{}
 	err := safeParse(p, raw, &rs.probe, ev)
@@ -71,7 +70,7 @@ func (rs *recordSink) recordProbed(rec []byte, probed bool) error {
 		ev.Vigil.Source = p.Format()
 	}
 	if ev.Metadata.UID == "" {
-		ev.Metadata.UID = ContentUID(raw)
+		ev.Metadata.UID = rawjson.ContentUID(raw)
 	}
 	if ev.Metadata.Version == "" {
 		ev.Metadata.Version = event.SchemaVersion
@@ -108,7 +107,7 @@ func (rs *recordSink) emitUnparsed(b []byte, reason string) error {
 
 // safeParse runs a parser and turns a panic into an error: a parser bug must cost one
 // record, never the stream.
-func safeParse(p Parser, rec []byte, probe *Probe, ev *event.Event) (err error) {
+func safeParse(p Parser, rec []byte, probe *rawjson.Probe, ev *event.Event) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			*ev = event.Event{}
@@ -126,7 +125,7 @@ func Unparsed(b []byte, reason string, now time.Time) *event.Event {
 	ev.SetTime(now)
 	ev.SetStatus(event.StatusUnknown)
 	ev.SetSeverity(event.SeverityUnknown)
-	ev.Metadata.UID = ContentUID(b)
+	ev.Metadata.UID = rawjson.ContentUID(b)
 	ev.Metadata.Version = event.SchemaVersion
 	ev.Metadata.Product = event.Product{Name: "Vigil", VendorName: "Vigil"}
 	ev.Metadata.ProcessedTime = now.UnixMilli()
@@ -139,13 +138,6 @@ func Unparsed(b []byte, reason string, now time.Time) *event.Event {
 		ev.Vigil.RawBase64 = base64.StdEncoding.EncodeToString(b)
 	}
 	return ev
-}
-
-// ContentUID is the id of a record that has no provider id: a hash of its bytes, so the
-// same record read twice gets the same id.
-func ContentUID(b []byte) string {
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:16])
 }
 
 // syntaxError describes why b is not JSON, with the byte offset.
@@ -232,23 +224,4 @@ func (rs *recordSink) textLines(data []byte) error {
 		}
 	}
 	return nil
-}
-
-// keyList lists up to max top-level keys for messages.
-func (p *Probe) keyList(max int) string {
-	if len(p.keys) == 0 {
-		return "(none: not a JSON object)"
-	}
-	var sb strings.Builder
-	for i, k := range p.keys {
-		if i == max {
-			fmt.Fprintf(&sb, ", … (%d keys)", len(p.keys))
-			break
-		}
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.Write(k)
-	}
-	return sb.String()
 }

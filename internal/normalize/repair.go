@@ -3,6 +3,8 @@ package normalize
 import (
 	"bytes"
 	"sort"
+
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // Repair names, as they appear in vigil.repairs.
@@ -50,7 +52,7 @@ func (r *repairer) run() {
 		case c == '"' || c == '\'':
 			i = r.copyString(i, c)
 		case c == ',':
-			j := skipSpace(in, i+1)
+			j := rawjson.SkipSpace(in, i+1)
 			if j < len(in) && (in[j] == '}' || in[j] == ']') {
 				r.fixes[RepairTrailingComma] = true
 				i++
@@ -76,7 +78,7 @@ func (r *repairer) run() {
 				r.fixes[RepairPythonLiterals] = true
 				r.out = append(r.out, map[string]string{"True": "true", "False": "false", "None": "null"}[string(word)]...)
 			default:
-				k := skipSpace(in, j)
+				k := rawjson.SkipSpace(in, j)
 				if k < len(in) && in[k] == ':' && r.expectsKey() {
 					r.fixes[RepairUnquotedKeys] = true
 					r.out = appendQuoted(r.out, word)

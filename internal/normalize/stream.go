@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // peekSize is how much of an input is examined to choose between JSON lines (streamed line
@@ -33,7 +35,7 @@ func (n *Normalizer) stream(ctx context.Context, r io.Reader, name string, emit 
 	}
 	rs := &recordSink{n: n, ctx: ctx, emit: emit}
 	head, _ := br.Peek(peekSize)
-	start := skipSpace(head, 0)
+	start := rawjson.SkipSpace(head, 0)
 	switch {
 	case start >= len(head):
 		return rs.stats, nil // empty input
@@ -72,11 +74,11 @@ func isJSONLines(b []byte) bool {
 	if nl < 0 {
 		return false
 	}
-	end := endOfValue(b, 0)
+	end := rawjson.EndOfValue(b, 0)
 	if end < 0 || end > nl {
 		return false
 	}
-	next := skipSpace(b, nl)
+	next := rawjson.SkipSpace(b, nl)
 	return next < len(b) && (b[next] == '{' || b[next] == '[')
 }
 
@@ -105,7 +107,7 @@ func (rs *recordSink) lines(br *bufio.Reader) error {
 			}
 		}
 		if len(pending) == 0 {
-			if i := skipSpace(line, 0); i == len(line) && err != bufio.ErrBufferFull {
+			if i := rawjson.SkipSpace(line, 0); i == len(line) && err != bufio.ErrBufferFull {
 				if err == io.EOF {
 					return nil
 				}
@@ -169,14 +171,14 @@ func (d *depthScanner) inside() bool { return d.started && d.depth > 0 }
 // document handles a sequence of top-level JSON values: arrays and provider wrappers are
 // unwrapped, objects are records, anything else is kept as unparsed text.
 func (rs *recordSink) document(data []byte) error {
-	i := skipSpace(data, 0)
+	i := rawjson.SkipSpace(data, 0)
 	for i < len(data) {
 		if err := rs.ctx.Err(); err != nil {
 			return err
 		}
 		c := data[i]
 		if c == ',' { // between concatenated values
-			i = skipSpace(data, i+1)
+			i = rawjson.SkipSpace(data, i+1)
 			continue
 		}
 		if c != '{' && c != '[' {
@@ -184,17 +186,17 @@ func (rs *recordSink) document(data []byte) error {
 			if err := rs.unparsed(bytes.TrimSpace(data[i:end]), "not JSON: text outside any record"); err != nil {
 				return err
 			}
-			i = skipSpace(data, end)
+			i = rawjson.SkipSpace(data, end)
 			continue
 		}
 		var end int
 		if c == '{' {
-			end = rs.probe.scan(data[i:]) // finds the extent and the keys in one pass
+			end = rs.probe.Scan(data[i:]) // finds the extent and the keys in one pass
 			if end >= 0 {
 				end += i
 			}
 		} else {
-			end = endOfValue(data, i)
+			end = rawjson.EndOfValue(data, i)
 		}
 		if end < 0 {
 			return rs.truncated(data[i:])
@@ -212,7 +214,7 @@ func (rs *recordSink) document(data []byte) error {
 		if err != nil {
 			return err
 		}
-		i = skipSpace(data, end)
+		i = rawjson.SkipSpace(data, end)
 	}
 	return nil
 }
@@ -235,9 +237,9 @@ func (rs *recordSink) array(b []byte) error { return rs.elements(b[1:len(b)-1], 
 func (rs *recordSink) elements(b []byte, open bool) error {
 	i := 0
 	for {
-		i = skipSpace(b, i)
+		i = rawjson.SkipSpace(b, i)
 		for i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
+			i = rawjson.SkipSpace(b, i+1)
 		}
 		if i >= len(b) {
 			return nil
@@ -255,9 +257,9 @@ func (rs *recordSink) elements(b []byte, open bool) error {
 		}
 		var end int
 		if b[i] == '{' {
-			end = rs.probe.scan(b[i:])
+			end = rs.probe.Scan(b[i:])
 		} else {
-			end = endOfValue(b[i:], 0)
+			end = rawjson.EndOfValue(b[i:], 0)
 		}
 		if end < 0 {
 			return rs.unparsed(b[i:], "truncated: the record does not end")
@@ -273,7 +275,7 @@ func (rs *recordSink) elements(b []byte, open bool) error {
 func nextValueStart(b []byte, i int) int {
 	for j := i + 1; j < len(b); j++ {
 		if b[j] == '\n' {
-			k := skipSpace(b, j)
+			k := rawjson.SkipSpace(b, j)
 			if k < len(b) && (b[k] == '{' || b[k] == '[') {
 				return k
 			}
@@ -299,9 +301,9 @@ func openWrapper(b []byte) ([]byte, bool) {
 	for _, k := range wrapperKeys {
 		key := []byte(`"` + k + `"`)
 		if j := bytes.Index(b, key); j > 0 {
-			rest := skipSpace(b, j+len(key))
+			rest := rawjson.SkipSpace(b, j+len(key))
 			if rest < len(b) && b[rest] == ':' {
-				rest = skipSpace(b, rest+1)
+				rest = rawjson.SkipSpace(b, rest+1)
 				if rest < len(b) && b[rest] == '[' {
 					return b[rest+1:], true
 				}

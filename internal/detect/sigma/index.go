@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/event"
-	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // The rule index keeps most rules off the path of an event that cannot match them. A rule
@@ -186,7 +186,7 @@ const (
 // the objects met are kept for the event, so each object is scanned once.
 type fastLookup struct {
 	raw     []byte
-	probes  [16]normalize.Probe
+	probes  [16]rawjson.Probe
 	objs    [16][]byte // the object each probe holds
 	n       int
 	aliases map[string][]string
@@ -213,7 +213,7 @@ func (f *fastLookup) reset(raw []byte) {
 }
 
 // probe returns the probe of obj, scanning it the first time.
-func (f *fastLookup) probe(obj []byte) *normalize.Probe {
+func (f *fastLookup) probe(obj []byte) *rawjson.Probe {
 	for i := 0; i < f.n; i++ {
 		if len(f.objs[i]) == len(obj) && len(obj) > 0 && &f.objs[i][0] == &obj[0] {
 			return &f.probes[i]

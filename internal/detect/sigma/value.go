@@ -10,7 +10,7 @@ import (
 	"strings"
 	"unicode/utf16"
 
-	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // pattern tests one field value. Values come from JSON: string, float64, bool, nil,
@@ -298,7 +298,7 @@ func (p *timePartPattern) match(v any) bool {
 }
 
 func (p *timePartPattern) matchString(s string) bool {
-	t, err := normalize.ParseTime(s)
+	t, err := rawjson.ParseTime(s)
 	if err != nil {
 		return false
 	}

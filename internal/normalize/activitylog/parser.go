@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // Parser normalizes Azure Activity Log and resource-log records.
@@ -27,7 +28,7 @@ func (*Parser) Format() string { return "activitylog" }
 
 // Detect claims activity-log events of every shape and, as the last Azure parser, any
 // Azure resource log (an operationName with a resource, category or caller address).
-func (*Parser) Detect(p *normalize.Probe) bool {
+func (*Parser) Detect(p *rawjson.Probe) bool {
 	if p.HasAny("eventDataId", "eventTimestamp", "OperationNameValue", "submissionTimestamp") || p.StringIs("Type", "AzureActivity") {
 		return true
 	}
@@ -39,7 +40,7 @@ func (*Parser) Detect(p *normalize.Probe) bool {
 }
 
 // Parse normalizes one record.
-func (p *Parser) Parse(rec []byte, _ *normalize.Probe, ev *event.Event) error {
+func (p *Parser) Parse(rec []byte, _ *rawjson.Probe, ev *event.Event) error {
 	var r record
 	if err := json.Unmarshal(rec, &r); err != nil {
 		var te *json.UnmarshalTypeError
@@ -118,16 +119,16 @@ func (p *Parser) setTimes(r *record, ev *event.Event) {
 	raw := normalize.FirstNonEmpty(string(r.EventTimestamp), string(r.Time), string(r.TimeGenerated))
 	if raw != "" {
 		ev.Metadata.OriginalTime = raw
-		if t, err := normalize.ParseTime(raw); err == nil {
+		if t, err := rawjson.ParseTime(raw); err == nil {
 			ev.SetTime(t)
 		}
 	} else if r.TimeGeneratedUTC != "" {
 		ev.Metadata.OriginalTime = string(r.TimeGeneratedUTC)
-		if t, err := normalize.ParseDayFirstTime(string(r.TimeGeneratedUTC)); err == nil {
+		if t, err := rawjson.ParseDayFirstTime(string(r.TimeGeneratedUTC)); err == nil {
 			ev.SetTime(t)
 		}
 	}
-	if t, err := normalize.ParseTime(string(r.SubmissionTimestamp)); err == nil {
+	if t, err := rawjson.ParseTime(string(r.SubmissionTimestamp)); err == nil {
 		ev.Metadata.LoggedTime = t.UnixMilli()
 	}
 }

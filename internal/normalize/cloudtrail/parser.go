@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // Parser normalizes CloudTrail records.
@@ -28,7 +29,7 @@ func (*Parser) Format() string { return "cloudtrail" }
 
 // Detect claims CloudTrail records, LookupEvents items, digests and AWSCloudTrail rows.
 // Azure's activity log also has an eventName, but never with these companions.
-func (*Parser) Detect(p *normalize.Probe) bool {
+func (*Parser) Detect(p *rawjson.Probe) bool {
 	if p.Has("eventName") && p.HasAny("eventSource", "eventVersion", "awsRegion", "eventID") {
 		return true
 	}
@@ -37,7 +38,7 @@ func (*Parser) Detect(p *normalize.Probe) bool {
 }
 
 // Parse normalizes one record.
-func (p *Parser) Parse(rec []byte, probe *normalize.Probe, ev *event.Event) error {
+func (p *Parser) Parse(rec []byte, probe *rawjson.Probe, ev *event.Event) error {
 	if isSentinelRow(probe) {
 		row, err := decodeRow(rec)
 		if err != nil {
@@ -66,7 +67,7 @@ func (p *Parser) Parse(rec []byte, probe *normalize.Probe, ev *event.Event) erro
 		return normalize.ErrNotEvent
 	case r.CloudTrailEvent != "":
 		inner := []byte(r.CloudTrailEvent)
-		if err := p.Parse(inner, normalize.NewProbe(inner), ev); err != nil {
+		if err := p.Parse(inner, rawjson.NewProbe(inner), ev); err != nil {
 			return fmt.Errorf("LookupEvents CloudTrailEvent: %w", err)
 		}
 		return nil
@@ -130,7 +131,7 @@ func setTime(ev *event.Event, r *record) {
 		return
 	}
 	ev.Metadata.OriginalTime = raw
-	if t, err := normalize.ParseTime(raw); err == nil {
+	if t, err := rawjson.ParseTime(raw); err == nil {
 		ev.SetTime(t)
 	}
 }
@@ -230,7 +231,7 @@ func parseMillis(s string) int64 {
 	if s == "" {
 		return 0
 	}
-	t, err := normalize.ParseTime(s)
+	t, err := rawjson.ParseTime(s)
 	if err != nil {
 		return 0
 	}

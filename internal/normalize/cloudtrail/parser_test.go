@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/event"
-	"github.com/vigil-sec/vigil/internal/normalize"
 	"github.com/vigil-sec/vigil/internal/normalize/normalizetest"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 func TestGoldens(t *testing.T) { normalizetest.RunGoldens(t, "testdata", New()) }
@@ -17,6 +17,6 @@ func FuzzParse(f *testing.F) {
 	p := New()
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		var ev event.Event
-		_ = p.Parse(rec, normalize.NewProbe(rec), &ev)
+		_ = p.Parse(rec, rawjson.NewProbe(rec), &ev)
 	})
 }

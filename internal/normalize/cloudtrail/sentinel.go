@@ -6,6 +6,7 @@ import (
 	"github.com/goccy/go-json"
 
 	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // row is a Log Analytics / Sentinel AWSCloudTrail table row, as exported to JSON or to CSV
@@ -57,7 +58,7 @@ type row struct {
 }
 
 // isSentinelRow tells an exported table row from a native record by its column names.
-func isSentinelRow(p *normalize.Probe) bool {
+func isSentinelRow(p *rawjson.Probe) bool {
 	return p.HasAny("AwsEventId", "TimeGenerated", "TimeGenerated [UTC]", "UserIdentityArn") && !p.Has("userIdentity")
 }
 
@@ -99,7 +100,7 @@ func (r *row) record() record {
 	}
 	switch {
 	case r.TimeGeneratedUTC != "":
-		if t, err := normalize.ParseDayFirstTime(r.TimeGeneratedUTC); err == nil {
+		if t, err := rawjson.ParseDayFirstTime(r.TimeGeneratedUTC); err == nil {
 			out.EventTime = t.Format("2006-01-02T15:04:05.000Z07:00")
 		} else {
 			out.EventTime = r.TimeGeneratedUTC

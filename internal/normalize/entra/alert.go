@@ -5,6 +5,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // securityAlert is a Microsoft Graph security alert (security/alerts_v2).
@@ -44,7 +45,7 @@ func (p *Parser) normalizeAlert(a *securityAlert, ev *event.Event) {
 	ev.Metadata.Product = event.Product{Name: normalize.FirstNonEmpty(serviceName(a.ServiceSource), "Microsoft Defender XDR"), VendorName: "Microsoft"}
 	ev.Metadata.LogName = "alert"
 	setTime(ev, string(a.CreatedDateTime))
-	if t, err := normalize.ParseTime(string(a.LastUpdateDateTime)); err == nil {
+	if t, err := rawjson.ParseTime(string(a.LastUpdateDateTime)); err == nil {
 		ev.Metadata.LoggedTime = t.UnixMilli()
 	}
 	ev.Vigil.Category = event.CategoryProviderAlert

@@ -5,6 +5,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // diagRecord is an Azure Monitor diagnostic record of Entra ID (Event Hubs, storage).
@@ -105,7 +106,7 @@ func (p *Parser) normalizeDiag(rec []byte, ev *event.Event) error {
 	// The record's own time is when Azure Monitor logged the event; prefer it, as the
 	// Entra body's time may be in another zone or format.
 	if d.Time != "" {
-		if t, err := normalize.ParseTime(string(d.Time)); err == nil {
+		if t, err := rawjson.ParseTime(string(d.Time)); err == nil {
 			ev.SetTime(t)
 			ev.Metadata.OriginalTime = string(d.Time)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // Parser normalizes Entra ID records.
@@ -41,9 +42,9 @@ const (
 )
 
 // Detect claims Entra records of every shape.
-func (*Parser) Detect(p *normalize.Probe) bool { return shapeOf(p) != shapeNone }
+func (*Parser) Detect(p *rawjson.Probe) bool { return shapeOf(p) != shapeNone }
 
-func shapeOf(p *normalize.Probe) shape {
+func shapeOf(p *rawjson.Probe) shape {
 	if cat, ok := p.String("category"); ok && p.HasAny("properties", "operationName", "resourceId", "time") {
 		if diagKindOf(cat) != diagNone {
 			return shapeDiag
@@ -77,13 +78,13 @@ func shapeOf(p *normalize.Probe) shape {
 
 // isAuditBody reports whether a diagnostic record's properties are an Entra directory audit.
 func isAuditBody(body []byte) bool {
-	var q normalize.Probe
+	var q rawjson.Probe
 	q.Reset(body)
 	return q.Has("activityDisplayName") && q.HasAny("initiatedBy", "targetResources", "loggedByService")
 }
 
 // Parse normalizes one record.
-func (p *Parser) Parse(rec []byte, probe *normalize.Probe, ev *event.Event) error {
+func (p *Parser) Parse(rec []byte, probe *rawjson.Probe, ev *event.Event) error {
 	ev.Vigil.Source = "entra"
 	ev.Metadata.Version = event.SchemaVersion
 	ev.Cloud.Provider = "Azure"
@@ -152,7 +153,7 @@ func setTime(ev *event.Event, raw string) {
 		return
 	}
 	ev.Metadata.OriginalTime = raw
-	if t, err := normalize.ParseTime(raw); err == nil {
+	if t, err := rawjson.ParseTime(raw); err == nil {
 		ev.SetTime(t)
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // riskDetection is a Graph riskDetection (identityProtection/riskDetections), the
@@ -47,7 +48,7 @@ func (p *Parser) normalizeRisk(r *riskDetection, ev *event.Event) {
 	}
 	when := normalize.FirstNonEmpty(string(r.DetectedDateTime), string(r.ActivityDateTime), string(r.RiskLastUpdatedDateTime), string(r.LastUpdatedDateTime))
 	setTime(ev, when)
-	if t, err := normalize.ParseTime(string(r.LastUpdatedDateTime)); err == nil {
+	if t, err := rawjson.ParseTime(string(r.LastUpdatedDateTime)); err == nil {
 		ev.Metadata.LoggedTime = t.UnixMilli()
 	}
 	ev.Vigil.Category = event.CategoryIdentityRisk

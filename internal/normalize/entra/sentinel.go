@@ -5,6 +5,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // sentinelTables maps the Log Analytics / Sentinel tables of Entra data to the diagnostic
@@ -82,7 +83,7 @@ func (p *Parser) normalizeRow(rec []byte, category string, ev *event.Event) erro
 // rowTime falls back to the row's ingestion time.
 func rowTime(ev *event.Event, x sentinelExtra) {
 	if x.TimeGeneratedUTC != "" {
-		if t, err := normalize.ParseDayFirstTime(string(x.TimeGeneratedUTC)); err == nil {
+		if t, err := rawjson.ParseDayFirstTime(string(x.TimeGeneratedUTC)); err == nil {
 			ev.SetTime(t)
 			ev.Metadata.OriginalTime = string(x.TimeGeneratedUTC)
 			return

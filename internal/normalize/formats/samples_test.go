@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // samplesDir is the steering team's third-party corpus beside the repository. It is never
@@ -76,7 +77,7 @@ func TestThirdPartySamples(t *testing.T) {
 				t.Errorf("%s[%d]: metadata.uid %q, want %q", file, e.Index, ev.Metadata.UID, *e.UID)
 			}
 			if e.Time != nil {
-				want, err := normalize.ParseTime(*e.Time)
+				want, err := rawjson.ParseTime(*e.Time)
 				if err != nil {
 					continue // the checker's own rules skip times it cannot read
 				}

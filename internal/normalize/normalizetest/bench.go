@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // BenchRecord reads one of the shared benchmark fixtures in internal/normalize/formats/testdata
@@ -31,7 +32,7 @@ func report(b *testing.B) {
 // BenchParse measures a parser alone (decode + normalize), without the framework's
 // validation, probing and raw copy.
 func BenchParse(b *testing.B, p normalize.Parser, rec []byte) {
-	probe := normalize.NewProbe(rec)
+	probe := rawjson.NewProbe(rec)
 	b.SetBytes(int64(len(rec)))
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 )
 
 // SamplesDir is the third-party corpus beside the repository, seen from a parser package
@@ -68,9 +69,9 @@ func CheckSampleTime(t *testing.T, e SampleExpectation, ev *event.Event) {
 	var want time.Time
 	var err error
 	if strings.Contains(*e.Time, "/") && strings.Contains(*e.Time, ", ") {
-		want, err = normalize.ParseDayFirstTime(*e.Time)
+		want, err = rawjson.ParseDayFirstTime(*e.Time)
 	} else {
-		want, err = normalize.ParseTime(*e.Time)
+		want, err = rawjson.ParseTime(*e.Time)
 	}
 	if err != nil {
 		return

@@ -11,7 +11,7 @@ import (
 	"github.com/goccy/go-json"
 
 	"github.com/vigil-sec/vigil/internal/event"
-	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 	"github.com/vigil-sec/vigil/internal/store"
 )
 
@@ -176,7 +176,7 @@ func eventKey(ev *event.Event) string {
 	if ev.Metadata.UID != "" {
 		return ev.Metadata.UID
 	}
-	return normalize.ContentUID(ev.Raw)
+	return rawjson.ContentUID(ev.Raw)
 }
 
 // rowArgs appends the index row of one event to args.

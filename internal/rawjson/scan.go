@@ -1,4 +1,4 @@
-package normalize
+package rawjson
 
 import "bytes"
 
@@ -7,20 +7,22 @@ import "bytes"
 // (trailing commas, raw control characters, unquoted keys) can still be cut out of their
 // container and repaired one by one.
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+// IsSpace reports whether c is JSON whitespace.
+func IsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
+// SkipSpace returns the index of the first non-whitespace byte of b at or after i.
+func SkipSpace(b []byte, i int) int {
+	for i < len(b) && IsSpace(b[i]) {
 		i++
 	}
 	return i
 }
 
-// endOfString returns the index just past the closing quote of the string starting at
+// EndOfString returns the index just past the closing quote of the string starting at
 // b[i] == '"', or -1 when it does not end. It jumps from quote to quote with
 // bytes.IndexByte and counts the backslashes before each, which is many times faster than
 // stepping through every byte of long values.
-func endOfString(b []byte, i int) int {
+func EndOfString(b []byte, i int) int {
 	j := i + 1
 	for {
 		k := bytes.IndexByte(b[j:], '"')
@@ -39,18 +41,18 @@ func endOfString(b []byte, i int) int {
 	}
 }
 
-// structural marks the bytes endOfValue must look at inside an object or array.
+// structural marks the bytes EndOfValue must look at inside an object or array.
 var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
 
-// endOfValue returns the index just past the value starting at b[i], or -1 when it does not
+// EndOfValue returns the index just past the value starting at b[i], or -1 when it does not
 // end within b. Objects and arrays are matched by bracket depth, honouring strings.
-func endOfValue(b []byte, i int) int {
+func EndOfValue(b []byte, i int) int {
 	if i >= len(b) {
 		return -1
 	}
 	switch b[i] {
 	case '"':
-		return endOfString(b, i)
+		return EndOfString(b, i)
 	case '{', '[':
 		depth := 0
 		for j := i; j < len(b); j++ {
@@ -59,7 +61,7 @@ func endOfValue(b []byte, i int) int {
 			}
 			switch b[j] {
 			case '"':
-				e := endOfString(b, j)
+				e := EndOfString(b, j)
 				if e < 0 {
 					return -1
 				}
@@ -78,7 +80,7 @@ func endOfValue(b []byte, i int) int {
 		j := i
 		for j < len(b) {
 			c := b[j]
-			if c == ',' || c == '}' || c == ']' || isSpace(c) {
+			if c == ',' || c == '}' || c == ']' || IsSpace(c) {
 				break
 			}
 			j++

@@ -1,6 +1,10 @@
-package normalize
+package rawjson
 
-import "bytes"
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
 
 // Probe is a cheap view of a record's top-level keys and simple string values, computed
 // once per record so that every parser's Detect costs a few comparisons, not a decode.
@@ -19,20 +23,20 @@ func NewProbe(rec []byte) *Probe {
 }
 
 // Reset rescans p for rec, reusing its memory.
-func (p *Probe) Reset(rec []byte) { p.scan(rec) }
+func (p *Probe) Reset(rec []byte) { p.Scan(rec) }
 
-// scan reads the object at the start of rec and returns the index just past it, or -1 when
+// Scan reads the object at the start of rec and returns the index just past it, or -1 when
 // the object does not close, so a caller cutting records out of a container needs no second
 // pass to find where one ends.
-func (p *Probe) scan(rec []byte) int {
+func (p *Probe) Scan(rec []byte) int {
 	p.keys, p.values, p.isStr = p.keys[:0], p.values[:0], p.isStr[:0]
-	i := skipSpace(rec, 0)
+	i := SkipSpace(rec, 0)
 	if i >= len(rec) || rec[i] != '{' {
 		return -1
 	}
 	i++
 	for {
-		i = skipSpace(rec, i)
+		i = SkipSpace(rec, i)
 		if i >= len(rec) {
 			return -1
 		}
@@ -46,17 +50,17 @@ func (p *Probe) scan(rec []byte) int {
 		if rec[i] != '"' {
 			return p.abandon(rec)
 		}
-		end := endOfString(rec, i)
+		end := EndOfString(rec, i)
 		if end < 0 {
 			return -1
 		}
 		key := rec[i+1 : end-1]
-		i = skipSpace(rec, end)
+		i = SkipSpace(rec, end)
 		if i >= len(rec) || rec[i] != ':' {
 			return p.abandon(rec)
 		}
-		i = skipSpace(rec, i+1)
-		vend := endOfValue(rec, i)
+		i = SkipSpace(rec, i+1)
+		vend := EndOfValue(rec, i)
 		if vend < 0 {
 			return p.abandon(rec)
 		}
@@ -75,7 +79,7 @@ func (p *Probe) scan(rec []byte) int {
 // about it before it is repaired) and finds its extent by brackets alone.
 func (p *Probe) abandon(rec []byte) int {
 	p.keys, p.values, p.isStr = p.keys[:0], p.values[:0], p.isStr[:0]
-	return endOfValue(rec, skipSpace(rec, 0))
+	return EndOfValue(rec, SkipSpace(rec, 0))
 }
 
 // Len is the number of top-level keys.
@@ -173,4 +177,23 @@ func equalFoldASCII(b []byte, s string) bool {
 		}
 	}
 	return true
+}
+
+// KeyList lists up to max top-level keys for messages.
+func (p *Probe) KeyList(max int) string {
+	if len(p.keys) == 0 {
+		return "(none: not a JSON object)"
+	}
+	var sb strings.Builder
+	for i, k := range p.keys {
+		if i == max {
+			fmt.Fprintf(&sb, ", … (%d keys)", len(p.keys))
+			break
+		}
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.Write(k)
+	}
+	return sb.String()
 }
