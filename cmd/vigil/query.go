@@ -15,7 +15,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/event"
-	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 	"github.com/vigil-sec/vigil/internal/store"
 	"github.com/vigil-sec/vigil/internal/store/sqlite"
 )
@@ -46,7 +46,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if t, err := normalize.ParseTime(s); err == nil {
+	if t, err := rawjson.ParseTime(s); err == nil {
 		return t, nil
 	}
 	if n, ok := strings.CutSuffix(s, "d"); ok {

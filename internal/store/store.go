@@ -93,8 +93,8 @@ func SummaryFields() []string {
 // AlertStore keeps the alerts detection raised.
 type AlertStore interface {
 	// PutAlerts stores alerts by id: a new id is added, a known id is replaced (a folded
-	// alert that grew). It returns how many ids were new.
-	PutAlerts(ctx context.Context, alerts []alert.Alert) (int, error)
+	// alert that grew). It returns the alerts whose ids were new, in input order.
+	PutAlerts(ctx context.Context, alerts []alert.Alert) ([]alert.Alert, error)
 	// Alerts returns alerts matching q, newest first unless q.Ascending.
 	Alerts(ctx context.Context, q AlertQuery) (AlertPage, error)
 }

@@ -14,27 +14,27 @@ import (
 )
 
 // PutAlerts inserts or replaces alerts by id in one transaction.
-func (s *Store) PutAlerts(ctx context.Context, alerts []alert.Alert) (int, error) {
+func (s *Store) PutAlerts(ctx context.Context, alerts []alert.Alert) ([]alert.Alert, error) {
 	if len(alerts) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: put alerts: %w", err)
+		return nil, fmt.Errorf("sqlite: put alerts: %w", err)
 	}
 	defer tx.Rollback()
 	var seq int64
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM alerts`).Scan(&seq); err != nil {
-		return 0, fmt.Errorf("sqlite: put alerts: %w", err)
+		return nil, fmt.Errorf("sqlite: put alerts: %w", err)
 	}
 	now := time.Now().UnixMilli()
-	added := 0
+	var fresh []alert.Alert
 	for _, a := range alerts {
 		data, err := json.Marshal(a)
 		if err != nil {
-			return 0, fmt.Errorf("sqlite: put alert %s: encode: %w", a.ID, err)
+			return nil, fmt.Errorf("sqlite: put alert %s: encode: %w", a.ID, err)
 		}
 		seq++
 		res, err := tx.ExecContext(ctx, `INSERT INTO alerts (id, time, seq, rule_id, severity, entity_type, entity_name, data, stored)
@@ -42,21 +42,21 @@ func (s *Store) PutAlerts(ctx context.Context, alerts []alert.Alert) (int, error
 			ON CONFLICT (id) DO NOTHING`,
 			a.ID, a.Time.UnixMilli(), seq, a.Rule.ID, a.Severity.Rank(), string(a.Entity.Type), a.Entity.Name, data, now)
 		if err != nil {
-			return 0, fmt.Errorf("sqlite: put alert %s: %w", a.ID, err)
+			return nil, fmt.Errorf("sqlite: put alert %s: %w", a.ID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
-			added++
+			fresh = append(fresh, a)
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET time = ?, severity = ?, data = ? WHERE id = ?`,
 			a.Time.UnixMilli(), a.Severity.Rank(), data, a.ID); err != nil {
-			return 0, fmt.Errorf("sqlite: update alert %s: %w", a.ID, err)
+			return nil, fmt.Errorf("sqlite: update alert %s: %w", a.ID, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("sqlite: put alerts: commit: %w", err)
+		return nil, fmt.Errorf("sqlite: put alerts: commit: %w", err)
 	}
-	return added, nil
+	return fresh, nil
 }
 
 // Alerts returns a page of alerts ordered by time (and insertion for equal times).

@@ -50,14 +50,14 @@ func testAlerts(t *testing.T, s store.Store) {
 			Entity: event.UserEntity(fmt.Sprintf("u%d@example.com", i%2)), EventUIDs: []string{fmt.Sprint(i)},
 		})
 	}
-	n, err := s.PutAlerts(ctx, as)
-	if err != nil || n != 25 {
-		t.Fatalf("PutAlerts = %d, %v; want 25", n, err)
+	fresh, err := s.PutAlerts(ctx, as)
+	if err != nil || len(fresh) != 25 {
+		t.Fatalf("PutAlerts = %d, %v; want 25", len(fresh), err)
 	}
 	grown := as[3]
 	grown.Count, grown.EventUIDs = 4, []string{"3", "30", "31", "32"}
-	if n, err := s.PutAlerts(ctx, []alert.Alert{grown}); err != nil || n != 0 {
-		t.Fatalf("PutAlerts of a known id = %d, %v; want 0 new", n, err)
+	if fresh, err := s.PutAlerts(ctx, []alert.Alert{grown}); err != nil || len(fresh) != 0 {
+		t.Fatalf("PutAlerts of a known id = %d, %v; want 0 new", len(fresh), err)
 	}
 	var got []alert.Alert
 	q := store.AlertQuery{Limit: 10, Ascending: true}
