@@ -65,6 +65,7 @@ type pollingSource struct {
 	stopAfter int
 	stop      func()
 	stopped   bool
+	step      time.Duration // simulated time between polls; default a minute
 }
 
 type checkpoint struct {
@@ -90,7 +91,11 @@ func (s *pollingSource) Run(ctx context.Context, from []byte, emit source.Emit) 
 			<-ctx.Done()
 			return ctx.Err()
 		}
-		cp.Poll = cp.Poll.Add(time.Minute)
+		step := s.step
+		if step == 0 {
+			step = time.Minute
+		}
+		cp.Poll = cp.Poll.Add(step)
 		s.clock.set(cp.Poll)
 		var recs [][]byte
 		for cp.Next < len(s.all) && s.all[cp.Next].visible.Before(cp.Poll) {

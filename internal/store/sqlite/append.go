@@ -41,16 +41,6 @@ func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Ev
 		return nil, fmt.Errorf("sqlite: append %s: begin: %w", source, err)
 	}
 	defer tx.Rollback() // a no-op after Commit
-	insBlock, err := tx.PrepareContext(ctx, `INSERT INTO blocks (data) VALUES (?)`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
-	}
-	defer insBlock.Close()
-	insFull, err := tx.PrepareContext(ctx, insertEvents(blockSize))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
-	}
-	defer insFull.Close()
 
 	var fresh []*event.Event
 	var buf []byte
@@ -72,6 +62,10 @@ func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Ev
 			}
 		}
 		offsets = append(offsets, len(buf))
+		insBlock, err := s.txStmt(ctx, tx, `INSERT INTO blocks (data) VALUES (?)`)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
+		}
 		res, err := insBlock.ExecContext(ctx, s.enc.EncodeAll(buf, nil))
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: append %s: store block: %w", source, err)
@@ -84,12 +78,11 @@ func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Ev
 		for i, ev := range chunk {
 			args = rowArgs(args, source, ev, blockID, offsets[i], offsets[i+1]-offsets[i])
 		}
-		var res2 sql.Result
-		if len(chunk) == blockSize {
-			res2, err = insFull.ExecContext(ctx, args...)
-		} else {
-			res2, err = tx.ExecContext(ctx, insertEvents(len(chunk)), args...)
+		ins, err := s.txStmt(ctx, tx, insertEvents(len(chunk)))
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
 		}
+		res2, err := ins.ExecContext(ctx, args...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: append %s: index events: %w", source, err)
 		}
@@ -113,6 +106,21 @@ func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Ev
 		return nil, fmt.Errorf("sqlite: append %s: commit: %w", source, err)
 	}
 	return fresh, nil
+}
+
+// txStmt is the statement of text, prepared once for the store and bound to tx: the
+// insert of a block's index rows has over a thousand parameters, and preparing it costs
+// more than running it. Callers hold writeMu, which guards the cache.
+func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, text string) (*sql.Stmt, error) {
+	st, ok := s.stmts[text]
+	if !ok {
+		var err error
+		if st, err = s.db.PrepareContext(ctx, text); err != nil {
+			return nil, err
+		}
+		s.stmts[text] = st
+	}
+	return tx.StmtContext(ctx, st), nil
 }
 
 // appendEvent encodes ev onto buf. The raw record, most of the bytes, was validated when it
@@ -145,7 +153,11 @@ func (s *Store) onlyNew(ctx context.Context, tx *sql.Tx, source string, chunk []
 	for _, ev := range chunk {
 		args = append(args, eventKey(ev))
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT uid FROM events WHERE source = ? AND uid IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+	look, err := s.txStmt(ctx, tx, `SELECT uid FROM events WHERE source = ? AND uid IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: append %s: look up stored events: %w", source, err)
+	}
+	rows, err := look.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: append %s: look up stored events: %w", source, err)
 	}

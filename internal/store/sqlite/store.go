@@ -32,6 +32,7 @@ type Store struct {
 	dec     *zstd.Decoder
 	writeMu sync.Mutex // one writer at a time; SQLite would serialise them anyway
 	cache   *blockCache
+	stmts   map[string]*sql.Stmt // prepared statements of the write path, by text; under writeMu
 }
 
 // Open opens (creating if needed) the store in dir and migrates it to the newest schema.
@@ -72,13 +73,18 @@ func open(ctx context.Context, dir string, schemaVersion int) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: zstd decoder: %w", err)
 	}
-	return &Store{db: db, enc: enc, dec: dec, cache: newBlockCache(32)}, nil
+	return &Store{db: db, enc: enc, dec: dec, cache: newBlockCache(32), stmts: map[string]*sql.Stmt{}}, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
 	s.enc.Close()
 	s.dec.Close()
+	s.writeMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.writeMu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
