@@ -50,6 +50,7 @@ func commands() map[string]command {
 		"events":   {"events the store holds, as JSON lines", runEvents},
 		"alerts":   {"alerts the store holds, as JSON lines", runAlerts},
 		"version":  {"print the version", runVersion},
+		"status":   {"the running daemon's sources: last poll, rate, lag, latency, errors", runStatus},
 	}
 }
 

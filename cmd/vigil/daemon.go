@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/console"
+	"github.com/vigil-sec/vigil/internal/detect/behavior"
+	"github.com/vigil-sec/vigil/internal/enrich/geoip"
+	"github.com/vigil-sec/vigil/internal/hunt"
+	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/normalize/formats"
+	"github.com/vigil-sec/vigil/internal/pipeline"
+	"github.com/vigil-sec/vigil/internal/source"
+	"github.com/vigil-sec/vigil/internal/store/sqlite"
+)
+
+// daemonSpec is everything a running daemon is made of, from `vigil serve`'s config or
+// `vigil demo`'s built-in world.
+type daemonSpec struct {
+	dataDir   string
+	listen    string
+	token     string
+	pipeline  pipeline.Config
+	ruleDirs  []string
+	noBuiltin bool
+	noBehav   bool
+	geo       geoip.Config
+	sources   func(n *normalize.Normalizer) ([]source.Source, error)
+	outputs   []pipeline.Output
+	clock     func() time.Time
+	onAlert   func(alert.Alert)
+	onListen  func(addr string) // told the console's address once it listens
+	logger    *slog.Logger
+	// exitWhenDone ends the daemon when every source has finished (the demo with a
+	// duration); otherwise the console serves on until ctx ends.
+	exitWhenDone bool
+}
+
+// daemon is a built daemon, ready to run.
+type daemon struct {
+	spec     daemonSpec
+	store    *sqlite.Store
+	pipeline *pipeline.Pipeline
+	console  *console.Server
+	geo      *geoip.Enricher
+	listener net.Listener
+}
+
+// buildDaemon opens the store, loads the rules, builds the sources, the pipeline and the
+// console, and listens. Nothing runs until run.
+func buildDaemon(ctx context.Context, spec daemonSpec) (*daemon, error) {
+	log := spec.logger
+	st, err := sqlite.Open(ctx, spec.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	d := &daemon{spec: spec, store: st}
+	ok := false
+	defer func() {
+		if !ok {
+			d.close()
+		}
+	}()
+	rs, loadErrs := hunt.LoadRules(hunt.Options{RuleDirs: spec.ruleDirs, NoBuiltin: spec.noBuiltin, Logger: log})
+	for _, e := range loadErrs {
+		log.Warn("rule not loaded", "error", e.Error())
+	}
+	if rs.Len() == 0 && (len(spec.ruleDirs) > 0 || !spec.noBuiltin) {
+		return nil, errors.New("no rule loaded: see the errors above")
+	}
+	if d.geo, err = geoip.Open(spec.geo, log); err != nil {
+		return nil, err
+	}
+	var bd *behavior.Detector
+	if !spec.noBehav {
+		bd = behavior.New(behavior.DefaultConfig(), behavior.WithLogger(log), behavior.WithAddressInfo(addressInfo(d.geo)))
+	}
+	n := normalize.New(formats.All()...)
+	srcs, err := spec.sources(n)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d.pipeline, err = pipeline.New(pipeline.Options{
+		Config: spec.pipeline, Store: st, Normalizer: n, Sources: srcs,
+		Ordered: rs.Detector(), Baseline: bd,
+		Enrich: d.geo.Enrich, Outputs: spec.outputs, OnAlert: spec.onAlert, Clock: spec.clock,
+		Logger: log, Metrics: pipeline.NewMetrics(reg),
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.console, err = console.New(console.Options{Token: spec.token, Health: d.pipeline.Health(), Alerts: st, Gatherer: reg, Clock: spec.clock, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if d.listener, err = net.Listen("tcp", spec.listen); err != nil {
+		return nil, fmt.Errorf("listen %s: %w", spec.listen, err)
+	}
+	ok = true
+	return d, nil
+}
+
+// run runs the pipeline, the console and the geo databases' reloads until ctx ends (or
+// every source finished), then stops them all and closes the store.
+func (d *daemon) run(ctx context.Context) error {
+	defer d.close()
+	if d.spec.onListen != nil {
+		d.spec.onListen(d.listener.Addr().String())
+	}
+	d.spec.logger.Info("vigil is running", "listen", d.listener.Addr().String(), "data_dir", d.spec.dataDir)
+	g, gctx := errgroup.WithContext(ctx)
+	srvCtx, stopServer := context.WithCancel(gctx)
+	g.Go(func() error {
+		err := d.pipeline.Run(gctx)
+		if err != nil || d.spec.exitWhenDone {
+			stopServer()
+		}
+		return err
+	})
+	g.Go(func() error { return d.console.Serve(srvCtx, d.listener) })
+	g.Go(func() error {
+		err := d.geo.Run(srvCtx)
+		if srvCtx.Err() != nil {
+			return nil
+		}
+		return err
+	})
+	return g.Wait()
+}
+
+func (d *daemon) close() {
+	if d.listener != nil {
+		d.listener.Close()
+	}
+	if d.store != nil {
+		d.store.Close()
+	}
+}
