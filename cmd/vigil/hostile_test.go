@@ -61,3 +61,25 @@ func TestReadErrorPrintedOnce(t *testing.T) {
 		}
 	}
 }
+
+// Item 8: `hunt --rules DIR` where no rule loads is an error, not a silent run.
+func TestHuntRulesDirWithoutRulesFails(t *testing.T) {
+	empty := t.TempDir()
+	broken := t.TempDir()
+	os.WriteFile(filepath.Join(broken, "bad.yml"), []byte("title: [unclosed\n"), 0o644)
+	for name, dir := range map[string]string{"empty": empty, "broken": broken, "missing": filepath.Join(empty, "nope")} {
+		_, stderr, code := runCmd(t, "hunt", "--rules", dir, exampleLogs)
+		if code == 0 || !strings.Contains(stderr, dir) {
+			t.Errorf("%s rules folder: exit %d, want non-zero naming the folder\n%s", name, code, stderr)
+		}
+	}
+}
+
+// Item 11: hunt prints a read error once too.
+func TestHuntReadErrorPrintedOnce(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	_, stderr, code := runCmd(t, "hunt", missing)
+	if code != 1 || strings.Count(stderr, "missing.json") != 1 {
+		t.Errorf("exit %d, the error should be printed once:\n%s", code, stderr)
+	}
+}
