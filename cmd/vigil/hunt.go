@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -89,7 +88,7 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 		fmt.Fprintln(std.err, "vigil hunt:", e)
 	}
 	if len(sum.ReadErrors) > 0 {
-		return &exitError{code: 1, err: errors.Join(sum.ReadErrors...)}
+		return &exitError{code: 1, err: fmt.Errorf("%d of the paths could not be read (listed above)", len(sum.ReadErrors))}
 	}
 	return nil
 }

@@ -76,8 +76,9 @@ func runIngest(ctx context.Context, args []string, std stdio) error {
 			}
 			return nil
 		})
-		if err == nil {
-			err = flush(records)
+		// Store what was read even when the file failed part way, then report the failure.
+		if ferr := flush(records); ferr != nil {
+			err = errors.Join(err, ferr)
 		}
 		total.Add(stats)
 		if err != nil {
@@ -93,7 +94,7 @@ func runIngest(ctx context.Context, args []string, std stdio) error {
 		fmt.Fprintln(std.err, "vigil ingest:", err)
 	}
 	if len(readErrs) > 0 {
-		return &exitError{code: 1, err: errors.Join(readErrs...)}
+		return &exitError{code: 1, err: fmt.Errorf("%d of the paths could not be read (listed above)", len(readErrs))}
 	}
 	return nil
 }

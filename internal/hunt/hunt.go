@@ -68,6 +68,11 @@ func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Aler
 	var sum Summary
 	rs, loadErrs := LoadRules(opts)
 	sum.LoadErrors = loadErrs
+	for _, e := range loadErrs {
+		if errors.Is(e, ErrNoRules) { // every load error, so the reason a folder gave nothing shows
+			return sum, errors.Join(loadErrs...)
+		}
+	}
 	sum.Rules = rs.Len()
 	var bd *behavior.Detector
 	if !opts.NoBehavior {
@@ -177,6 +182,10 @@ func logger(opts Options) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// ErrNoRules is a user rule folder from which no rule loads: a hunt that was asked for
+// those rules must not run silently without them.
+var ErrNoRules = errors.New("no rule loaded")
+
 // LoadRules loads the built-in pack and the user's folders. Broken rules are returned as
 // errors and left out; the rest run.
 func LoadRules(opts Options) (*sigma.RuleSet, []error) {
@@ -194,13 +203,16 @@ func LoadRules(opts Options) (*sigma.RuleSet, []error) {
 	}
 	for _, dir := range opts.RuleDirs {
 		if _, err := os.Stat(dir); err != nil {
-			errs = append(errs, fmt.Errorf("rules %s: %w", dir, err))
+			errs = append(errs, fmt.Errorf("hunt: rules %s: %w: %w", dir, ErrNoRules, err))
 			continue
 		}
 		rs, lerrs := sigma.Load(os.DirFS(dir), ".", sopts)
 		for _, e := range lerrs {
 			e.File = dir + "/" + e.File
 			errs = append(errs, e)
+		}
+		if rs.Len() == 0 {
+			errs = append(errs, fmt.Errorf("hunt: rules %s: %w (%d failed)", dir, ErrNoRules, len(lerrs)))
 		}
 		if err := all.Merge(rs); err != nil {
 			errs = append(errs, err)

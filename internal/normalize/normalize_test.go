@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/goccy/go-json"
 
@@ -30,6 +31,7 @@ func (idParser) Parse(rec []byte, _ *rawjson.Probe, ev *event.Event) error {
 		Explode bool   `json:"explode"`
 		Bad     bool   `json:"bad"`
 		NoTime  bool   `json:"notime"`
+		Epoch   bool   `json:"epoch"`
 	}
 	if err := json.Unmarshal(rec, &v); err != nil {
 		return err
@@ -46,7 +48,10 @@ func (idParser) Parse(rec []byte, _ *rawjson.Probe, ev *event.Event) error {
 	}
 	ev.Metadata.UID = v.ID
 	ev.Vigil.Category = event.CategoryLogin
-	if !v.NoTime {
+	switch {
+	case v.Epoch:
+		ev.SetTime(time.Unix(0, 0))
+	case !v.NoTime:
 		ev.SetTime(time.Unix(1600000000, 0))
 	}
 	return nil
@@ -217,7 +222,7 @@ func TestWithFormat(t *testing.T) {
 }
 
 func FuzzStream(f *testing.F) {
-	for _, s := range []string{`{"id":"a"}`, `[{"id":"a"},`, "{'id': 'a'}", "id,x\na,b", `{"Records":[{"id":1},[]]}`, "\x1f\x8b", "{\"a\":[1 B blob data]}"} {
+	for _, s := range []string{`{"id":"a"}`, `[{"id":"a"},`, "{'id': 'a'}", "id,x\na,b", `{"Records":[{"id":1},[]]}`, "\x1f\x8b", "{\"a\":[1 B blob data]}", "{\"id\":\"\xff\"}", "[{\"id\":\"a\",\"id\":\"b\"}]"} {
 		f.Add([]byte(s))
 	}
 	n := New(idParser{})
@@ -227,6 +232,11 @@ func FuzzStream(f *testing.F) {
 			events++
 			if len(ev.Raw) > 0 && !json.Valid(ev.Raw) {
 				t.Fatalf("invalid raw %q", ev.Raw)
+			}
+			// Every line written must be UTF-8 JSON text (issue 17 item 7).
+			line, err := json.Marshal(ev)
+			if err != nil || !utf8.Valid(line) || !json.Valid(line) {
+				t.Fatalf("output line not UTF-8 JSON (%v): %q", err, line)
 			}
 			return nil
 		})

@@ -45,8 +45,17 @@ func (rs *recordSink) recordProbed(rec []byte, probed bool) error {
 		raw, repairs, probed = fixed, fixes, false
 	}
 	rs.stats.Records++
+	if !utf8.Valid(raw) {
+		// Output must be UTF-8 JSON text: the raw record and every field read from it.
+		raw, probed = bytes.ToValidUTF8(raw, []byte("\uFFFD")), false
+		repairs = append(repairs, RepairInvalidUTF8)
+	}
 	if !probed {
 		rs.probe.Reset(raw)
+	}
+	if rs.probe.HasDuplicateKey() {
+		// The probe and the decoders both take the last value; say the record was ambiguous.
+		repairs = append(repairs, RepairDuplicateKeys)
 	}
 	p := rs.n.parserFor(&rs.probe)
 	if p == nil {
@@ -79,7 +88,7 @@ func (rs *recordSink) recordProbed(rec []byte, probed bool) error {
 		ev.Vigil.Category = event.CategoryOther
 	}
 	now := rs.n.now()
-	if ev.Time == 0 {
+	if ev.TimeDt == "" { // SetTime was never called (a time of exactly 0 is the epoch)
 		// No readable event time: stamp the processing time so time-ordered stages and
 		// retention still work, and say so.
 		ev.SetTime(now)

@@ -15,6 +15,8 @@ const (
 	RepairSingleQuotes    = "single_quotes"    // 'strings' turned into "strings"
 	RepairUnquotedKeys    = "unquoted_keys"    // {key: …} turned into {"key": …}
 	RepairPythonLiterals  = "python_literals"  // True/False/None turned into true/false/null
+	RepairDuplicateKeys   = "duplicate_keys"   // a top-level key written twice: every reader takes the last value
+	RepairInvalidUTF8     = "invalid_utf8"     // bytes that are not UTF-8 replaced by U+FFFD
 
 	// RepairTimeFromProcessing marks an event whose record had no readable event time: its
 	// time is when Vigil read it (metadata.original_time keeps what the record said).

@@ -151,13 +151,29 @@ func (p *Probe) Value(key string) ([]byte, bool) {
 	return p.values[i], true
 }
 
+// index finds the last occurrence of key: with a key written twice, every reader of a record
+// (the parsers' JSON decoders and this probe) takes the last value, so a rule and the
+// normalized event never see two different records.
 func (p *Probe) index(key string) int {
-	for i, k := range p.keys {
-		if len(k) == len(key) && equalFoldASCII(k, key) {
+	for i := len(p.keys) - 1; i >= 0; i-- {
+		if k := p.keys[i]; len(k) == len(key) && equalFoldASCII(k, key) {
 			return i
 		}
 	}
 	return -1
+}
+
+// HasDuplicateKey reports whether a top-level key is written twice (compared
+// case-insensitively, as the decoders match struct fields).
+func (p *Probe) HasDuplicateKey() bool {
+	for i := 1; i < len(p.keys); i++ {
+		for j := 0; j < i; j++ {
+			if len(p.keys[i]) == len(p.keys[j]) && bytes.EqualFold(p.keys[i], p.keys[j]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func equalFoldASCII(b []byte, s string) bool {

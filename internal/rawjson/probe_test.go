@@ -1,6 +1,9 @@
 package rawjson
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 func TestProbeScan(t *testing.T) {
 	rec := []byte(` {"eventName":"ListUsers", "n": 3, "o":{"a":"}"}} trailing`)
@@ -37,4 +40,20 @@ func FuzzProbe(f *testing.F) {
 			_ = p.KeyList(i)
 		}
 	})
+}
+
+// Issue 17 item 5: the probe reads a duplicated key as encoding/json does, the last value.
+func TestProbeDuplicateKeyTakesLast(t *testing.T) {
+	rec := []byte(`{"eventName":"ListUsers","x":1,"EventName":"DeleteTrail"}`)
+	var v struct{ EventName string }
+	if err := json.Unmarshal(rec, &v); err != nil {
+		t.Fatal(err)
+	}
+	p := NewProbe(rec)
+	if got, _ := p.String("eventName"); got != v.EventName {
+		t.Errorf("probe reads eventName %q, the decoder %q", got, v.EventName)
+	}
+	if !p.HasDuplicateKey() || NewProbe([]byte(`{"a":1,"b":2}`)).HasDuplicateKey() {
+		t.Error("HasDuplicateKey wrong")
+	}
 }

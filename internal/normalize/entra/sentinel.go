@@ -74,7 +74,7 @@ func (p *Parser) normalizeRow(rec []byte, category string, ev *event.Event) erro
 		}
 		p.normalizeAudit(&a, ev)
 	}
-	if ev.Time == 0 {
+	if ev.TimeDt == "" {
 		rowTime(ev, x)
 	}
 	return nil
