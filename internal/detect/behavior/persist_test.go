@@ -3,6 +3,8 @@ package behavior
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -128,5 +130,41 @@ func TestProfileCodec(t *testing.T) {
 		if err := r.GobDecode(b[:i]); err == nil {
 			t.Fatalf("truncated to %d of %d bytes: no error", i, len(b))
 		}
+	}
+}
+
+// TestProfileCodecReadsSeconds: snapshots written before times were milliseconds (codec
+// version 2 kept First, Last and AlertAt in seconds) restore to the same instants.
+func TestProfileCodecReadsSeconds(t *testing.T) {
+	b := []byte{profileCodecSeconds}
+	b = binary.AppendVarint(b, 1_700_000_000) // First
+	b = binary.AppendVarint(b, 1_700_003_600) // Last
+	b = binary.AppendUvarint(b, 7)            // N
+	b = binary.AppendVarint(b, 472_222)       // Land
+	b = binary.AppendUvarint(b, 0)            // Peer
+	for range numFeatures {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(1))
+	}
+	b = binary.AppendUvarint(b, 0)      // entries
+	b = append(b, 1, 0, 1)              // a rhythm, TZ 0, set
+	b = append(b, make([]byte, 168)...) // hours
+	b = binary.AppendUvarint(b, 0)      // HoursN
+	b = binary.AppendVarint(b, 1_700_001_800)
+	b = append(b, 80)              // AlertScore
+	b = binary.AppendUvarint(b, 0) // rates
+	var p profile
+	if err := p.GobDecode(b); err != nil {
+		t.Fatal(err)
+	}
+	if p.First != 1_700_000_000_000 || p.Last != 1_700_003_600_000 || p.R == nil || p.R.AlertAt != 1_700_001_800_000 || p.N != 7 {
+		t.Errorf("decoded %+v %+v", p, p.R)
+	}
+	again, err := p.GobEncode()
+	if err != nil || again[0] != profileCodecVersion {
+		t.Fatalf("re-encoded as version %d: %v", again[0], err)
+	}
+	var q profile
+	if err := q.GobDecode(again); err != nil || !reflect.DeepEqual(p, q) {
+		t.Errorf("round trip: %v\n%+v\n%+v", err, p, q)
 	}
 }

@@ -91,7 +91,7 @@ func diversity(distinct int) float64 {
 // its usual rate, and values new to the whole account or tenant.
 func (d *Detector) score(ev *event.Event, p *profile, b *burst) scoring {
 	s := scoring{burst: b}
-	t := ev.Time / 1000
+	t := eventTime(ev)
 	if !d.known(p, t) {
 		s.reason = learningReason
 		return s
@@ -263,7 +263,7 @@ func (d *Detector) describe(ev *event.Event, p *profile, s *scoring, pt part) st
 	case partRare:
 		return fmt.Sprintf("rare %s %s (%.1f%% of its activity)", name, d.valueText(ev, pt.f), 100*pt.share)
 	case partHour:
-		how := p.R.hourOfWeek(ev.Time / 1000)
+		how := p.R.hourOfWeek(eventTime(ev))
 		return fmt.Sprintf("active at %02d:00 on %s in its own time (%.1f%% of its activity within an hour of that)",
 			how%24, time.Weekday((how/24+1)%7), 100*pt.share)
 	case partWeekend:
