@@ -87,10 +87,11 @@ func WithAddressInfo(lookup func(ip string) (AddressInfo, bool)) Option {
 	return func(d *Detector) { d.lookup = lookup }
 }
 
-// New returns a detector. Zero fields of cfg take their defaults; an invalid setting (see
-// Config.Validate) is taken as it is, so call Validate first where configs come from users.
+// New returns a detector configured by cfg as it is (start from DefaultConfig). An invalid
+// setting (see Config.Validate) is taken as it is too, so call Validate first where configs
+// come from users.
 func New(cfg Config, opts ...Option) *Detector {
-	d := &Detector{cfg: withDefaults(cfg), log: slog.New(slog.DiscardHandler), st: newState()}
+	d := &Detector{cfg: cfg, log: slog.New(slog.DiscardHandler), st: newState()}
 	for _, o := range opts {
 		o(d)
 	}

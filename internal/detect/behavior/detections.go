@@ -106,7 +106,7 @@ func (d *Detector) baselineDetections(ev *event.Event, p *profile, s *scoring, r
 		if pp := d.st.Peers[p.Peer]; pp != nil {
 			peerShare, _ = pp.lookup(fCategory, d.fs[fCategory].h)
 		}
-		if peerShare < d.cfg.FirstPrivileged.PeerShare {
+		if routine := d.cfg.FirstPrivileged.PeerShare; routine == 0 || peerShare < routine {
 			sev, score := alert.SeverityMedium, 55
 			// What the operation is makes it new anyway; where, on what and when it came from
 			// does not: privileged and from somewhere unusual is high.

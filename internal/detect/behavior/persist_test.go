@@ -26,7 +26,7 @@ func TestRestartFromTheStore(t *testing.T) {
 	sortEvents(evs)
 
 	var want []string
-	d := New(Config{})
+	d := New(DefaultConfig())
 	for _, ev := range evs {
 		d.Observe(ctx, copyEvent(ev), func(a alert.Alert) { want = append(want, a.ID) })
 	}
@@ -42,7 +42,7 @@ func TestRestartFromTheStore(t *testing.T) {
 	stop := len(evs) * 2 / 3
 	var got []string
 	emit := func(a alert.Alert) { got = append(got, a.ID) }
-	d = New(Config{})
+	d = New(DefaultConfig())
 	for _, ev := range evs[:stop] {
 		d.Observe(ctx, copyEvent(ev), emit)
 	}
@@ -56,11 +56,11 @@ func TestRestartFromTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	d = New(Config{})
+	d = New(DefaultConfig())
 	if ok, err := d.Load(ctx, st, "behavior/0"); err != nil || !ok {
 		t.Fatalf("load: %v %v", ok, err)
 	}
-	if ok, err := New(Config{}).Load(ctx, st, "behavior/none"); ok || err != nil {
+	if ok, err := New(DefaultConfig()).Load(ctx, st, "behavior/none"); ok || err != nil {
 		t.Errorf("no snapshot: %v %v", ok, err)
 	}
 	q := store.Query{From: d.Position().Add(-time.Hour), Ascending: true, Limit: 1000}
@@ -98,7 +98,7 @@ func TestRestartFromTheStore(t *testing.T) {
 // TestRestoreRefusesOtherSnapshots: garbage and other versions are errors, not panics.
 func TestRestoreRefusesOtherSnapshots(t *testing.T) {
 	for _, b := range [][]byte{nil, []byte("not a snapshot"), {0x28, 0xb5, 0x2f, 0xfd, 0, 0}} {
-		if err := New(Config{}).Restore(bytesReader(b)); err == nil {
+		if err := New(DefaultConfig()).Restore(bytesReader(b)); err == nil {
 			t.Errorf("%q restored", b)
 		}
 	}
@@ -110,7 +110,7 @@ func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 // of it is an error, not a panic or a half-read profile taken for whole.
 func TestProfileCodec(t *testing.T) {
 	tn, hist := history(5)
-	d := New(Config{})
+	d := New(DefaultConfig())
 	observe(d, hist, "")
 	observe(d, attackStream(tn), "")
 	p := d.st.Profiles[event.UserEntity(tn.people[0].upn)]

@@ -56,13 +56,14 @@ const maxSourceFails = 5000
 func (d *Detector) spray(ev *event.Event, raise func(alert.Alert)) {
 	cfg := d.cfg.Spray
 	src := &ev.SrcEndpoint
-	if src.IP != "" {
+	// A minimum of 0 watches no source of that kind.
+	if src.IP != "" && cfg.MinUsersIP > 0 {
 		d.sprayFrom(ctxKey{Kind: ctxIP, Name: src.IP}, cfg.MinUsersIP, ev, raise)
 	}
-	if as := src.AutonomousSystem; as != nil && as.Number > 0 {
+	if as := src.AutonomousSystem; as != nil && as.Number > 0 && cfg.MinUsersASN > 0 {
 		d.sprayFrom(ctxKey{Kind: ctxASN, Num: as.Number}, cfg.MinUsersASN, ev, raise)
 	}
-	if ua := ev.HTTPRequest.UserAgent; ua != "" {
+	if ua := ev.HTTPRequest.UserAgent; ua != "" && cfg.MinUsersAgent > 0 {
 		d.sprayFrom(ctxKey{Kind: ctxAgent, Name: ua}, cfg.MinUsersAgent, ev, raise)
 	}
 }

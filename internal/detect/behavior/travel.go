@@ -123,7 +123,7 @@ func (d *Detector) sharedEgress(ev *event.Event) bool {
 // sharedAddress reports whether several people use an address again and again (a VPN
 // egress, a carrier NAT): an attacker's address where each victim signs in once is not.
 func (d *Detector) sharedAddress(ip string, t millis) bool {
-	if ip == "" {
+	if ip == "" || d.cfg.ImpossibleTravel.SharedAddressUsers == 0 {
 		return false
 	}
 	p := d.st.Contexts[ctxKey{Kind: ctxIP, Name: ip}]
