@@ -25,7 +25,9 @@ var t0 = time.Date(2026, 10, 20, 9, 0, 0, 0, time.UTC)
 // fakeWall is a wall clock tests move by hand.
 type fakeWall struct{ c *ManualClock }
 
-func newFakeWall() fakeWall { return fakeWall{NewManualClock(time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC))} }
+func newFakeWall() fakeWall {
+	return fakeWall{NewManualClock(time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC))}
+}
 
 // start runs an emulator with the test identity; mod adjusts the options first.
 func start(t testing.TB, mod func(*Options)) *Server {
