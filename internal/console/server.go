@@ -117,11 +117,13 @@ type SourcesResponse struct {
 	Sources   []pipeline.SourceStatus `json:"sources"`
 	Watermark time.Time               `json:"watermark,omitzero"`
 	Alerts    map[alert.Severity]int  `json:"alerts_by_severity"`
+	// Finished is true once every source finished and detection read to the end.
+	Finished bool `json:"finished"`
 }
 
 func (s *Server) sources(w http.ResponseWriter, _ *http.Request) {
 	h := s.opts.Health
-	writeJSON(w, http.StatusOK, SourcesResponse{Sources: h.Sources(s.opts.Clock()), Watermark: h.Watermark(), Alerts: h.Alerts()})
+	writeJSON(w, http.StatusOK, SourcesResponse{Sources: h.Sources(s.opts.Clock()), Watermark: h.Watermark(), Alerts: h.Alerts(), Finished: h.Finished()})
 }
 
 // AlertsResponse is GET /api/v1/alerts.

@@ -210,6 +210,9 @@ func (d *detectStage) finish(ctx context.Context) error {
 	if d.p.opts.Baseline != nil {
 		err = errors.Join(err, d.save(ctx))
 	}
+	if err == nil {
+		d.p.health.setFinished()
+	}
 	return err
 }
 

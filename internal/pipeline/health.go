@@ -23,6 +23,21 @@ type Health struct {
 	watermark time.Time
 	alerts    map[alert.Severity]int
 	metrics   *Metrics
+	finished  bool
+}
+
+// Finished reports whether every source finished and detection has read to the end
+// (files sources only): every alert is stored.
+func (h *Health) Finished() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.finished
+}
+
+func (h *Health) setFinished() {
+	h.mu.Lock()
+	h.finished = true
+	h.mu.Unlock()
 }
 
 // SourceStatus is one source's health, as the API and `vigil status` show it.

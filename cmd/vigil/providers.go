@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/vigil-sec/vigil/internal/config"
+	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/source"
+	"github.com/vigil-sec/vigil/internal/source/file"
+)
+
+// providerDeps are what a source needs from the daemon to be built.
+type providerDeps struct {
+	norm   *normalize.Normalizer
+	logger *slog.Logger
+}
+
+// sourceProvider builds one type of source from its config item. Every provider is
+// registered here, explicitly, and nowhere else.
+type sourceProvider func(it config.Item, deps providerDeps) (source.Source, error)
+
+func sourceProviders() map[string]sourceProvider {
+	return map[string]sourceProvider{
+		"files": func(it config.Item, deps providerDeps) (source.Source, error) {
+			cfg := fileConfig{Config: file.DefaultConfig()}
+			if err := it.Decode(&cfg); err != nil {
+				return nil, err
+			}
+			return file.New(it.Name, cfg.Config, deps.norm, nil)
+		},
+		"eventhub":   notBuilt("the Event Hubs collector"),
+		"cloudtrail": notBuilt("the CloudTrail collector"),
+	}
+}
+
+// fileConfig is a files source's config item (its own keys plus the list's).
+type fileConfig struct {
+	file.Config `yaml:",inline"`
+}
+
+func notBuilt(what string) sourceProvider {
+	return func(it config.Item, _ providerDeps) (source.Source, error) {
+		return nil, config.Errors{{Path: it.Path + ".type", Line: it.Line, Reason: fmt.Sprintf("%s (type %s) is not in this build of Vigil yet", what, it.Type)}}
+	}
+}
+
+// buildSources builds every configured source, reporting every item's errors at once.
+func buildSources(cfg *config.Config, deps providerDeps) ([]source.Source, error) {
+	providers := sourceProviders()
+	var srcs []source.Source
+	var errs []error
+	for _, it := range cfg.Sources {
+		build, ok := providers[it.Type]
+		if !ok {
+			errs = append(errs, config.Errors{{Path: it.Path + ".type", Line: it.Line, Reason: "no provider for type " + it.Type}})
+			continue
+		}
+		s, err := build(it, deps)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		srcs = append(srcs, s)
+	}
+	return srcs, errors.Join(errs...)
+}
+
+// checkOnline asks each source that can to try its credentials and permissions.
+func checkOnline(ctx context.Context, srcs []source.Source) error {
+	var errs []error
+	for _, s := range srcs {
+		c, ok := s.(source.Checker)
+		if !ok {
+			continue
+		}
+		if err := c.Check(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Name(), err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vigil-sec/vigil/internal/config"
+	"github.com/vigil-sec/vigil/internal/enrich/geoip"
+	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/pipeline"
+	"github.com/vigil-sec/vigil/internal/source"
+)
+
+// runServe is `vigil serve --config FILE`: the daemon, until SIGINT or SIGTERM.
+func runServe(ctx context.Context, args []string, std stdio) error {
+	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fl.SetOutput(std.err)
+	file := fl.String("config", "vigil.yaml", "the configuration file (see vigil.example.yaml and docs/config.md)")
+	fl.Usage = func() {
+		fmt.Fprintln(std.err, "usage: vigil serve --config FILE")
+		fl.PrintDefaults()
+	}
+	if rest, err := parseFlags(fl, args); err != nil || len(rest) > 0 {
+		fl.Usage()
+		return errUsage
+	}
+	cfg, err := config.Load(*file)
+	if err != nil {
+		return configErrors(std, err)
+	}
+	log := newLogger(std, cfg.LogLevel)
+	outputs, err := buildOutputs(cfg)
+	if err != nil {
+		return configErrors(std, err)
+	}
+	token, err := apiToken(cfg)
+	if err != nil {
+		return err
+	}
+	spec := daemonSpec{
+		dataDir: cfg.DataDir, listen: cfg.Listen, token: token, pipeline: pipelineConfig(cfg.Pipeline),
+		ruleDirs: cfg.Detect.Rules, noBuiltin: cfg.Detect.NoBuiltin, noBehav: cfg.Detect.NoBehavior,
+		geo: geoip.Config{CityPath: cfg.Detect.GeoIPCity, ASNPath: cfg.Detect.GeoIPASN},
+		sources: func(n *normalize.Normalizer) ([]source.Source, error) {
+			return buildSources(cfg, providerDeps{norm: n, logger: log})
+		},
+		outputs: outputs, logger: log,
+	}
+	d, err := buildDaemon(ctx, spec)
+	if err != nil {
+		var ce config.Errors
+		if errors.As(err, &ce) {
+			return configErrors(std, err)
+		}
+		return err
+	}
+	return d.run(ctx)
+}
+
+// pipelineConfig is the pipeline's tuning from the config's pipeline: section.
+func pipelineConfig(p config.Pipeline) pipeline.Config {
+	c := pipeline.DefaultConfig()
+	c.AllowedLateness, c.IdleTimeout, c.QueueBatches = p.AllowedLateness.D(), p.IdleTimeout.D(), p.QueueBatches
+	c.SnapshotInterval, c.ReplayWindow = p.SnapshotInterval.D(), p.ReplayWindow.D()
+	return c
+}
+
+// apiToken is the configured token, or one made on first start and kept (mode 0600) in
+// the data folder, whose path — never the token — is logged.
+func apiToken(cfg *config.Config) (string, error) {
+	if t := cfg.API.Token.Reveal(); t != "" {
+		return t, nil
+	}
+	path := filepath.Join(cfg.DataDir, "api-token")
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return "", err
+	}
+	t := randomToken()
+	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write the API token: %w", err)
+	}
+	return t, nil
+}
+
+func newLogger(std stdio, level string) *slog.Logger {
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "debug":
+		l = slog.LevelDebug
+	case "warn", "warning":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: l}))
+}
+
+// buildOutputs builds the configured outputs.
+func buildOutputs(cfg *config.Config) ([]pipeline.Output, error) {
+	var errs config.Errors
+	for _, it := range cfg.Outputs {
+		errs = append(errs, config.Error{Path: it.Path + ".type", Line: it.Line,
+			Reason: fmt.Sprintf("the %s output is not in this build of Vigil yet: alerts are kept in the store (vigil alerts, GET /api/v1/alerts)", it.Type)})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return nil, nil
+}
+
+// demoOutputs are the outputs of the config `vigil demo --config` names.
+func demoOutputs(path string) ([]pipeline.Output, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return buildOutputs(cfg)
+}
+
+// randomToken is 24 random bytes in hex: an API token or a demo app's secret.
+func randomToken() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

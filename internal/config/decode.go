@@ -1,0 +1,283 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// prepare expands ${VAR} and ${VAR:-default} in every scalar value and replaces each
+// `key_file: PATH` with `key: <the file's contents>` (trailing newline trimmed).
+func prepare(n *yaml.Node, path, dir string, env func(string) (string, bool), errs *Errors) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		present := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			present[n.Content[i].Value] = true
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := join(path, k.Value)
+			prepare(v, p, dir, env, errs)
+			base, ok := strings.CutSuffix(k.Value, "_file")
+			if !ok || base == "" || v.Kind != yaml.ScalarNode {
+				continue
+			}
+			if present[base] {
+				*errs = append(*errs, Error{Path: p, Line: k.Line, Reason: fmt.Sprintf("give %s or %s, not both", base, k.Value)})
+				continue
+			}
+			file := v.Value
+			if file != "" && !filepath.IsAbs(file) {
+				file = filepath.Join(dir, file)
+			}
+			b, err := os.ReadFile(file)
+			if err != nil {
+				*errs = append(*errs, Error{Path: p, Line: v.Line, Reason: fmt.Sprintf("cannot read the secret: %v", unwrapPath(err))})
+				continue
+			}
+			k.Value = base
+			v.Value, v.Tag, v.Style = strings.TrimRight(string(b), "\r\n"), "!!str", 0
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			prepare(c, fmt.Sprintf("%s[%d]", path, i), dir, env, errs)
+		}
+	case yaml.ScalarNode:
+		if strings.Contains(n.Value, "$") {
+			v, err := expand(n.Value, env)
+			if err != nil {
+				*errs = append(*errs, Error{Path: path, Line: n.Line, Reason: err.Error()})
+				return
+			}
+			if v != n.Value {
+				n.Value, n.Tag = v, "!!str"
+			}
+		}
+	}
+}
+
+var envRef = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
+
+// expand replaces ${VAR} (an error when VAR is unset), ${VAR:-default} and $$ (a "$").
+func expand(s string, env func(string) (string, bool)) (string, error) {
+	var missing []string
+	out := envRef.ReplaceAllStringFunc(s, func(m string) string {
+		if m == "$$" {
+			return "$"
+		}
+		sub := envRef.FindStringSubmatch(m)
+		if v, ok := env(sub[1]); ok && (v != "" || sub[2] == "") {
+			return v
+		}
+		if sub[2] != "" {
+			return sub[3]
+		}
+		missing = append(missing, sub[1])
+		return m
+	})
+	if len(missing) > 0 {
+		return s, fmt.Errorf("environment variable %s is not set (write ${%s:-default} for a default)", strings.Join(missing, ", "), missing[0])
+	}
+	return out, nil
+}
+
+var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+
+func reflectType(v any) reflect.Type {
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// checkKeys reports every key of n that t has no field for, recursively.
+func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *Errors) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		// It reads its own node (durations, sizes, source items): decode it here, where
+		// its path is known, so a bad value is named by its key.
+		if t != reflect.TypeFor[Item]() {
+			if err := n.Decode(reflect.New(t).Interface()); err != nil {
+				*errs = append(*errs, Error{Path: path, Line: n.Line, Reason: err.Error()})
+			}
+		}
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return // the decoder says what is wrong with the type
+		}
+		fields := yamlFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			ft, ok := fields[k.Value]
+			if !ok {
+				*errs = append(*errs, Error{Path: join(path, k.Value), Line: k.Line, Reason: "unknown key" + suggest(k.Value, fields)})
+				continue
+			}
+			checkKeys(n.Content[i+1], ft, join(path, k.Value), errs)
+		}
+	case reflect.Slice, reflect.Array:
+		if n.Kind == yaml.SequenceNode {
+			for i, c := range n.Content {
+				checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs)
+			}
+		}
+	case reflect.Map:
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				checkKeys(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), errs)
+			}
+		}
+	}
+}
+
+// yamlFields maps a struct's YAML keys to their types, inline structs included.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if strings.Contains(opts, "inline") {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				for k, v := range yamlFields(ft) {
+					out[k] = v
+				}
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// suggest names the known key closest to a mistyped one.
+func suggest(key string, fields map[string]reflect.Type) string {
+	best, bestD := "", max(3, len(key)/4+1)
+	for k := range fields {
+		if d := distance(key, k); d < bestD || d == bestD && k < best {
+			best, bestD = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
+// distance is the Levenshtein distance of two short keys.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// yamlErrors turns the decoder's errors ("line 7: cannot unmarshal !!str `x` into int")
+// into Errors at the item's path.
+func yamlErrors(err error, path string, line int) Errors {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return Errors{{Path: path, Line: line, Reason: err.Error()}}
+	}
+	var out Errors
+	for _, msg := range te.Errors {
+		e := Error{Path: path, Line: line, Reason: msg}
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			fmt.Sscan(m[1], &e.Line)
+			e.Reason = m[2]
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// validationErrors splits a provider's Validate error ("tenant_id: required\npoll_interval:
+// …") into Errors at their keys' paths and lines.
+func validationErrors(err error, path string, n *yaml.Node) Errors {
+	if err == nil {
+		return nil
+	}
+	var out Errors
+	for _, msg := range strings.Split(err.Error(), "\n") {
+		if strings.TrimSpace(msg) == "" {
+			continue
+		}
+		e := Error{Path: path, Line: n.Line, Reason: msg}
+		if key, reason, ok := strings.Cut(msg, ": "); ok && !strings.ContainsAny(key, " \t") {
+			e.Path, e.Reason = join(path, key), reason
+			if c := child(n, strings.SplitN(key, ".", 2)[0]); c != nil {
+				e.Line = c.Line
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func child(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
