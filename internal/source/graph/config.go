@@ -64,8 +64,8 @@ func (c Config) Validate() error {
 	if err := azure.CheckEndpoint(c.GraphEndpoint); err != nil {
 		errs = append(errs, fmt.Errorf("graph_endpoint: %w", err))
 	}
-	if c.PollInterval.D() < time.Second {
-		errs = append(errs, errors.New("poll_interval: must be at least 1s"))
+	if c.PollInterval.D() <= 0 {
+		errs = append(errs, errors.New("poll_interval: must be positive"))
 	}
 	if c.Overlap.D() < 0 {
 		errs = append(errs, errors.New("overlap: must not be negative"))

@@ -1,0 +1,224 @@
+package graph
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/sim/emulate"
+	"github.com/vigil-sec/vigil/internal/source"
+	"github.com/vigil-sec/vigil/internal/source/azure"
+)
+
+// step is how far the clock moves between poll cycles in the tests.
+const step = 20 * time.Minute
+
+// catchUp polls, moving the clock a step after each cycle, until the clock is past every
+// record's latest visibility (the simulated day plus the emulator's longest delay).
+func catchUp(t *testing.T, h *harness, st *store, src *Source) {
+	t.Helper()
+	end := h.simEnd.Add(3 * time.Hour)
+	polls := int(end.Sub(h.clock.Now())/step) + 2
+	if err := st.run(t, src, polls, func() { h.clock.Advance(step) }); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+func TestEveryVisibleRecordOnceAcrossPollsDuplicatesAndLateArrivals(t *testing.T) {
+	h := newHarness(t, func(o *emulate.Options) { o.DuplicateRate = 0.1; o.PageSize = 200 })
+	st := newStore()
+	catchUp(t, h, st, h.source(t, h.config()))
+	missing, repeated := st.missingAndRepeated(h.expected)
+	if len(missing) > 0 || len(repeated) > 0 {
+		t.Fatalf("of %d records: %d missing (e.g. %v), %d repeated or unknown (e.g. %v)",
+			len(h.expected), len(missing), first(missing), len(repeated), first(repeated))
+	}
+	if h.emu.Stats().Duplicates == 0 {
+		t.Fatal("the emulator served no duplicates: the test proves nothing about dedupe")
+	}
+	streams := map[string]int{}
+	pages := 0
+	for _, b := range st.batches {
+		if len(b.Records) > 0 {
+			streams[b.Stream] += len(b.Records)
+			pages++
+			if b.Available.IsZero() || b.Checkpoint == nil {
+				t.Fatalf("batch of %s without availability time or checkpoint", b.Stream)
+			}
+		}
+	}
+	for s, n := range h.perStream {
+		if streams[s] != n {
+			t.Errorf("stream %s delivered %d records, want %d", s, streams[s], n)
+		}
+	}
+	t.Logf("%d records in %d batches over %d polls: %v", len(h.expected), pages, st.polls, streams)
+}
+
+func TestRestartFromCheckpointRepeatsNothing(t *testing.T) {
+	h := newHarness(t, func(o *emulate.Options) { o.PageSize = 100 })
+	st := newStore()
+	for i := 0; i < 4; i++ { // four processes, each running a few cycles
+		if err := st.run(t, h.source(t, h.config()), 5, func() { h.clock.Advance(step) }); err != nil {
+			t.Fatal(err)
+		}
+		h.clock.Advance(step)
+	}
+	catchUp(t, h, st, h.source(t, h.config()))
+	missing, repeated := st.missingAndRepeated(h.expected)
+	if len(missing) > 0 || len(repeated) > 0 {
+		t.Fatalf("after restarts: %d missing (e.g. %v), %d repeated (e.g. %v) of %d", len(missing), first(missing), len(repeated), first(repeated), len(h.expected))
+	}
+}
+
+func TestThrottlingIsARetryAfterWithTheServersWait(t *testing.T) {
+	h := newHarness(t, nil)
+	st := newStore()
+	if err := st.run(t, h.source(t, h.config()), 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	cp := string(st.checkpoint)
+	h.clock.Advance(step)
+	h.emu.Faults().SetThrottle(1, 7*time.Second)
+	err := st.run(t, h.source(t, h.config()), 1, nil)
+	var ra *source.RetryAfter
+	if !errors.As(err, &ra) || ra.Wait != 7*time.Second {
+		t.Fatalf("throttled Run returned %v, want a RetryAfter of 7s", err)
+	}
+	if string(st.checkpoint) != cp {
+		t.Fatal("the checkpoint moved although the poll was throttled")
+	}
+	catchUp(t, h, st, h.source(t, h.config()))
+	if missing, repeated := st.missingAndRepeated(h.expected); len(missing)+len(repeated) > 0 {
+		t.Fatalf("after throttling: %d missing, %d repeated", len(missing), len(repeated))
+	}
+}
+
+func TestTruncatedPageIsAnErrorAndReadAgain(t *testing.T) {
+	h := newHarness(t, func(o *emulate.Options) { o.PageSize = 100 })
+	st := newStore()
+	if err := st.run(t, h.source(t, h.config()), 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := len(st.batches)
+	cp := string(st.checkpoint)
+	h.clock.Advance(2 * time.Hour)
+	h.emu.Faults().SetTruncate(1)
+	err := st.run(t, h.source(t, h.config()), 1, nil)
+	if err == nil || errors.Is(err, source.ErrPermanent) {
+		t.Fatalf("a truncated page gave %v, want a transient error", err)
+	}
+	if len(st.batches) != before || string(st.checkpoint) != cp {
+		t.Fatal("a batch was emitted from a truncated page")
+	}
+	catchUp(t, h, st, h.source(t, h.config()))
+	if missing, repeated := st.missingAndRepeated(h.expected); len(missing)+len(repeated) > 0 {
+		t.Fatalf("after truncation: %d missing, %d repeated", len(missing), len(repeated))
+	}
+}
+
+func TestStoreFailureKeepsTheCursor(t *testing.T) {
+	h := newHarness(t, func(o *emulate.Options) { o.PageSize = 100 })
+	st := newStore()
+	st.failNext = errors.New("disk full")
+	src := h.source(t, h.config())
+	if err := st.run(t, src, 1, nil); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Run returned %v, want the store's error", err)
+	}
+	catchUp(t, h, st, src) // the same Source again, as the supervisor restarts it
+	if missing, repeated := st.missingAndRepeated(h.expected); len(missing)+len(repeated) > 0 {
+		t.Fatalf("after a store failure: %d missing, %d repeated", len(missing), len(repeated))
+	}
+}
+
+func TestBadSecretIsPermanentWithTheReasonAndNoSecret(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.config()
+	c.ClientSecret = "wrong-" + testSecret
+	err := newStore().run(t, h.source(t, c), 1, nil)
+	if !errors.Is(err, source.ErrPermanent) || !strings.Contains(err.Error(), "AADSTS7000215") {
+		t.Fatalf("bad secret gave %v, want a permanent error naming AADSTS7000215", err)
+	}
+	if strings.Contains(err.Error(), testSecret) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("the error shows the secret or spans lines: %q", err)
+	}
+	if err := h.source(t, c).Check(t.Context()); !errors.Is(err, source.ErrPermanent) {
+		t.Fatalf("Check with a bad secret: %v", err)
+	}
+}
+
+func TestCheckAndDescribe(t *testing.T) {
+	h := newHarness(t, nil)
+	s := h.source(t, h.config())
+	if err := s.Check(t.Context()); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	want := []string{"AuditLog.Read.All", "Directory.Read.All", "IdentityRiskEvent.Read.All", "SecurityAlert.Read.All"}
+	if got := s.Permissions(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("Permissions = %v, want %v", got, want)
+	}
+	if ep := s.Endpoints(); len(ep) != 2 || !strings.HasPrefix(ep[0], h.emu.URL()+"/"+testTenant+"/") || ep[1] != h.emu.URL() {
+		t.Fatalf("Endpoints = %v", ep)
+	}
+}
+
+func TestCAFileTrustsAPrivateCA(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.config()
+	c.CAFile = filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(c.CAFile, h.emu.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(c, WithClock(h.clock.Now)) // no test client: ca_file alone must do
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(t.Context()); err != nil {
+		t.Fatalf("Check through ca_file: %v", err)
+	}
+	c.CAFile = ""
+	s, err = New(c, WithClock(h.clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(t.Context()); err == nil {
+		t.Fatal("the emulator's certificate was trusted without ca_file")
+	}
+}
+
+func TestRequestBudgetIsSharedPerAppAndTenant(t *testing.T) {
+	h := newHarness(t, nil)
+	budgets := azure.NewBudgets()
+	c := h.config()
+	c.RequestBudget = 3
+	a, err := New(c, WithHTTPClient(h.emu.Client()), WithClock(h.clock.Now), WithBudgets(budgets))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Name = "entra-test-2"
+	b, err := New(c, WithHTTPClient(h.emu.Client()), WithClock(h.clock.Now), WithBudgets(budgets))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.client.Budget != b.client.Budget {
+		t.Fatal("two sources of one app and tenant have separate budgets")
+	}
+	c.TenantID = "0f0f0f0f-0000-4000-8000-000000000000"
+	other, err := New(c, WithHTTPClient(h.emu.Client()), WithBudgets(budgets))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.client.Budget == a.client.Budget {
+		t.Fatal("another tenant shares the budget")
+	}
+}
+
+func first(ids []string) []string {
+	if len(ids) > 3 {
+		return ids[:3]
+	}
+	return ids
+}
