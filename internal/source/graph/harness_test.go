@@ -24,11 +24,11 @@ const (
 // harness is an emulated tenant with a simulated organisation's Graph records in it,
 // and a clock both sides read.
 type harness struct {
-	emu      *emulate.Server
-	clock    *emulate.ManualClock
+	emu       *emulate.Server
+	clock     *emulate.ManualClock
 	expected  map[string]bool // ids of every record a Graph stream serves
 	perStream map[string]int  // how many each stream serves
-	simEnd   time.Time
+	simEnd    time.Time
 }
 
 func newHarness(t *testing.T, mod func(*emulate.Options)) *harness {
@@ -215,4 +215,3 @@ func (s *store) missingAndRepeated(want map[string]bool) (missing, repeated []st
 	}
 	return missing, repeated
 }
-
