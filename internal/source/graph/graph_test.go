@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/sim/emulate"
 	"github.com/vigil-sec/vigil/internal/source"
 	"github.com/vigil-sec/vigil/internal/source/azure"
+	"github.com/vigil-sec/vigil/internal/source/azure/azuretest"
 )
 
 // step is how far the clock moves between poll cycles in the tests.
@@ -18,11 +19,11 @@ const step = 20 * time.Minute
 
 // catchUp polls, moving the clock a step after each cycle, until the clock is past every
 // record's latest visibility (the simulated day plus the emulator's longest delay).
-func catchUp(t *testing.T, h *harness, st *store, src *Source) {
+func catchUp(t *testing.T, h *harness, st *azuretest.Store, src *Source) {
 	t.Helper()
 	end := h.simEnd.Add(3 * time.Hour)
 	polls := int(end.Sub(h.clock.Now())/step) + 2
-	if err := st.run(t, src, polls, func() { h.clock.Advance(step) }); err != nil {
+	if err := st.Run(t, src, polls, func() { h.clock.Advance(step) }); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 }
@@ -31,17 +32,13 @@ func TestEveryVisibleRecordOnceAcrossPollsDuplicatesAndLateArrivals(t *testing.T
 	h := newHarness(t, func(o *emulate.Options) { o.DuplicateRate = 0.1; o.PageSize = 200 })
 	st := newStore()
 	catchUp(t, h, st, h.source(t, h.config()))
-	missing, repeated := st.missingAndRepeated(h.expected)
-	if len(missing) > 0 || len(repeated) > 0 {
-		t.Fatalf("of %d records: %d missing (e.g. %v), %d repeated or unknown (e.g. %v)",
-			len(h.expected), len(missing), first(missing), len(repeated), first(repeated))
-	}
+	st.ExpectExactlyOnce(t, h.expected, "after catching up")
 	if h.emu.Stats().Duplicates == 0 {
 		t.Fatal("the emulator served no duplicates: the test proves nothing about dedupe")
 	}
 	streams := map[string]int{}
 	pages := 0
-	for _, b := range st.batches {
+	for _, b := range st.Batches() {
 		if len(b.Records) > 0 {
 			streams[b.Stream] += len(b.Records)
 			pages++
@@ -55,90 +52,81 @@ func TestEveryVisibleRecordOnceAcrossPollsDuplicatesAndLateArrivals(t *testing.T
 			t.Errorf("stream %s delivered %d records, want %d", s, streams[s], n)
 		}
 	}
-	t.Logf("%d records in %d batches over %d polls: %v", len(h.expected), pages, st.polls, streams)
+	t.Logf("%d records in %d batches over %d polls: %v", len(h.expected), pages, st.Polls(), streams)
 }
 
 func TestRestartFromCheckpointRepeatsNothing(t *testing.T) {
 	h := newHarness(t, func(o *emulate.Options) { o.PageSize = 100 })
 	st := newStore()
 	for i := 0; i < 4; i++ { // four processes, each running a few cycles
-		if err := st.run(t, h.source(t, h.config()), 5, func() { h.clock.Advance(step) }); err != nil {
+		if err := st.Run(t, h.source(t, h.config()), 5, func() { h.clock.Advance(step) }); err != nil {
 			t.Fatal(err)
 		}
 		h.clock.Advance(step)
 	}
 	catchUp(t, h, st, h.source(t, h.config()))
-	missing, repeated := st.missingAndRepeated(h.expected)
-	if len(missing) > 0 || len(repeated) > 0 {
-		t.Fatalf("after restarts: %d missing (e.g. %v), %d repeated (e.g. %v) of %d", len(missing), first(missing), len(repeated), first(repeated), len(h.expected))
-	}
+	st.ExpectExactlyOnce(t, h.expected, "after restarts")
 }
 
 func TestThrottlingIsARetryAfterWithTheServersWait(t *testing.T) {
 	h := newHarness(t, nil)
 	st := newStore()
-	if err := st.run(t, h.source(t, h.config()), 1, nil); err != nil {
+	if err := st.Run(t, h.source(t, h.config()), 1, nil); err != nil {
 		t.Fatal(err)
 	}
-	cp := string(st.checkpoint)
+	cp := string(st.Checkpoint())
 	h.clock.Advance(step)
 	h.emu.Faults().SetThrottle(1, 7*time.Second)
-	err := st.run(t, h.source(t, h.config()), 1, nil)
+	err := st.Run(t, h.source(t, h.config()), 1, nil)
 	var ra *source.RetryAfter
 	if !errors.As(err, &ra) || ra.Wait != 7*time.Second {
 		t.Fatalf("throttled Run returned %v, want a RetryAfter of 7s", err)
 	}
-	if string(st.checkpoint) != cp {
+	if string(st.Checkpoint()) != cp {
 		t.Fatal("the checkpoint moved although the poll was throttled")
 	}
 	catchUp(t, h, st, h.source(t, h.config()))
-	if missing, repeated := st.missingAndRepeated(h.expected); len(missing)+len(repeated) > 0 {
-		t.Fatalf("after throttling: %d missing, %d repeated", len(missing), len(repeated))
-	}
+	st.ExpectExactlyOnce(t, h.expected, "after throttling")
 }
 
 func TestTruncatedPageIsAnErrorAndReadAgain(t *testing.T) {
 	h := newHarness(t, func(o *emulate.Options) { o.PageSize = 100 })
 	st := newStore()
-	if err := st.run(t, h.source(t, h.config()), 1, nil); err != nil {
+	if err := st.Run(t, h.source(t, h.config()), 1, nil); err != nil {
 		t.Fatal(err)
 	}
-	before := len(st.batches)
-	cp := string(st.checkpoint)
+	before := len(st.Batches())
+	cp := string(st.Checkpoint())
 	h.clock.Advance(2 * time.Hour)
 	h.emu.Faults().SetTruncate(1)
-	err := st.run(t, h.source(t, h.config()), 1, nil)
+	err := st.Run(t, h.source(t, h.config()), 1, nil)
 	if err == nil || errors.Is(err, source.ErrPermanent) {
 		t.Fatalf("a truncated page gave %v, want a transient error", err)
 	}
-	if len(st.batches) != before || string(st.checkpoint) != cp {
+	if len(st.Batches()) != before || string(st.Checkpoint()) != cp {
 		t.Fatal("a batch was emitted from a truncated page")
 	}
 	catchUp(t, h, st, h.source(t, h.config()))
-	if missing, repeated := st.missingAndRepeated(h.expected); len(missing)+len(repeated) > 0 {
-		t.Fatalf("after truncation: %d missing, %d repeated", len(missing), len(repeated))
-	}
+	st.ExpectExactlyOnce(t, h.expected, "after truncation")
 }
 
 func TestStoreFailureKeepsTheCursor(t *testing.T) {
 	h := newHarness(t, func(o *emulate.Options) { o.PageSize = 100 })
 	st := newStore()
-	st.failNext = errors.New("disk full")
+	st.FailNext(errors.New("disk full"))
 	src := h.source(t, h.config())
-	if err := st.run(t, src, 1, nil); err == nil || !strings.Contains(err.Error(), "disk full") {
+	if err := st.Run(t, src, 1, nil); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("Run returned %v, want the store's error", err)
 	}
 	catchUp(t, h, st, src) // the same Source again, as the supervisor restarts it
-	if missing, repeated := st.missingAndRepeated(h.expected); len(missing)+len(repeated) > 0 {
-		t.Fatalf("after a store failure: %d missing, %d repeated", len(missing), len(repeated))
-	}
+	st.ExpectExactlyOnce(t, h.expected, "after a store failure")
 }
 
 func TestBadSecretIsPermanentWithTheReasonAndNoSecret(t *testing.T) {
 	h := newHarness(t, nil)
 	c := h.config()
 	c.ClientSecret = "wrong-" + testSecret
-	err := newStore().run(t, h.source(t, c), 1, nil)
+	err := newStore().Run(t, h.source(t, c), 1, nil)
 	if !errors.Is(err, source.ErrPermanent) || !strings.Contains(err.Error(), "AADSTS7000215") {
 		t.Fatalf("bad secret gave %v, want a permanent error naming AADSTS7000215", err)
 	}
@@ -216,9 +204,4 @@ func TestRequestBudgetIsSharedPerAppAndTenant(t *testing.T) {
 	}
 }
 
-func first(ids []string) []string {
-	if len(ids) > 3 {
-		return ids[:3]
-	}
-	return ids
-}
+func newStore() *azuretest.Store { return azuretest.NewStore("id") }

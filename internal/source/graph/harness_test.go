@@ -3,16 +3,13 @@ package graph
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/config"
 	"github.com/vigil-sec/vigil/internal/sim"
 	"github.com/vigil-sec/vigil/internal/sim/emulate"
-	"github.com/vigil-sec/vigil/internal/source"
 )
 
 const (
@@ -119,99 +116,4 @@ func (h *harness) source(t *testing.T, c Config) *Source {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// store plays the pipeline's store: it keeps what was emitted and the last checkpoint,
-// and can be told to fail.
-type store struct {
-	mu         sync.Mutex
-	ids        map[string]int
-	batches    []source.Batch
-	checkpoint []byte
-	polls      int
-	failNext   error
-}
-
-func newStore() *store { return &store{ids: map[string]int{}} }
-
-func (s *store) emit(_ context.Context, b source.Batch) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.failNext; err != nil {
-		s.failNext = nil
-		return err
-	}
-	for _, r := range b.Records {
-		var rec struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(r, &rec); err != nil || rec.ID == "" {
-			return errors.New("record without id")
-		}
-		s.ids[rec.ID]++
-	}
-	s.batches = append(s.batches, b)
-	if b.Checkpoint != nil {
-		s.checkpoint = b.Checkpoint
-	}
-	if b.EndOfPoll {
-		s.polls++
-	}
-	return nil
-}
-
-// run runs src from the store's checkpoint until it has finished polls more poll cycles
-// (after each, between: called, e.g. to move the clock) or Run returns on its own.
-func (s *store) run(t *testing.T, src *Source, polls int, between func()) error {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s.mu.Lock()
-	from, target := s.checkpoint, s.polls+polls
-	s.mu.Unlock()
-	emit := func(ctx context.Context, b source.Batch) error {
-		if err := s.emit(ctx, b); err != nil {
-			return err
-		}
-		if b.EndOfPoll {
-			s.mu.Lock()
-			done := s.polls >= target
-			s.mu.Unlock()
-			if done {
-				cancel()
-			} else if between != nil {
-				between()
-			}
-		}
-		return nil
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- src.Run(ctx, from, emit) }()
-	select {
-	case err := <-errc:
-		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			return nil
-		}
-		return err
-	case <-time.After(60 * time.Second):
-		t.Fatal("Run did not return within 60s")
-		return nil
-	}
-}
-
-// missingAndRepeated compares what the store holds with what should be there.
-func (s *store) missingAndRepeated(want map[string]bool) (missing, repeated []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id := range want {
-		if s.ids[id] == 0 {
-			missing = append(missing, id)
-		}
-	}
-	for id, n := range s.ids {
-		if n > 1 || !want[id] {
-			repeated = append(repeated, id)
-		}
-	}
-	return missing, repeated
 }
