@@ -36,7 +36,7 @@ func (s *Source) Check(ctx context.Context) error {
 	if _, err := s.client.Tokens.Token(ctx); err != nil {
 		return fmt.Errorf("graph: %w", err)
 	}
-	now := time.Now()
+	now := s.poller.Now()
 	var errs []error
 	for _, sp := range s.cfg.streamsOf() {
 		_, err := s.client.GetPage(ctx, sp.firstURL(s.graph, 1, now.Add(-time.Hour), now))
