@@ -25,8 +25,8 @@ type Stats struct {
 	Tokens     int // access tokens issued
 	Added      map[sim.Kind]int
 	Visible    map[sim.Kind]int // distinct records visible at the clock's now
-	Ignored    int // records added that no endpoint serves (CloudTrail, other diagnostics)
-	Duplicates int // records given a second, later copy
+	Ignored    int              // records added that no endpoint serves (CloudTrail, other diagnostics)
+	Duplicates int              // records given a second, later copy
 	Endpoints  map[string]EndpointStats
 }
 
