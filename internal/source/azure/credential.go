@@ -21,7 +21,8 @@ import (
 
 // NewCredential builds the azidentity credential the settings name. Token requests go
 // through hc (so a private CA and the timeouts apply) and are not retried inside the SDK:
-// the supervisor owns retries.
+// the supervisor owns retries. Every error here is the settings' (an unreadable or
+// non-RSA certificate, no token file), so it is source.Permanent.
 func NewCredential(c Credentials, hc *http.Client) (azcore.TokenCredential, error) {
 	login := c.LoginURL()
 	opts := azcore.ClientOptions{
@@ -37,7 +38,7 @@ func NewCredential(c Credentials, hc *http.Client) (azcore.TokenCredential, erro
 		cred, err := azidentity.NewClientSecretCredential(c.TenantID, c.ClientID, c.ClientSecret,
 			&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: noDiscovery})
 		if err != nil {
-			return nil, fmt.Errorf("azure: client secret credential: %w", err)
+			return nil, source.Permanent(fmt.Errorf("azure: client secret credential: %w", err))
 		}
 		return cred, nil
 	case AuthCertificate:
@@ -60,7 +61,7 @@ func NewCredential(c Credentials, hc *http.Client) (azcore.TokenCredential, erro
 		cred, err := azidentity.NewClientCertificateCredential(c.TenantID, c.ClientID, certs, key,
 			&azidentity.ClientCertificateCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: noDiscovery, SendCertificateChain: true})
 		if err != nil {
-			return nil, fmt.Errorf("azure: certificate credential: %w", err)
+			return nil, source.Permanent(fmt.Errorf("azure: certificate credential: %w", err))
 		}
 		return cred, nil
 	case AuthManagedIdentity:
@@ -73,7 +74,7 @@ func NewCredential(c Credentials, hc *http.Client) (azcore.TokenCredential, erro
 		}
 		cred, err := azidentity.NewManagedIdentityCredential(mo)
 		if err != nil {
-			return nil, fmt.Errorf("azure: managed identity credential: %w", err)
+			return nil, source.Permanent(fmt.Errorf("azure: managed identity credential: %w", err))
 		}
 		return cred, nil
 	case AuthWorkloadIdentity:
@@ -81,7 +82,7 @@ func NewCredential(c Credentials, hc *http.Client) (azcore.TokenCredential, erro
 			ClientOptions: opts, TenantID: c.TenantID, ClientID: c.ClientID,
 			TokenFilePath: c.FederatedTokenFile, DisableInstanceDiscovery: noDiscovery})
 		if err != nil {
-			return nil, fmt.Errorf("azure: workload identity credential: %w", err)
+			return nil, source.Permanent(fmt.Errorf("azure: workload identity credential: %w", err))
 		}
 		return cred, nil
 	}
