@@ -136,3 +136,22 @@ func TestCheckpointCarriesNewestIDs(t *testing.T) {
 		t.Fatal("an unknown checkpoint version must be refused")
 	}
 }
+
+func TestLimiterSpendsItsBudgetThenAsksToWait(t *testing.T) {
+	l := NewLimiter(5, 10*time.Second)
+	for i := 0; i < 5; i++ {
+		if d := l.reserve(); d != 0 {
+			t.Fatalf("request %d of a budget of 5 had to wait %s", i+1, d)
+		}
+	}
+	if d := l.reserve(); d <= 0 || d > 2*time.Second {
+		t.Fatalf("the 6th request waits %s, want up to one refill (2s)", d)
+	}
+	if d := NewLimiter(0, time.Second).reserve(); d != 0 {
+		t.Fatalf("an unlimited budget made a request wait %s", d)
+	}
+	b := NewBudgets()
+	if b.For("app@t/graph", 5, time.Second) != b.For("app@t/graph", 9, time.Second) || b.For("app@t/graph", 5, time.Second) == b.For("app@u/graph", 5, time.Second) {
+		t.Fatal("budgets are not one per key")
+	}
+}

@@ -33,8 +33,12 @@ func TestEveryVisibleRecordOnceAcrossPollsDuplicatesAndLateArrivals(t *testing.T
 	st := newStore()
 	catchUp(t, h, st, h.source(t, h.config()))
 	st.ExpectExactlyOnce(t, h.expected, "after catching up")
-	if h.emu.Stats().Duplicates == 0 {
+	stats := h.emu.Stats()
+	if stats.Duplicates == 0 {
 		t.Fatal("the emulator served no duplicates: the test proves nothing about dedupe")
+	}
+	if stats.Tokens != 1 || stats.Throttled != 0 {
+		t.Errorf("%d tokens issued and %d requests throttled; want one cached token and none", stats.Tokens, stats.Throttled)
 	}
 	streams := map[string]int{}
 	pages := 0
@@ -108,6 +112,31 @@ func TestTruncatedPageIsAnErrorAndReadAgain(t *testing.T) {
 	}
 	catchUp(t, h, st, h.source(t, h.config()))
 	st.ExpectExactlyOnce(t, h.expected, "after truncation")
+}
+
+func TestResetAnd5xxAreTransientAndLoseNothing(t *testing.T) {
+	h := newHarness(t, func(o *emulate.Options) { o.PageSize = 100 })
+	st := newStore()
+	if err := st.Run(t, h.source(t, h.config()), 3, func() { h.clock.Advance(step) }); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(step)
+	h.emu.Faults().SetReset(2) // Go's transport retries a GET once on a reused connection that was reset
+	if err := st.Run(t, h.source(t, h.config()), 1, nil); err == nil || errors.Is(err, source.ErrPermanent) {
+		t.Fatalf("a reset connection gave %v, want a transient error", err)
+	}
+	h.emu.Faults().Clear() // whether the transport's retry spent the second reset or not
+	h.emu.Faults().SetStatus(503, 1)
+	var ra *source.RetryAfter
+	if err := st.Run(t, h.source(t, h.config()), 1, nil); !errors.As(err, &ra) || ra.Wait != 5*time.Second {
+		t.Fatalf("a 503 gave %v, want a RetryAfter of the 5s it named", err)
+	}
+	h.emu.Faults().SetStatus(500, 1)
+	if err := st.Run(t, h.source(t, h.config()), 1, nil); err == nil || errors.As(err, &ra) || errors.Is(err, source.ErrPermanent) {
+		t.Fatalf("a 500 gave %v, want a plain transient error", err)
+	}
+	catchUp(t, h, st, h.source(t, h.config()))
+	st.ExpectExactlyOnce(t, h.expected, "after resets and 5xx")
 }
 
 func TestStoreFailureKeepsTheCursor(t *testing.T) {
