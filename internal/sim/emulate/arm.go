@@ -61,21 +61,22 @@ func (s *Server) listSubscriptions(q url.Values) response {
 		return *bad
 	}
 	const page = 100
+	subs := s.subscriptions()
 	from := 0
 	if tok := q.Get("$skiptoken"); tok != "" {
 		n, err := strconv.Atoi(tok)
-		if err != nil || n < 0 || n > len(s.opts.Subscriptions) {
+		if err != nil || n < 0 || n > len(subs) {
 			return armError(http.StatusBadRequest, "InvalidSkipToken", "The $skiptoken '"+tok+"' is invalid.")
 		}
 		from = n
 	}
-	to := min(from+page, len(s.opts.Subscriptions))
+	to := min(from+page, len(subs))
 	value := []any{}
-	for _, id := range s.opts.Subscriptions[from:to] {
+	for _, id := range subs[from:to] {
 		value = append(value, s.subscriptionBody(id))
 	}
-	body := map[string]any{"value": value, "count": map[string]any{"type": "Total", "value": len(s.opts.Subscriptions)}}
-	if to < len(s.opts.Subscriptions) {
+	body := map[string]any{"value": value, "count": map[string]any{"type": "Total", "value": len(subs)}}
+	if to < len(subs) {
 		body["nextLink"] = s.url + "/subscriptions?api-version=" + url.QueryEscape(q.Get("api-version")) + "&%24skiptoken=" + strconv.Itoa(to)
 	}
 	resp := jsonResponse(http.StatusOK, body)
@@ -83,8 +84,19 @@ func (s *Server) listSubscriptions(q url.Values) response {
 	return resp
 }
 
+// subscriptions are Options.Subscriptions, or when that is empty every subscription the
+// added Activity Log records name, in the order they first appeared.
+func (s *Server) subscriptions() []string {
+	if len(s.opts.Subscriptions) > 0 {
+		return s.opts.Subscriptions
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]string(nil), s.seenSubs...)
+}
+
 func (s *Server) subscribed(id string) (string, bool) {
-	for _, sub := range s.opts.Subscriptions {
+	for _, sub := range s.subscriptions() {
 		if strings.EqualFold(sub, id) {
 			return sub, true
 		}
@@ -103,7 +115,8 @@ func (s *Server) getSubscription(id string, q url.Values) response {
 	return jsonResponse(http.StatusOK, s.subscriptionBody(sub))
 }
 
-var activityLogOptions = map[string]bool{"api-version": true, "$filter": true, "$select": true, "$skiptoken": true}
+// ARM spells the continuation $skiptoken or $skipToken; both are taken.
+var activityLogOptions = map[string]bool{"api-version": true, "$filter": true, "$select": true, "$skiptoken": true, "$skipToken": true}
 
 // activityLog is GET /subscriptions/{id}/providers/Microsoft.Insights/eventtypes/management/values.
 func (s *Server) activityLog(subID, rawQuery string, now time.Time) response {
@@ -169,7 +182,11 @@ func (s *Server) activityLog(subID, rawQuery string, now time.Time) response {
 	p := graphParams{filter: filter, sel: vals.Get("$select")}
 	path := "/subscriptions/" + sub + "/providers/Microsoft.Insights/eventtypes/management/values"
 	check := queryChecksum(activityLogAPIVersion, strings.ToLower(path), p)
-	if tok := vals.Get("$skiptoken"); tok != "" {
+	tok := vals.Get("$skiptoken")
+	if tok == "" {
+		tok = vals.Get("$skipToken")
+	}
+	if tok != "" {
 		c, err := decodeSkipToken(tok, check)
 		if err != nil {
 			return armError(http.StatusBadRequest, "BadRequest", err.Error())

@@ -65,7 +65,7 @@ func (f *Faults) SetSlow(d time.Duration) {
 // Clear turns every fault off.
 func (f *Faults) Clear() {
 	f.mu.Lock()
-	*f = Faults{}
+	f.throttle, f.retryAfter, f.status, f.statusN, f.reset, f.truncate, f.slow = 0, 0, 0, 0, 0, 0, 0
 	f.mu.Unlock()
 }
 

@@ -59,8 +59,9 @@ func (r response) retryAfter(d time.Duration) response {
 }
 
 // serve writes resp for an endpoint that faults do not touch (login), counting it.
-func (s *Server) serve(w http.ResponseWriter, _ *http.Request, endpoint string, resp response) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, endpoint string, resp response) {
 	s.stats.count(endpoint, resp.status, resp.records)
+	s.log.Debug("emulator answered", "method", r.Method, "path", r.URL.Path, "endpoint", endpoint, "status", resp.status, "records", resp.records)
 	write(w, resp)
 }
 

@@ -24,7 +24,8 @@ type Options struct {
 	ClientID     string // the one application that may sign in; required
 	ClientSecret string // its secret; a wrong one gets AADSTS7000215; required
 	// Subscriptions are served by GET /subscriptions and per-subscription Activity Log;
-	// any other subscription gets 403 AuthorizationFailed.
+	// any other subscription gets 403 AuthorizationFailed. Empty: every subscription
+	// the added Activity Log records name (Record.Scope).
 	Subscriptions []string
 	// Delay is how long after its event time a record becomes visible, per kind; kinds
 	// not set take defaultDelays().
@@ -68,6 +69,7 @@ type Server struct {
 	added      map[sim.Kind]int
 	ignored    int
 	duplicates int
+	seenSubs   []string // Activity Log record scopes, in first-seen order
 
 	authMu  sync.Mutex
 	tokens  map[string]tokenInfo

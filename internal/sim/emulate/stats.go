@@ -24,8 +24,9 @@ type Stats struct {
 	Records    int // records served, over all endpoints
 	Tokens     int // access tokens issued
 	Added      map[sim.Kind]int
-	Ignored    int // records added that no endpoint serves (CloudTrail, other diagnostics)
-	Duplicates int // records given a second, later copy
+	Visible    map[sim.Kind]int // distinct records visible at the clock's now
+	Ignored    int              // records added that no endpoint serves (CloudTrail, other diagnostics)
+	Duplicates int              // records given a second, later copy
 	Endpoints  map[string]EndpointStats
 }
 
@@ -80,9 +81,18 @@ func (s *Server) Stats() Stats {
 		st.Records += e.Records
 	}
 	s.stats.mu.Unlock()
+	now := s.opts.Clock.Now()
+	st.Visible = map[sim.Kind]int{}
 	s.mu.RLock()
 	for k, n := range s.added {
 		st.Added[k] = n
+	}
+	for _, stream := range s.streams {
+		for i := range stream.entries {
+			if e := &stream.entries[i]; !e.dup && !e.visible.After(now) {
+				st.Visible[e.kind]++
+			}
+		}
 	}
 	st.Ignored, st.Duplicates = s.ignored, s.duplicates
 	s.mu.RUnlock()

@@ -198,6 +198,9 @@ func (s *Server) Add(recs ...sim.Record) {
 		if st == nil {
 			st = &stream{sorted: true}
 			s.streams[name] = st
+			if r.Kind == sim.KindActivityLog {
+				s.seenSubs = append(s.seenSubs, r.Scope)
+			}
 		}
 		s.seq++
 		e.seq = s.seq

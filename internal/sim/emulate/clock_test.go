@@ -1,0 +1,38 @@
+package emulate
+
+import (
+	"net/url"
+	"testing"
+	"time"
+)
+
+func TestAcceleratedClockMapsWallTimeToSimulatedTime(t *testing.T) {
+	wall := newFakeWall()
+	c := NewAcceleratedWall(t0, 60, wall.c.Now)
+	if !c.Now().Equal(t0) || c.Speed() != 60 {
+		t.Fatalf("at start: %v speed %v", c.Now(), c.Speed())
+	}
+	wall.c.Advance(90 * time.Second)
+	if want := t0.Add(90 * time.Minute); !c.Now().Equal(want) {
+		t.Fatalf("after 90 wall seconds at 60x: %v, want %v", c.Now(), want)
+	}
+	if frozen := NewAcceleratedWall(t0, -1, wall.c.Now); frozen.Speed() != 0 {
+		t.Fatalf("negative speed = %v, want 0", frozen.Speed())
+	}
+}
+
+func TestAcceleratedClockDrivesVisibility(t *testing.T) {
+	wall := newFakeWall()
+	clock := NewAcceleratedWall(t0, 120, wall.c.Now)
+	s := start(t, func(o *Options) { o.Clock = clock; o.Wall = wall.c.Now })
+	s.Add(signIn(1, t0.Add(time.Minute), "interactiveUser"))
+	tok := getToken(t, s, "https://graph.microsoft.com/.default")
+	list := s.URL() + "/v1.0/auditLogs/signIns?$filter=" + url.QueryEscape("createdDateTime ge 2026-10-20T00:00:00Z")
+	if n := len(walk(t, s, tok, list, "@odata.nextLink")); n != 0 {
+		t.Fatalf("served %d before its time", n)
+	}
+	wall.c.Advance(30 * time.Second) // one simulated hour: past every sign-in delay
+	if n := len(walk(t, s, tok, list, "@odata.nextLink")); n != 1 {
+		t.Fatalf("served %d after a simulated hour, want 1", n)
+	}
+}
