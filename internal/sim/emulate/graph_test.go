@@ -126,6 +126,9 @@ func TestSkipTokenBelongsToItsQuery(t *testing.T) {
 		t.Fatalf("nextLink %q: %v", next, err)
 	}
 	skip := u.Query().Get("$skiptoken")
+	if a := get(t, s, tok, s.URL()+"/v1.0/auditLogs/signIns?$top=0"); a.status != 200 || len(a.json(t)["value"].([]any)) != 0 || a.json(t)["@odata.nextLink"] != nil {
+		t.Fatalf("$top=0: %d %s", a.status, a.body)
+	}
 	if b := get(t, s, tok, s.URL()+"/v1.0/auditLogs/signIns?$top=3&$skiptoken="+skip); b.status != 400 {
 		t.Fatalf("a skip token replayed with another $top: %d %s", b.status, b.body)
 	}
