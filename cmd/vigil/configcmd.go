@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/config"
 	"github.com/vigil-sec/vigil/internal/normalize"
 	"github.com/vigil-sec/vigil/internal/normalize/formats"
+	"github.com/vigil-sec/vigil/internal/source/azure"
 )
 
 // runConfig is `vigil config check [--online] --config FILE`.
@@ -33,7 +34,7 @@ func runConfig(ctx context.Context, args []string, std stdio) error {
 	if cfg == nil {
 		return configErrors(std, err)
 	}
-	srcs, serr := buildSources(cfg, providerDeps{norm: normalize.New(formats.All()...), logger: slog.New(slog.DiscardHandler)})
+	srcs, serr := buildSources(cfg, providerDeps{norm: normalize.New(formats.All()...), logger: slog.New(slog.DiscardHandler), budgets: azure.NewBudgets()})
 	_, oerr := buildOutputs(cfg)
 	if err := errors.Join(err, serr, oerr); err != nil {
 		return configErrors(std, err)

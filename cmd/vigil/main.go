@@ -50,6 +50,7 @@ func commands() map[string]command {
 		"events":   {"events the store holds, as JSON lines", runEvents},
 		"alerts":   {"alerts the store holds, as JSON lines", runAlerts},
 		"version":  {"print the version", runVersion},
+		"demo":     {"the main job: a simulated tenant served live over the real protocols, collected, detected, shown", runDemo},
 		"serve":    {"the daemon: collect, detect, alert, serve the API (--config vigil.yaml)", runServe},
 		"config":   {"`config check [--online] --config FILE`: name every error of a config by key", runConfig},
 		"status":   {"the running daemon's sources: last poll, rate, lag, latency, errors", runStatus},

@@ -9,13 +9,19 @@ import (
 	"github.com/vigil-sec/vigil/internal/config"
 	"github.com/vigil-sec/vigil/internal/normalize"
 	"github.com/vigil-sec/vigil/internal/source"
+	"github.com/vigil-sec/vigil/internal/source/activitylog"
+	"github.com/vigil-sec/vigil/internal/source/azure"
 	"github.com/vigil-sec/vigil/internal/source/file"
+	"github.com/vigil-sec/vigil/internal/source/graph"
 )
 
 // providerDeps are what a source needs from the daemon to be built.
 type providerDeps struct {
 	norm   *normalize.Normalizer
 	logger *slog.Logger
+	// budgets are the request budgets per app and tenant, shared by every Microsoft
+	// source of the daemon (two sources with one app registration share Graph's limit).
+	budgets *azure.Budgets
 }
 
 // sourceProvider builds one type of source from its config item. Every provider is
@@ -30,6 +36,20 @@ func sourceProviders() map[string]sourceProvider {
 				return nil, err
 			}
 			return file.New(it.Name, cfg.Config, deps.norm, nil)
+		},
+		"graph": func(it config.Item, deps providerDeps) (source.Source, error) {
+			cfg := graph.DefaultConfig()
+			if err := it.Decode(&cfg); err != nil {
+				return nil, err
+			}
+			return graph.New(cfg, graph.WithLogger(deps.logger), graph.WithBudgets(deps.budgets))
+		},
+		"activitylog": func(it config.Item, deps providerDeps) (source.Source, error) {
+			cfg := activitylog.DefaultConfig()
+			if err := it.Decode(&cfg); err != nil {
+				return nil, err
+			}
+			return activitylog.New(cfg, azure.WithLogger(deps.logger), azure.WithBudgets(deps.budgets))
 		},
 		"eventhub":   notBuilt("the Event Hubs collector"),
 		"cloudtrail": notBuilt("the CloudTrail collector"),

@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/normalize"
 	"github.com/vigil-sec/vigil/internal/pipeline"
 	"github.com/vigil-sec/vigil/internal/source"
+	"github.com/vigil-sec/vigil/internal/source/azure"
 )
 
 // runServe is `vigil serve --config FILE`: the daemon, until SIGINT or SIGTERM.
@@ -50,7 +51,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 		ruleDirs: cfg.Detect.Rules, noBuiltin: cfg.Detect.NoBuiltin, noBehav: cfg.Detect.NoBehavior,
 		geo: geoip.Config{CityPath: cfg.Detect.GeoIPCity, ASNPath: cfg.Detect.GeoIPASN},
 		sources: func(n *normalize.Normalizer) ([]source.Source, error) {
-			return buildSources(cfg, providerDeps{norm: n, logger: log})
+			return buildSources(cfg, providerDeps{norm: n, logger: log, budgets: azure.NewBudgets()})
 		},
 		outputs: outputs, logger: log,
 	}

@@ -144,8 +144,36 @@ func TestLimiterSpendsItsBudgetThenAsksToWait(t *testing.T) {
 			t.Fatalf("request %d of a budget of 5 had to wait %s", i+1, d)
 		}
 	}
-	if d := l.reserve(); d <= 0 || d > 2*time.Second {
-		t.Fatalf("the 6th request waits %s, want up to one refill (2s)", d)
+	if d := l.reserve(); d <= 9*time.Second || d > 10*time.Second {
+		t.Fatalf("the 6th request waits %s, want the rest of the window (10s)", d)
+	}
+	// Sent as fast as it allows over a minute, never more than 5 fall in any 10 seconds
+	// (a token bucket would let 10 through in one: the burst and its refill).
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l = NewLimiter(5, 10*time.Second)
+	l.now = func() time.Time { return now }
+	var sent []time.Time
+	for now.Before(time.Date(2026, 1, 1, 0, 1, 0, 0, time.UTC)) {
+		if d := l.reserve(); d > 0 {
+			now = now.Add(d)
+			continue
+		}
+		sent = append(sent, now)
+		now = now.Add(300 * time.Millisecond)
+	}
+	for i := range sent {
+		n := 0
+		for _, u := range sent[i:] {
+			if u.Sub(sent[i]) < 10*time.Second {
+				n++
+			}
+		}
+		if n > 5 {
+			t.Fatalf("%d requests within 10s from %s", n, sent[i].Format("15:04:05.000"))
+		}
+	}
+	if len(sent) < 25 {
+		t.Fatalf("only %d requests in a minute; the budget allows 30", len(sent))
 	}
 	if d := NewLimiter(0, time.Second).reserve(); d != 0 {
 		t.Fatalf("an unlimited budget made a request wait %s", d)

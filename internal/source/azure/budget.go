@@ -6,16 +6,19 @@ import (
 	"time"
 )
 
-// Limiter is a token bucket: up to n requests at once, refilled at n per window. The
-// Microsoft APIs throttle per app and tenant (Graph's reports service: 5 requests per 10
-// seconds), so every source signing in as one app to one tenant shares one Limiter and
-// spends the budget before the service has to say 429.
+// Limiter keeps requests within n per window over any window of that length: it
+// remembers when the last n were sent and lets the next go only once the oldest is a
+// window old. (A token bucket of n refilled at n per window would let up to 2n through
+// in one window, and the services count in fixed or sliding windows: Graph's reports
+// service allows 5 requests per 10 seconds per app and tenant.) Every source signing in
+// as one app to one tenant shares one Limiter and spends the budget before the service
+// has to say 429.
 type Limiter struct {
 	mu     sync.Mutex
-	n      float64
-	rate   float64 // tokens per second
-	tokens float64
-	last   time.Time
+	window time.Duration
+	sent   []time.Time // the last n sends, oldest first; nil when unlimited
+	next   int         // ring position of the oldest
+	now    func() time.Time
 }
 
 // NewLimiter allows n requests per window; n <= 0 allows everything.
@@ -23,7 +26,7 @@ func NewLimiter(n int, window time.Duration) *Limiter {
 	if n <= 0 || window <= 0 {
 		return &Limiter{}
 	}
-	return &Limiter{n: float64(n), rate: float64(n) / window.Seconds(), tokens: float64(n), last: time.Now()}
+	return &Limiter{window: window, sent: make([]time.Time, n), now: time.Now}
 }
 
 // Wait blocks until a request may go, or ctx ends.
@@ -43,21 +46,21 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
-// reserve takes a token and returns 0, or returns how long until one is there.
+// reserve records a send and returns 0, or returns how long until one may go.
 func (l *Limiter) reserve() time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.rate == 0 {
+	if len(l.sent) == 0 {
 		return 0
 	}
-	now := time.Now()
-	l.tokens = min(l.n, l.tokens+now.Sub(l.last).Seconds()*l.rate)
-	l.last = now
-	if l.tokens >= 1 {
-		l.tokens--
-		return 0
+	now := l.now()
+	oldest := l.sent[l.next]
+	if wait := oldest.Add(l.window).Sub(now); !oldest.IsZero() && wait > 0 {
+		return wait
 	}
-	return time.Duration((1 - l.tokens) / l.rate * float64(time.Second))
+	l.sent[l.next] = now
+	l.next = (l.next + 1) % len(l.sent)
+	return 0
 }
 
 // Budgets hands out one Limiter per app, tenant and API, so sources configured with the
