@@ -27,6 +27,7 @@ type Detector struct {
 	corrs     []*corrState
 	quietBase map[*Rule]bool // detection matches that only feed correlations (generate: false)
 	quietCorr map[*Rule]bool // correlation alerts that only feed other correlations
+	corrOnly  bool           // OrderedDetector: detection matches feed correlations, raise nothing
 }
 
 // feedRef is one correlation a rule feeds, and the name the correlation lists it under.
@@ -63,9 +64,13 @@ func groupByLogsource(rules []compiled) []*lsGroup {
 	return groups
 }
 
-// Detector returns a detector for the set. Rules whose logsource Vigil has no data for are
-// kept out of the hot path.
-func (rs *RuleSet) Detector() *Detector {
+// Detector returns a detector for the set: every rule, single-event and correlation
+// (ArrivalDetector and OrderedDetector split it in two). Rules whose logsource Vigil has
+// no data for are kept out of the hot path.
+func (rs *RuleSet) Detector() *Detector { return rs.build(everyRule) }
+
+// build returns a detector of the rules part p selects.
+func (rs *RuleSet) build(p part) *Detector {
 	d := &Detector{refs: map[*Rule][]feedRef{}, quietBase: map[*Rule]bool{}, quietCorr: map[*Rule]bool{}}
 	byRef := map[string]*Rule{}
 	for _, r := range rs.rules {
@@ -74,8 +79,9 @@ func (rs *RuleSet) Detector() *Detector {
 			byRef[r.Name] = r
 		}
 	}
+	d.wireCorrelations(rs, byRef)
 	for _, r := range rs.rules {
-		if r.condition != nil {
+		if r.condition != nil && p.keeps(d, r) {
 			if f := logsourceFor(r.Logsource); f != nil {
 				d.rules = append(d.rules, compiled{rule: r, source: f, lskey: lower(r.Logsource.Product) + "/" + lower(r.Logsource.Service) + "/" + lower(r.Logsource.Category)})
 			}
@@ -85,6 +91,12 @@ func (rs *RuleSet) Detector() *Detector {
 	d.marks = make([]bool, len(d.rules))
 	d.fast.aliases = fieldAliases()
 	d.fast.ocsf = ocsfAliases()
+	p.finish(d)
+	return d
+}
+
+// wireCorrelations sets up every correlation and what feeds it.
+func (d *Detector) wireCorrelations(rs *RuleSet, byRef map[string]*Rule) {
 	for _, r := range rs.rules {
 		if r.correlation == nil {
 			continue
@@ -108,7 +120,6 @@ func (rs *RuleSet) Detector() *Detector {
 			}
 		}
 	}
-	return d
 }
 
 // Name names the detector.
@@ -131,7 +142,7 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 		if !c.rule.condition.eval(m) {
 			continue
 		}
-		if !d.quietBase[c.rule] {
+		if !d.quietBase[c.rule] && !d.corrOnly {
 			emit(newAlert(c.rule, ev, m))
 		}
 		if len(d.refs[c.rule]) > 0 {
