@@ -129,3 +129,40 @@ func BenchmarkEngineNoMatch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEngineCorrelation measures an event that matches a rule feeding correlations
+// (an event count and a value count by user): what correlation state costs per match.
+func BenchmarkEngineCorrelation(b *testing.B) {
+	rules := baseRules + `---
+title: brute force
+id: 00000000-0000-4000-8000-0000000000b1
+correlation: {type: event_count, rules: [failed_login], group-by: [userIdentity.userName], timespan: 10m, condition: {gte: 1000000}}
+level: high
+---
+title: many addresses
+id: 00000000-0000-4000-8000-0000000000b2
+correlation: {type: value_count, rules: [failed_login], group-by: [userIdentity.userName], timespan: 10m, condition: {gte: 1000000, field: sourceIPAddress}}
+level: high
+`
+	parsed, errs := parseFile("b.yml", []byte(rules), Options{})
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	rs := &RuleSet{}
+	for _, r := range parsed {
+		rs.add(r)
+	}
+	d := rs.Detector()
+	raw := []byte(`{"eventName":"ConsoleLogin","sourceIPAddress":"198.51.100.7","userIdentity":{"userName":"ann"},"responseElements":{"ConsoleLogin":"Failure"}}`)
+	ev := &event.Event{Raw: raw, Vigil: event.Vigil{Source: "cloudtrail", Entity: event.UserEntity("ann")}}
+	ev.Metadata.UID = "e1"
+	ctx := context.Background()
+	emit := func(alert.Alert) {}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ev.Time = int64(i) * 6000 // an event every 6 s: the 10-minute window holds 100
+		d.Observe(ctx, ev, emit)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

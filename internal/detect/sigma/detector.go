@@ -19,7 +19,7 @@ type Detector struct {
 	rules     []compiled
 	groups    []*lsGroup
 	fast      fastLookup
-	state     *matchState // reused for every event: no allocation per event
+	state     *matchState // scratch for the event being observed, reused: no allocation per event
 	scratch   []int
 	marks     []bool
 	lower     []byte
@@ -27,6 +27,7 @@ type Detector struct {
 	corrs     []*corrState
 	quietBase map[*Rule]bool // detection matches that only feed correlations (generate: false)
 	quietCorr map[*Rule]bool // correlation alerts that only feed other correlations
+	corrOnly  bool           // OrderedDetector: detection matches feed correlations, raise nothing
 }
 
 // feedRef is one correlation a rule feeds, and the name the correlation lists it under.
@@ -63,9 +64,13 @@ func groupByLogsource(rules []compiled) []*lsGroup {
 	return groups
 }
 
-// Detector returns a detector for the set. Rules whose logsource Vigil has no data for are
-// kept out of the hot path.
-func (rs *RuleSet) Detector() *Detector {
+// Detector returns a detector for the set: every rule, single-event and correlation
+// (ArrivalDetector and OrderedDetector split it in two). Rules whose logsource Vigil has
+// no data for are kept out of the hot path.
+func (rs *RuleSet) Detector() *Detector { return rs.build(everyRule) }
+
+// build returns a detector of the rules part p selects.
+func (rs *RuleSet) build(p part) *Detector {
 	d := &Detector{refs: map[*Rule][]feedRef{}, quietBase: map[*Rule]bool{}, quietCorr: map[*Rule]bool{}}
 	byRef := map[string]*Rule{}
 	for _, r := range rs.rules {
@@ -74,8 +79,9 @@ func (rs *RuleSet) Detector() *Detector {
 			byRef[r.Name] = r
 		}
 	}
+	d.wireCorrelations(rs, byRef)
 	for _, r := range rs.rules {
-		if r.condition != nil {
+		if r.condition != nil && p.keeps(d, r) {
 			if f := logsourceFor(r.Logsource); f != nil {
 				d.rules = append(d.rules, compiled{rule: r, source: f, lskey: lower(r.Logsource.Product) + "/" + lower(r.Logsource.Service) + "/" + lower(r.Logsource.Category)})
 			}
@@ -85,6 +91,12 @@ func (rs *RuleSet) Detector() *Detector {
 	d.marks = make([]bool, len(d.rules))
 	d.fast.aliases = fieldAliases()
 	d.fast.ocsf = ocsfAliases()
+	p.finish(d)
+	return d
+}
+
+// wireCorrelations sets up every correlation and what feeds it.
+func (d *Detector) wireCorrelations(rs *RuleSet, byRef map[string]*Rule) {
 	for _, r := range rs.rules {
 		if r.correlation == nil {
 			continue
@@ -108,14 +120,15 @@ func (rs *RuleSet) Detector() *Detector {
 			}
 		}
 	}
-	return d
 }
 
 // Name names the detector.
 func (*Detector) Name() string { return "sigma" }
 
 // Observe matches ev against the rules it could match and feeds correlations. A Detector
-// is used by one goroutine at a time (it keeps scratch space between events).
+// is used by one goroutine at a time (it keeps scratch space between events). Field values
+// are read from ev.Raw without copying; what correlations keep past Observe is copied
+// (see hit), so the caller may reuse ev and its buffer once Observe returns.
 func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emit) error {
 	var m *matchState
 	cands := d.candidates(ev)
@@ -129,12 +142,16 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 		if !c.rule.condition.eval(m) {
 			continue
 		}
-		if !d.quietBase[c.rule] {
+		if !d.quietBase[c.rule] && !d.corrOnly {
 			emit(newAlert(c.rule, ev, m))
 		}
 		if len(d.refs[c.rule]) > 0 {
+			// The hit outlives ev (correlation windows keep it): it owns copies of its
+			// strings, and the field reader, which reads ev, is dropped once read (observe).
 			state := m
-			d.feed(c.rule, hit{t: ev.Timestamp(), uid: ev.Metadata.UID, entity: ev.Vigil.Entity,
+			ent := ev.Vigil.Entity
+			ent.Name = strings.Clone(ent.Name)
+			d.feed(c.rule, hit{t: ev.Timestamp(), uid: strings.Clone(ev.Metadata.UID), entity: ent,
 				field: func(f string) string { return firstText(state, f) }}, emit)
 		}
 	}
@@ -167,14 +184,16 @@ func (d *Detector) Advance(ctx context.Context, now time.Time, emit detect.Emit)
 // maxHitsPerGroup bounds the matches a correlation keeps per group and window.
 const maxHitsPerGroup = 10000
 
-// hit is one match of a referenced rule.
+// hit is one match of a referenced rule. Hits are kept in correlation windows long after
+// their event is gone, so nothing in a kept hit points into an event: its strings are
+// copies, and field (which reads the matching event) is nil once observe has read it.
 type hit struct {
 	t      time.Time
 	ref    string // the referenced rule's name or id as the correlation lists it
 	uid    string
 	uids   []string
 	entity event.Entity
-	field  func(string) string // reads a field of the matching event (or correlation)
+	field  func(string) string // reads a field of the matching event (or correlation); nil when kept
 	value  string              // value_count: the counted field's value
 }
 
@@ -184,7 +203,10 @@ type corrState struct {
 	groups map[string]*group
 }
 
+// group is one correlation group: its key and group-by values (copies, never the event's
+// bytes) and its hits in the window.
 type group struct {
+	key    string
 	values map[string]string
 	hits   []hit
 }
@@ -200,28 +222,30 @@ func (d *Detector) feed(r *Rule, h hit, emit detect.Emit) {
 
 func (d *Detector) observe(cs *corrState, from *Rule, h hit, emit detect.Emit) {
 	c := cs.c
-	vals := map[string]string{}
-	var parts []string
-	for _, f := range c.groupBy {
-		v := h.field(aliasFor(c, f, from))
-		vals[f] = v
-		parts = append(parts, v)
+	// The values read may point into the event's raw record (fields.go reads strings
+	// without copying): what is kept is copied below, and only what is kept.
+	parts := make([]string, len(c.groupBy))
+	for i, f := range c.groupBy {
+		parts[i] = h.field(aliasFor(c, f, from))
 	}
 	if c.field != "" {
 		h.value = h.field(aliasFor(c, c.field, from))
 		if h.value == "" {
 			return // no value to count
 		}
+		h.value = strings.Clone(h.value)
 	}
-	key := strings.Join(parts, "\x00")
+	h.field = nil
+	key := strings.Join(parts, "\x00") // may be parts[0] itself: a lookup key only
 	g := cs.groups[key]
 	if g == nil {
-		g = &group{values: vals}
-		cs.groups[key] = g
+		g = newGroup(c, strings.Clone(key), parts)
+		cs.groups[g.key] = g
 	}
 	if len(g.hits) > 0 && h.t.Sub(g.hits[0].t) > c.timespan && c.judgedAtClose() {
+		key, values := g.key, g.values
 		d.closeGroup(cs, key, g, emit)
-		g = &group{values: vals}
+		g = &group{key: key, values: values}
 		cs.groups[key] = g
 	}
 	if len(g.hits) >= maxHitsPerGroup {
@@ -238,8 +262,17 @@ func (d *Detector) observe(cs *corrState, from *Rule, h hit, emit detect.Emit) {
 		return
 	}
 	if n, ok := cs.measure(g); ok && c.cond.holds(n) {
-		d.fire(cs, key, g, n, emit)
+		d.fire(cs, g.key, g, n, emit)
 	}
+}
+
+// newGroup starts a group with copies of its group-by values.
+func newGroup(c *correlation, key string, parts []string) *group {
+	vals := make(map[string]string, len(c.groupBy))
+	for i, f := range c.groupBy {
+		vals[f] = strings.Clone(parts[i])
+	}
+	return &group{key: key, values: vals}
 }
 
 // measure is the number the condition is about, and for temporal_ordered whether the
