@@ -31,7 +31,7 @@ func graphAPIs() map[string]graphAPI {
 		"auditlogs/directoryaudits": {stream: streamDirectoryAudits, path: "auditLogs/directoryAudits", primary: "activityDateTime",
 			timeFields: []string{"activityDateTime"}, maxTop: 1000, typeName: "microsoft.graph.directoryAudit"},
 		"identityprotection/riskdetections": {stream: streamRiskDetections, path: "identityProtection/riskDetections", primary: "detectedDateTime",
-			timeFields: []string{"detectedDateTime", "lastUpdatedDateTime", "activityDateTime"}, maxTop: 1000, typeName: "microsoft.graph.riskDetection"},
+			timeFields: []string{"detectedDateTime", "lastUpdatedDateTime", "activityDateTime"}, maxTop: 500, typeName: "microsoft.graph.riskDetection"},
 		"security/alerts_v2": {stream: streamAlerts, path: "security/alerts_v2", primary: "createdDateTime",
 			timeFields: []string{"createdDateTime", "lastUpdateDateTime"}, maxTop: 2000, typeName: "microsoft.graph.security.alert"},
 	}

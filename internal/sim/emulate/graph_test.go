@@ -96,6 +96,7 @@ func TestGraphRefusesWhatItDoesNotSupport(t *testing.T) {
 		"/v1.0/auditLogs/signIns?$count=true",
 		"/v1.0/auditLogs/signIns?foo=bar",
 		"/v1.0/auditLogs/signIns?$top=1001",
+		"/v1.0/identityProtection/riskDetections?$top=501",
 		"/v1.0/auditLogs/signIns?$top=ten",
 		"/v1.0/auditLogs/signIns?$orderby=userPrincipalName",
 		"/v1.0/auditLogs/signIns?$skiptoken=bm90LWEtdG9rZW4",
