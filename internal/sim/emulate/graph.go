@@ -37,8 +37,14 @@ func graphAPIs() map[string]graphAPI {
 	}
 }
 
-// graphQueryOptions are the OData options the emulator understands; any other is a 400.
-var graphQueryOptions = map[string]bool{"$filter": true, "$top": true, "$orderby": true, "$skiptoken": true, "$select": true}
+// graphQueryOption reports the OData options the emulator understands; any other is a 400.
+func graphQueryOption(k string) bool {
+	switch k {
+	case "$filter", "$top", "$orderby", "$skiptoken", "$select":
+		return true
+	}
+	return false
+}
 
 func (s *Server) graph(w http.ResponseWriter, r *http.Request, version, path string) {
 	api, ok := graphAPIs()[path]
@@ -69,7 +75,7 @@ func parseGraphParams(raw string) (graphParams, error) {
 	}
 	var p graphParams
 	for k, v := range vals {
-		if !graphQueryOptions[k] {
+		if !graphQueryOption(k) {
 			return p, fmt.Errorf("Query option '%s' is not supported by this request.", k)
 		}
 		if len(v) > 1 {
