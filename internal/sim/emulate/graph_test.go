@@ -35,6 +35,10 @@ func TestSignInsPagingWalksEachVisibleRecordOnce(t *testing.T) {
 	if len(ids) != want {
 		t.Fatalf("walked %d records, %d visible", len(ids), want)
 	}
+	st := s.Stats()
+	if e := st.Endpoints["signIns"]; e.Records != want || e.OK != (want+332)/333 || st.Endpoints["token"].OK != 1 || st.Visible[sim.KindGraphSignIn] != want {
+		t.Errorf("stats = %+v", st)
+	}
 }
 
 func TestRecordIsInvisibleUntilItsDelayHasPassed(t *testing.T) {
