@@ -21,12 +21,16 @@ type Limiter struct {
 	now    func() time.Time
 }
 
+// windowMargin widens the window a little: the service counts when a request arrives,
+// the limiter when it leaves, and the two clocks' windows need not line up.
+const windowMargin = 1.05
+
 // NewLimiter allows n requests per window; n <= 0 allows everything.
 func NewLimiter(n int, window time.Duration) *Limiter {
 	if n <= 0 || window <= 0 {
 		return &Limiter{}
 	}
-	return &Limiter{window: window, sent: make([]time.Time, n), now: time.Now}
+	return &Limiter{window: time.Duration(float64(window) * windowMargin), sent: make([]time.Time, n), now: time.Now}
 }
 
 // Wait blocks until a request may go, or ctx ends.
