@@ -91,11 +91,16 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// streamsOf is the configured streams in the table's order (all when none are named).
+// streamsOf is the configured streams in the table's order. When none are named it is
+// all of them, less risk detections in the China cloud, which has no Identity
+// Protection API.
 func (c Config) streamsOf() []streamSpec {
 	var out []streamSpec
 	for _, s := range streams {
-		if len(c.Streams) == 0 || slices.Contains(c.Streams, s.name) {
+		switch {
+		case len(c.Streams) > 0 && !slices.Contains(c.Streams, s.name):
+		case len(c.Streams) == 0 && s.name == "risk_detections" && strings.EqualFold(c.Cloud, "china"):
+		default:
 			out = append(out, s)
 		}
 	}

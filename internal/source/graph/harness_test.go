@@ -117,3 +117,12 @@ func (h *harness) source(t *testing.T, c Config) *Source {
 	}
 	return s
 }
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
