@@ -155,3 +155,20 @@ func TestLimiterSpendsItsBudgetThenAsksToWait(t *testing.T) {
 		t.Fatal("budgets are not one per key")
 	}
 }
+
+func TestNextLinksStayOnTheConfiguredHost(t *testing.T) {
+	c := &Client{Base: "https://proxy.example:8443/graph", Home: "https://graph.microsoft.com"}
+	cases := map[string]string{
+		"https://proxy.example:8443/graph/v1.0/auditLogs/signIns?$skiptoken=x": "https://proxy.example:8443/graph/v1.0/auditLogs/signIns?$skiptoken=x",
+		"https://graph.microsoft.com/v1.0/auditLogs/signIns?$skiptoken=y":      "https://proxy.example:8443/graph/v1.0/auditLogs/signIns?$skiptoken=y",
+		"https://evil.example/v1.0/auditLogs/signIns":                          "",
+		"http://graph.microsoft.com/v1.0/auditLogs/signIns":                    "",
+		"/v1.0/relative": "",
+	}
+	for in, want := range cases {
+		got, err := c.follow(in)
+		if (want == "") != (err != nil) || got != want {
+			t.Errorf("follow(%s) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
