@@ -2,6 +2,7 @@ package azure
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -171,4 +172,36 @@ func TestNextLinksStayOnTheConfiguredHost(t *testing.T) {
 			t.Errorf("follow(%s) = %q, %v; want %q", in, got, err, want)
 		}
 	}
+}
+
+// BenchmarkCheckpointBigTenant is the checkpoint written with every page when each of
+// seven streams remembers the most ids it may.
+func BenchmarkCheckpointBigTenant(b *testing.B) {
+	base := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	states := map[string]*streamState{}
+	for s := 0; s < 7; s++ {
+		st := &streamState{cursor: base, seen: map[string]time.Time{}}
+		for i := 0; i < maxSeen; i++ {
+			st.seen[fmt.Sprintf("%08x-0000-4000-8000-%012x", s, i)] = base.Add(time.Duration(i) * time.Millisecond)
+		}
+		states[fmt.Sprint("stream", s)] = st
+	}
+	page := map[string]time.Time{}
+	for i := 0; i < 1000; i++ {
+		page[fmt.Sprintf("page-%d", i)] = base.Add(time.Hour + time.Duration(i)*time.Millisecond)
+	}
+	b.Run("end-of-poll", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := encodeCheckpoint(states, "", nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("page-of-1000", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := encodeCheckpoint(states, "stream3", page); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

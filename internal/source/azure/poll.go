@@ -85,9 +85,7 @@ func (p *Poller) adopt(stored map[string]*streamState) {
 	}
 	for name, st := range stored {
 		if mine, ok := p.states[name]; ok {
-			for id, t := range mine.seen {
-				st.seen[id] = t
-			}
+			st.remember(mine.seen)
 		}
 	}
 	for _, st := range p.states {
@@ -202,9 +200,7 @@ func (p *Poller) poll(ctx context.Context, s Stream, emit source.Emit) (int, err
 			st.next = time.Time{}
 			return emitted, err
 		}
-		for id, t := range fresh {
-			st.seen[id] = t
-		}
+		st.remember(fresh)
 		emitted += len(kept)
 		p.commit()
 	}
