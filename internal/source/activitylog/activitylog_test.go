@@ -127,6 +127,7 @@ func TestEverySubscriptionsEventsOnceWithLateAndDuplicateEvents(t *testing.T) {
 		t.Error("the quiet subscription has no cursor in the checkpoint")
 	}
 	t.Logf("%d events over %d polls: %v", len(h.expected), st.Polls(), got)
+	t.Logf("normalized: %v", st.ExpectParsed(t))
 }
 
 func TestRestartsRepeatNothing(t *testing.T) {

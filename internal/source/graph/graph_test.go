@@ -57,6 +57,7 @@ func TestEveryVisibleRecordOnceAcrossPollsDuplicatesAndLateArrivals(t *testing.T
 		}
 	}
 	t.Logf("%d records in %d batches over %d polls: %v", len(h.expected), pages, st.Polls(), streams)
+	t.Logf("normalized: %v", st.ExpectParsed(t))
 }
 
 func TestRestartFromCheckpointRepeatsNothing(t *testing.T) {
