@@ -54,6 +54,8 @@ func (p *Poller) Run(ctx context.Context, from []byte, emit source.Emit) error {
 		return source.Permanent(fmt.Errorf("%s: %w", p.Component, err))
 	}
 	p.adopt(stored)
+	p.Log.Info("collecting", "streams_in_checkpoint", len(stored), "first_start", len(from) == 0,
+		"poll_interval", p.Interval, "overlap", p.Overlap)
 	for {
 		start := time.Now()
 		if err := p.cycle(ctx, emit); err != nil {

@@ -4,6 +4,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestValidateNamesTheKey(t *testing.T) {
@@ -56,5 +59,44 @@ func TestStreamsAndTheirQueries(t *testing.T) {
 	risk, _ := lookupStream("risk_detections")
 	if !strings.HasSuffix(risk.firstURL("https://g", 1000, mustTime(t, "2026-11-01T10:00:00Z"), mustTime(t, "2026-11-01T11:00:00Z")), "&$top=500") {
 		t.Fatal("risk detections must ask for at most 500 a page")
+	}
+}
+
+func TestContractKeysDecodeStrictly(t *testing.T) {
+	const doc = `
+name: entra-prod
+type: graph
+tenant_id: contoso.onmicrosoft.com
+client_id: a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d
+client_secret: s
+certificate_file: /etc/vigil/app.pem
+auth: client_secret
+cloud: usgov
+login_endpoint: https://login.example
+graph_endpoint: https://graph.example
+ca_file: /etc/vigil/ca.pem
+poll_interval: 2m
+overlap: 45m
+backfill: 7d
+page_size: 500
+streams: [signins, alerts]
+request_budget: 4
+`
+	c := DefaultConfig()
+	dec := yaml.NewDecoder(strings.NewReader(doc))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Cloud != "usgov" || c.Overlap.D() != 45*time.Minute || c.Backfill.D() != 7*24*time.Hour || len(c.streamsOf()) != 2 || c.CAFile == "" {
+		t.Fatalf("decoded %+v", c)
+	}
+	bad := yaml.NewDecoder(strings.NewReader("tenant: x\n"))
+	bad.KnownFields(true)
+	if err := bad.Decode(&c); err == nil {
+		t.Fatal("an unknown key was accepted")
 	}
 }
