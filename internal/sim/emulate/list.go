@@ -78,7 +78,7 @@ func (s *Server) list(name string, q listQuery) ([]entry, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	st := s.streams[name]
-	if st == nil {
+	if st == nil || q.top <= 0 { // $top=0 is an empty page with no next link
 		return nil, false
 	}
 	es := st.entries
