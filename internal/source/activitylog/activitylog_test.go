@@ -155,18 +155,26 @@ func TestThrottledIsRetryAfter(t *testing.T) {
 	}
 }
 
-func TestUnreadableSubscriptionNamesThePermission(t *testing.T) {
+func TestUnreadableSubscriptionNamesThePermissionAndStopsNoOther(t *testing.T) {
 	h := newHarness(t, nil)
 	c := h.config()
-	c.Subscriptions = []string{quietSub, foreignSub}
+	c.Subscriptions = []string{foreignSub}
+	for s := range h.perStream {
+		c.Subscriptions = append(c.Subscriptions, strings.TrimPrefix(s, "subscriptions/"))
+	}
 	s := h.source(t, c)
 	err := s.Check(t.Context())
-	if err == nil || !strings.Contains(err.Error(), foreignSub) || !strings.Contains(err.Error(), readPermission) || strings.Contains(err.Error(), "subscriptions/"+quietSub+":") {
+	if err == nil || !strings.Contains(err.Error(), foreignSub) || !strings.Contains(err.Error(), readPermission) || strings.Count(err.Error(), "activitylog: subscriptions/") != 1 {
 		t.Fatalf("Check = %v, want the foreign subscription named with %s, and only it", err, readPermission)
 	}
-	err = azuretest.NewStore("eventDataId").Run(t, s, 1, nil)
+	st := azuretest.NewStore("eventDataId")
+	h.catchUp(t, st, s)
+	st.ExpectExactlyOnce(t, h.expected, "beside an unreadable subscription")
+
+	c.Subscriptions = []string{foreignSub}
+	err = azuretest.NewStore("eventDataId").Run(t, h.source(t, c), 1, nil)
 	if !errors.Is(err, source.ErrPermanent) || !strings.Contains(err.Error(), "AuthorizationFailed") {
-		t.Fatalf("Run = %v, want a permanent AuthorizationFailed", err)
+		t.Fatalf("Run with nothing readable = %v, want a permanent AuthorizationFailed", err)
 	}
 }
 

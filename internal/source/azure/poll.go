@@ -3,6 +3,7 @@ package azure
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -103,12 +104,26 @@ func (p *Poller) cycle(ctx context.Context, emit source.Emit) error {
 		return err
 	}
 	total := 0
+	var forbidden []error
 	for _, s := range streams {
 		n, err := p.poll(ctx, s, emit)
 		total += n
-		if err != nil {
-			return fmt.Errorf("%s: %s: %w", p.Component, s.Name, err)
+		if err == nil {
+			continue
 		}
+		err = fmt.Errorf("%s: %s: %w", p.Component, s.Name, err)
+		if _, ok := IsForbidden(err); ok {
+			// One stream the credential may not read (a missing permission or licence, a
+			// subscription it lost) must not stop the others: it is skipped, its cursor
+			// kept, and said every cycle. Only when every stream is refused does Run end.
+			p.Log.Warn("stream refused, skipped this cycle", "stream", s.Name, "error", err)
+			forbidden = append(forbidden, err)
+			continue
+		}
+		return err
+	}
+	if len(streams) > 0 && len(forbidden) == len(streams) {
+		return errors.Join(forbidden...)
 	}
 	cp, err := encodeCheckpoint(p.states, "", nil)
 	if err != nil {
