@@ -138,17 +138,25 @@ func TestCheckpointCarriesNewestIDs(t *testing.T) {
 	}
 }
 
-func TestLimiterSpendsItsBudgetThenAsksToWait(t *testing.T) {
+func TestLimiterAllowsNoMoreThanNInAnyWindow(t *testing.T) {
 	l := NewLimiter(5, 10*time.Second)
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	for i := 0; i < 5; i++ {
-		if d := l.reserve(); d != 0 {
+		if d := l.reserve(t0.Add(time.Duration(i) * time.Second)); d != 0 {
 			t.Fatalf("request %d of a budget of 5 had to wait %s", i+1, d)
 		}
 	}
-	if d := l.reserve(); d <= 0 || d > 2*time.Second {
-		t.Fatalf("the 6th request waits %s, want up to one refill (2s)", d)
+	// The 6th may go only when the 1st has left the (5%-stretched) window.
+	if d := l.reserve(t0.Add(6 * time.Second)); d != 4500*time.Millisecond {
+		t.Fatalf("the 6th request at +6s waits %s, want 4.5s", d)
 	}
-	if d := NewLimiter(0, time.Second).reserve(); d != 0 {
+	if d := l.reserve(t0.Add(10500 * time.Millisecond)); d != 0 {
+		t.Fatalf("the 6th request at +10.5s waits %s", d)
+	}
+	if d := l.reserve(t0.Add(10600 * time.Millisecond)); d != 900*time.Millisecond {
+		t.Fatalf("the 7th request waits %s, want until the 2nd leaves", d)
+	}
+	if d := NewLimiter(0, time.Second).reserve(t0); d != 0 {
 		t.Fatalf("an unlimited budget made a request wait %s", d)
 	}
 	b := NewBudgets()

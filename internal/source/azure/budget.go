@@ -6,16 +6,18 @@ import (
 	"time"
 )
 
-// Limiter is a token bucket: up to n requests at once, refilled at n per window. The
-// Microsoft APIs throttle per app and tenant (Graph's reports service: 5 requests per 10
-// seconds), so every source signing in as one app to one tenant shares one Limiter and
-// spends the budget before the service has to say 429.
+// Limiter allows at most n requests in any window of its length (a sliding log of the
+// last n request times). The Microsoft APIs throttle per app and tenant (Graph's reports
+// service: 5 requests per 10 seconds), so every source signing in as one app to one
+// tenant shares one Limiter and stays under the limit before the service has to say 429.
+// A token bucket would not do: its burst plus refill lets up to 2n through one fixed
+// window. The window is stretched by 5% so uneven network latency cannot squeeze n+1
+// requests into one of the service's windows.
 type Limiter struct {
 	mu     sync.Mutex
-	n      float64
-	rate   float64 // tokens per second
-	tokens float64
-	last   time.Time
+	window time.Duration
+	sent   []time.Time // ring of the last n request times
+	next   int
 }
 
 // NewLimiter allows n requests per window; n <= 0 allows everything.
@@ -23,13 +25,13 @@ func NewLimiter(n int, window time.Duration) *Limiter {
 	if n <= 0 || window <= 0 {
 		return &Limiter{}
 	}
-	return &Limiter{n: float64(n), rate: float64(n) / window.Seconds(), tokens: float64(n), last: time.Now()}
+	return &Limiter{window: window + window/20, sent: make([]time.Time, n)}
 }
 
 // Wait blocks until a request may go, or ctx ends.
 func (l *Limiter) Wait(ctx context.Context) error {
 	for {
-		d := l.reserve()
+		d := l.reserve(time.Now())
 		if d == 0 {
 			return nil
 		}
@@ -43,21 +45,23 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
-// reserve takes a token and returns 0, or returns how long until one is there.
-func (l *Limiter) reserve() time.Duration {
+// reserve records a request at now and returns 0, or returns how long until the
+// oldest of the last n requests leaves the window.
+func (l *Limiter) reserve(now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.rate == 0 {
+	if len(l.sent) == 0 {
 		return 0
 	}
-	now := time.Now()
-	l.tokens = min(l.n, l.tokens+now.Sub(l.last).Seconds()*l.rate)
-	l.last = now
-	if l.tokens >= 1 {
-		l.tokens--
-		return 0
+	oldest := l.sent[l.next]
+	if !oldest.IsZero() {
+		if free := oldest.Add(l.window); now.Before(free) {
+			return free.Sub(now)
+		}
 	}
-	return time.Duration((1 - l.tokens) / l.rate * float64(time.Second))
+	l.sent[l.next] = now
+	l.next = (l.next + 1) % len(l.sent)
+	return 0
 }
 
 // Budgets hands out one Limiter per app, tenant and API, so sources configured with the

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/config"
 	"github.com/vigil-sec/vigil/internal/sim/emulate"
 	"github.com/vigil-sec/vigil/internal/source"
 	"github.com/vigil-sec/vigil/internal/source/azure"
@@ -235,3 +236,21 @@ func TestRequestBudgetIsSharedPerAppAndTenant(t *testing.T) {
 }
 
 func newStore() *azuretest.Store { return azuretest.NewStore("id") }
+
+func TestRequestBudgetKeepsUnderTheServiceLimit(t *testing.T) {
+	h := newHarness(t, func(o *emulate.Options) { o.Budget = emulate.Budget{Requests: 3, Per: time.Second} })
+	c := h.config()
+	c.Streams = []string{"signins", "directory_audits", "risk_detections"}
+	c.RequestBudget, c.RequestWindow = 3, config.Duration(time.Second)
+	if err := newStore().Run(t, h.source(t, c), 3, func() { h.clock.Advance(step) }); err != nil {
+		t.Fatalf("Run within the budget: %v", err)
+	}
+	if n := h.emu.Stats().Throttled; n != 0 {
+		t.Fatalf("%d requests were throttled within the budget", n)
+	}
+	c.RequestBudget = 0 // the control: without a budget the same polls are throttled
+	var ra *source.RetryAfter
+	if err := newStore().Run(t, h.source(t, c), 3, func() { h.clock.Advance(step) }); !errors.As(err, &ra) {
+		t.Fatalf("Run without a budget = %v, want it throttled", err)
+	}
+}

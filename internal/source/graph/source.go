@@ -71,7 +71,7 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 			HTTP: o.HTTP, Base: base, Home: cl.Graph,
 			// Graph's token audience is the cloud's Graph, even behind an endpoint override.
 			Tokens: azure.NewTokens(cred, cl.Graph, cfg.TenantID),
-			Budget: o.Budgets.For(cfg.AppKey()+"/graph", cfg.RequestBudget, 10*time.Second),
+			Budget: o.Budgets.For(cfg.AppKey()+"/graph", cfg.RequestBudget, cfg.RequestWindow.D()),
 		},
 	}
 	specs := cfg.streamsOf()
