@@ -159,7 +159,9 @@ func (p *Poller) poll(ctx context.Context, s Stream, emit source.Emit) (int, err
 	now := p.Now().UTC()
 	from := st.cursor.Add(-st.overlap)
 	if st.cursor.IsZero() {
-		from = now.Add(-p.Backfill)
+		// backfill 0 still reads a moment, so the stream gets a cursor (the overlap then
+		// reaches back before the first poll, as it does after every poll).
+		from = now.Add(-max(p.Backfill, time.Second))
 	}
 	if s.MaxAge > 0 && from.Before(now.Add(-s.MaxAge)) {
 		from = now.Add(-s.MaxAge + time.Minute) // the provider refuses a start older than it keeps

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -252,5 +253,41 @@ func TestRequestBudgetKeepsUnderTheServiceLimit(t *testing.T) {
 	var ra *source.RetryAfter
 	if err := newStore().Run(t, h.source(t, c), 3, func() { h.clock.Advance(step) }); !errors.As(err, &ra) {
 		t.Fatalf("Run without a budget = %v, want it throttled", err)
+	}
+}
+
+func TestNoBackfillStartsNowAndStillCollects(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.config()
+	c.Backfill = 0
+	st := newStore()
+	start := h.clock.Now()
+	if err := st.Run(t, h.source(t, c), 60, func() { h.clock.Advance(step) }); err != nil {
+		t.Fatal(err)
+	}
+	var got, old int
+	for _, b := range st.Batches() {
+		for _, r := range b.Records {
+			got++
+			var rec struct {
+				Created  time.Time `json:"createdDateTime"`
+				Activity time.Time `json:"activityDateTime"`
+				Detected time.Time `json:"detectedDateTime"`
+			}
+			_ = json.Unmarshal(r, &rec)
+			at := rec.Created
+			if at.IsZero() {
+				at = rec.Activity
+			}
+			if at.IsZero() {
+				at = rec.Detected
+			}
+			if at.Before(start.Add(-3*time.Hour - time.Second)) { // the longest overlap
+				old++
+			}
+		}
+	}
+	if got == 0 || old > 0 {
+		t.Fatalf("backfill 0: %d records collected, %d of them from before the first poll's overlap", got, old)
 	}
 }
