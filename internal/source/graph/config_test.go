@@ -100,3 +100,15 @@ request_budget: 4
 		t.Fatal("an unknown key was accepted")
 	}
 }
+
+func TestGraphAudience(t *testing.T) {
+	for base, want := range map[string]string{
+		"https://dod-graph.microsoft.us":   "https://dod-graph.microsoft.us",
+		"https://graph.microsoft.us/":      "https://graph.microsoft.us",
+		"https://graph-proxy.corp.example": "https://graph.microsoft.com",
+	} {
+		if got := graphAudience(base, "https://graph.microsoft.com"); got != want {
+			t.Errorf("graphAudience(%s) = %s, want %s", base, got, want)
+		}
+	}
+}
