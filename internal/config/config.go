@@ -85,6 +85,7 @@ type Item struct {
 	Path string // "sources[2]"
 	Line int
 	node *yaml.Node
+	dir  string // the config's folder, for relative *_file paths
 }
 
 // UnmarshalYAML keeps the node; Load checks name and type.
@@ -105,9 +106,9 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // Decode decodes the item strictly into a provider's config (a pointer to a struct with
-// yaml tags, defaults already set): unknown keys and bad values are errors naming their
-// path and line, and when the config has a Validate method its errors are named by path
-// too.
+// yaml tags, defaults already set): `key_file` secrets are read for the keys the config
+// has, unknown keys and bad values are errors naming their path and line, and when the
+// config has a Validate method its errors are named by path too.
 func (it Item) Decode(into any) error {
 	if it.node == nil {
 		return errors.New("config: empty item")
@@ -125,6 +126,7 @@ func (it Item) Decode(into any) error {
 			node.Content = append(node.Content, it.node.Content[i], it.node.Content[i+1])
 		}
 	}
+	readSecretFiles(node, reflectType(into), it.Path, it.dir, &errs)
 	checkKeys(node, reflectType(into), it.Path, &errs)
 	if len(errs) == 0 {
 		if err := node.Decode(into); err != nil {
@@ -192,13 +194,20 @@ func Parse(data []byte, dir string, env func(string) (string, bool)) (*Config, e
 		return nil, Errors{{Path: "config", Line: root.Line, Reason: "the top level must be a mapping of keys"}}
 	}
 	var errs Errors
-	prepare(root, "", dir, env, &errs)
+	expandAll(root, "", env, &errs)
+	readSecretFiles(root, reflectType(&cfg), "", dir, &errs)
 	checkKeys(root, reflectType(&cfg), "", &errs)
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	if err := root.Decode(&cfg); err != nil {
 		return nil, append(errs, yamlErrors(err, "config", 0)...)
+	}
+	for i := range cfg.Sources {
+		cfg.Sources[i].dir = dir
+	}
+	for i := range cfg.Outputs {
+		cfg.Outputs[i].dir = dir
 	}
 	cfg.validate(root, &errs)
 	if len(errs) > 0 {

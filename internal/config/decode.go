@@ -12,11 +12,48 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// prepare expands ${VAR} and ${VAR:-default} in every scalar value and replaces each
-// `key_file: PATH` with `key: <the file's contents>` (trailing newline trimmed).
-func prepare(n *yaml.Node, path, dir string, env func(string) (string, bool), errs *Errors) {
+// expandAll expands ${VAR} and ${VAR:-default} in every scalar value.
+func expandAll(n *yaml.Node, path string, env func(string) (string, bool), errs *Errors) {
 	switch n.Kind {
 	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			expandAll(n.Content[i+1], join(path, n.Content[i].Value), env, errs)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			expandAll(c, fmt.Sprintf("%s[%d]", path, i), env, errs)
+		}
+	case yaml.ScalarNode:
+		if strings.Contains(n.Value, "$") {
+			v, err := expand(n.Value, env)
+			if err != nil {
+				*errs = append(*errs, Error{Path: path, Line: n.Line, Reason: err.Error()})
+				return
+			}
+			if v != n.Value {
+				n.Value, n.Tag = v, "!!str"
+			}
+		}
+	}
+}
+
+// readSecretFiles replaces each `key_file: PATH` of a struct that has a key field but no
+// key_file field of its own with `key: <the file's contents>` (trailing newline trimmed),
+// recursively. A struct that declares key_file itself (ca_file, certificate_file: paths
+// its code opens) keeps it.
+func readSecretFiles(n *yaml.Node, t reflect.Type, path, dir string, errs *Errors) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		fields := yamlFields(t)
 		present := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			present[n.Content[i].Value] = true
@@ -24,10 +61,13 @@ func prepare(n *yaml.Node, path, dir string, env func(string) (string, bool), er
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			p := join(path, k.Value)
-			prepare(v, p, dir, env, errs)
-			base, ok := strings.CutSuffix(k.Value, "_file")
-			if !ok || base == "" || v.Kind != yaml.ScalarNode {
+			if ft, ok := fields[k.Value]; ok {
+				readSecretFiles(v, ft, p, dir, errs)
 				continue
+			}
+			base, ok := strings.CutSuffix(k.Value, "_file")
+			if _, known := fields[base]; !ok || !known || v.Kind != yaml.ScalarNode {
+				continue // an unknown key: checkKeys names it
 			}
 			if present[base] {
 				*errs = append(*errs, Error{Path: p, Line: k.Line, Reason: fmt.Sprintf("give %s or %s, not both", base, k.Value)})
@@ -45,19 +85,16 @@ func prepare(n *yaml.Node, path, dir string, env func(string) (string, bool), er
 			k.Value = base
 			v.Value, v.Tag, v.Style = strings.TrimRight(string(b), "\r\n"), "!!str", 0
 		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			prepare(c, fmt.Sprintf("%s[%d]", path, i), dir, env, errs)
-		}
-	case yaml.ScalarNode:
-		if strings.Contains(n.Value, "$") {
-			v, err := expand(n.Value, env)
-			if err != nil {
-				*errs = append(*errs, Error{Path: path, Line: n.Line, Reason: err.Error()})
-				return
+	case reflect.Slice, reflect.Array:
+		if n.Kind == yaml.SequenceNode {
+			for i, c := range n.Content {
+				readSecretFiles(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), dir, errs)
 			}
-			if v != n.Value {
-				n.Value, n.Tag = v, "!!str"
+		}
+	case reflect.Map:
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				readSecretFiles(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), dir, errs)
 			}
 		}
 	}
