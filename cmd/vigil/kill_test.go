@@ -208,13 +208,13 @@ func TestKillAndRestart(t *testing.T) {
 	w := newKillWorld(t)
 	stop := make(chan struct{})
 	defer close(stop)
-	go func() { // faults, now and then, while both daemons collect
+	go func() { // a fault every second or two while both daemons collect
 		rng := rand.New(rand.NewPCG(1, 2))
 		for {
 			select {
 			case <-stop:
 				return
-			case <-time.After(300 * time.Millisecond):
+			case <-time.After(time.Duration(700+rng.IntN(1300)) * time.Millisecond):
 			}
 			f := w.emu.Faults()
 			switch rng.IntN(4) {
