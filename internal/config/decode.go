@@ -13,8 +13,10 @@ import (
 )
 
 // prepare expands ${VAR} and ${VAR:-default} in every scalar value and replaces each
-// `key_file: PATH` with `key: <the file's contents>` (trailing newline trimmed).
-func prepare(n *yaml.Node, path, dir string, env func(string) (string, bool), errs *Errors) {
+// `key_file: PATH` with `key: <the file's contents>` (trailing newline trimmed). It marks
+// in secret the lines of values read from files or kept under a secret's key, so no later
+// error quotes them.
+func prepare(n *yaml.Node, path, dir string, env func(string) (string, bool), secret map[int]bool, errs *Errors) {
 	switch n.Kind {
 	case yaml.MappingNode:
 		present := map[string]bool{}
@@ -24,7 +26,10 @@ func prepare(n *yaml.Node, path, dir string, env func(string) (string, bool), er
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			p := join(path, k.Value)
-			prepare(v, p, dir, env, errs)
+			prepare(v, p, dir, env, secret, errs)
+			if secretKey(k.Value) {
+				markLines(v, secret)
+			}
 			base, ok := strings.CutSuffix(k.Value, "_file")
 			if !ok || base == "" || v.Kind != yaml.ScalarNode {
 				continue
@@ -44,10 +49,11 @@ func prepare(n *yaml.Node, path, dir string, env func(string) (string, bool), er
 			}
 			k.Value = base
 			v.Value, v.Tag, v.Style = strings.TrimRight(string(b), "\r\n"), "!!str", 0
+			secret[v.Line] = true
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			prepare(c, fmt.Sprintf("%s[%d]", path, i), dir, env, errs)
+			prepare(c, fmt.Sprintf("%s[%d]", path, i), dir, env, secret, errs)
 		}
 	case yaml.ScalarNode:
 		if strings.Contains(n.Value, "$") {
@@ -103,13 +109,19 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *Errors) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if t == reflect.TypeFor[Item]() {
+		if n.Kind != yaml.MappingNode {
+			*errs = append(*errs, Error{Path: path, Line: n.Line, Reason: "must be a mapping with name and type"})
+		}
+		return // its keys are its provider's, checked by Item.Decode
+	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) {
-		// It reads its own node (durations, sizes, source items): decode it here, where
-		// its path is known, so a bad value is named by its key.
-		if t != reflect.TypeFor[Item]() {
-			if err := n.Decode(reflect.New(t).Interface()); err != nil {
-				*errs = append(*errs, Error{Path: path, Line: n.Line, Reason: err.Error()})
-			}
+		// It reads its own node (durations, sizes): decode it here, where its path is
+		// known, so a bad value is named by its key; then blank it, so the whole decode
+		// keeps the default there and goes on to report the other keys.
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			*errs = append(*errs, Error{Path: path, Line: n.Line, Reason: err.Error()})
+			*n = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
 		}
 		return
 	}
@@ -211,14 +223,25 @@ func distance(a, b string) int {
 	return prev[len(b)]
 }
 
-var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+var (
+	yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+	quoted   = regexp.MustCompile("`[^`]*`")
+)
 
 // yamlErrors turns the decoder's errors ("line 7: cannot unmarshal !!str `x` into int")
-// into Errors at the item's path.
-func yamlErrors(err error, path string, line int) Errors {
+// into Errors at the key on that line (from lines, a path → line index), quoting no value
+// on a secret's line.
+func yamlErrors(err error, path string, line int, lines map[string]int, secret map[int]bool) Errors {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
 		return Errors{{Path: path, Line: line, Reason: err.Error()}}
+	}
+	byLine := map[int]string{}
+	for p, l := range lines {
+		// The deepest key on a line names it: "sources[0].streams[1]" over "sources[0]".
+		if old, ok := byLine[l]; !ok || len(p) > len(old) {
+			byLine[l] = p
+		}
 	}
 	var out Errors
 	for _, msg := range te.Errors {
@@ -226,45 +249,52 @@ func yamlErrors(err error, path string, line int) Errors {
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
 			fmt.Sscan(m[1], &e.Line)
 			e.Reason = m[2]
-		}
-		out = append(out, e)
-	}
-	return out
-}
-
-// validationErrors splits a provider's Validate error ("tenant_id: required\npoll_interval:
-// …") into Errors at their keys' paths and lines.
-func validationErrors(err error, path string, n *yaml.Node) Errors {
-	if err == nil {
-		return nil
-	}
-	var out Errors
-	for _, msg := range strings.Split(err.Error(), "\n") {
-		if strings.TrimSpace(msg) == "" {
-			continue
-		}
-		e := Error{Path: path, Line: n.Line, Reason: msg}
-		if key, reason, ok := strings.Cut(msg, ": "); ok && !strings.ContainsAny(key, " \t") {
-			e.Path, e.Reason = join(path, key), reason
-			if c := child(n, strings.SplitN(key, ".", 2)[0]); c != nil {
-				e.Line = c.Line
+			if p, ok := byLine[e.Line]; ok {
+				e.Path = p
 			}
 		}
+		if secret[e.Line] {
+			e.Reason = quoted.ReplaceAllString(e.Reason, redacted)
+		}
 		out = append(out, e)
 	}
 	return out
 }
 
-func child(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
+// indexLines records the line of every value under n by its path.
+func indexLines(n *yaml.Node, path string, lines map[string]int) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := join(path, n.Content[i].Value)
+			lines[p] = n.Content[i].Line
+			indexLines(n.Content[i+1], p, lines)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			lines[p] = c.Line
+			indexLines(c, p, lines)
 		}
 	}
-	return nil
+}
+
+// secretKey reports whether a key's value is a secret by its name.
+func secretKey(k string) bool {
+	k = strings.ToLower(strings.TrimSuffix(k, "_file"))
+	for _, w := range []string{"secret", "password", "token", "connection_string", "private_key", "sas_key", "access_key"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func markLines(n *yaml.Node, secret map[int]bool) {
+	secret[n.Line] = true
+	for _, c := range n.Content {
+		markLines(c, secret)
+	}
 }
 
 func join(path, key string) string {
