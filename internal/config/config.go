@@ -181,10 +181,12 @@ func Parse(data []byte, dir string, env func(string) (string, bool)) (*Config, e
 	}
 	var errs Errors
 	secret := map[int]bool{}
-	prepare(root, "", dir, env, secret, &errs)
-	// checkKeys names unknown keys and bad values by path, and blanks each bad value so
-	// the decode below keeps its default and goes on to the other keys.
-	checkKeys(root, reflectType(&cfg), "", &errs)
+	expandEnv(root, "", env, secret, &errs)
+	// The checker names unknown keys and bad values by path, and blanks each bad value
+	// so the decode below keeps its default and goes on to the other keys.
+	var keyErrs Errors
+	keyChecker{dir: dir, secret: secret, errs: &keyErrs}.check(root, reflectType(&cfg), "")
+	errs = errs.add(keyErrs...)
 	cfg.lines = map[string]int{}
 	indexLines(root, "", cfg.lines)
 	if err := root.Decode(&cfg); err != nil {
@@ -196,7 +198,7 @@ func Parse(data []byte, dir string, env func(string) (string, bool)) (*Config, e
 	}{{"sources", cfg.Sources}, {"outputs", cfg.Outputs}} {
 		for i := range list.items {
 			list.items[i].Path = fmt.Sprintf("%s[%d]", list.name, i)
-			list.items[i].secret = secret
+			list.items[i].secret, list.items[i].dir = secret, dir
 		}
 	}
 	if err := cfg.Validate(); err != nil {

@@ -3,7 +3,6 @@ package config
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,8 +12,10 @@ import (
 	"time"
 )
 
-// TestBadConfigs loads each testdata/*.bad.yaml and checks the error its first line
-// names (`# error: …`) is among the reported ones.
+// TestBadConfigs loads each testdata/*.bad.yaml as `vigil config check` does (Load, then
+// each item's decoder) and checks the errors against its header: every `# error: …` line
+// must be among the reported errors, as many errors as such lines, and no `# secret: …`
+// anywhere in them.
 func TestBadConfigs(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
 	if len(files) < 15 {
@@ -22,18 +23,56 @@ func TestBadConfigs(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Setenv("VIGIL_TEST_SET", "set")
 			data, _ := os.ReadFile(f)
-			first, _, _ := strings.Cut(string(data), "\n")
-			want, ok := strings.CutPrefix(first, "# error: ")
-			if !ok {
-				t.Fatalf("%s does not start with '# error: '", f)
+			var want, secrets []string
+			for _, line := range strings.Split(string(data), "\n") {
+				if w, ok := strings.CutPrefix(line, "# error: "); ok {
+					want = append(want, w)
+				} else if s, ok := strings.CutPrefix(line, "# secret: "); ok {
+					secrets = append(secrets, s)
+				}
 			}
-			_, err := Load(f)
+			if len(want) == 0 {
+				t.Fatalf("%s has no '# error: ' line", f)
+			}
+			_, err := loadAndCheck(f)
 			if err == nil {
 				t.Fatalf("loaded without error; want %q", want)
 			}
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("error:\n%v\nwant it to contain:\n%s", err, want)
+			got := strings.Split(strings.TrimSpace(err.Error()), "\n")
+			for _, w := range want {
+				found := false
+				for _, g := range got {
+					found = found || strings.Contains(g, w)
+				}
+				if !found {
+					t.Errorf("errors:\n%v\nwant one to contain:\n%s", err, w)
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("%d errors, want %d:\n%v", len(got), len(want), err)
+			}
+			for _, s := range secrets {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("an error quotes the secret %q:\n%v", s, err)
+				}
+			}
+		})
+	}
+}
+
+// TestGoodConfigs loads each testdata/*.good.yaml without an error.
+func TestGoodConfigs(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.good.yaml")
+	if len(files) == 0 {
+		t.Fatal("no good configs")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Setenv("VIGIL_TEST_SET", "set")
+			if _, err := loadAndCheck(f); err != nil {
+				t.Errorf("%v", err)
 			}
 		})
 	}
@@ -79,25 +118,6 @@ sources:
 	if p.ClientSecret.Reveal() != "s3cr3t" || p.Note != "costs $5" {
 		t.Errorf("decoded %+v", p)
 	}
-}
-
-// provider is a source config as a provider package declares it.
-type provider struct {
-	TenantID     string   `yaml:"tenant_id"`
-	ClientSecret Secret   `yaml:"client_secret"`
-	PollInterval Duration `yaml:"poll_interval"`
-	Streams      []string `yaml:"streams"`
-}
-
-func (p provider) Validate() error {
-	var errs []error
-	if p.TenantID == "" {
-		errs = append(errs, errors.New("tenant_id: required"))
-	}
-	if p.PollInterval < Duration(time.Second) {
-		errs = append(errs, fmt.Errorf("poll_interval: at least 1s, got %s", p.PollInterval.D()))
-	}
-	return errors.Join(errs...)
 }
 
 func TestItemDecodeNamesPathAndLine(t *testing.T) {
@@ -149,7 +169,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 func TestExampleConfigLoads(t *testing.T) {
 	t.Setenv("VIGIL_API_TOKEN", "an-example-token-0123456789")
 	t.Setenv("VIGIL_GRAPH_SECRET", "an-example-secret")
-	if _, err := Load(filepath.Join("..", "..", "vigil.example.yaml")); err != nil {
+	if _, err := loadAndCheck(filepath.Join("..", "..", "vigil.example.yaml")); err != nil {
 		t.Fatalf("vigil.example.yaml: %v", err)
 	}
 }

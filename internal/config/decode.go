@@ -12,54 +12,29 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// prepare expands ${VAR} and ${VAR:-default} in every scalar value and replaces each
-// `key_file: PATH` with `key: <the file's contents>` (trailing newline trimmed). It marks
-// in secret the lines of values read from files or kept under a secret's key, so no later
-// error quotes them.
-func prepare(n *yaml.Node, path, dir string, env func(string) (string, bool), secret map[int]bool, errs *Errors) {
+// expandEnv expands ${VAR} and ${VAR:-default} in every scalar value under n, and marks
+// in secret the lines of values kept under a secret's key (client_secret, token…), so
+// no later error quotes them. A value whose variable is unset is named and blanked.
+func expandEnv(n *yaml.Node, path string, env func(string) (string, bool), secret map[int]bool, errs *Errors) {
 	switch n.Kind {
 	case yaml.MappingNode:
-		present := map[string]bool{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			present[n.Content[i].Value] = true
-		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			p := join(path, k.Value)
-			prepare(v, p, dir, env, secret, errs)
+			expandEnv(v, join(path, k.Value), env, secret, errs)
 			if secretKey(k.Value) {
 				markLines(v, secret)
 			}
-			base, ok := strings.CutSuffix(k.Value, "_file")
-			if !ok || base == "" || v.Kind != yaml.ScalarNode {
-				continue
-			}
-			if present[base] {
-				*errs = append(*errs, Error{Path: p, Line: k.Line, Reason: fmt.Sprintf("give %s or %s, not both", base, k.Value)})
-				continue
-			}
-			file := v.Value
-			if file != "" && !filepath.IsAbs(file) {
-				file = filepath.Join(dir, file)
-			}
-			b, err := os.ReadFile(file)
-			if err != nil {
-				*errs = append(*errs, Error{Path: p, Line: v.Line, Reason: fmt.Sprintf("cannot read the secret: %v", unwrapPath(err))})
-				continue
-			}
-			k.Value = base
-			v.Value, v.Tag, v.Style = strings.TrimRight(string(b), "\r\n"), "!!str", 0
-			secret[v.Line] = true
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			prepare(c, fmt.Sprintf("%s[%d]", path, i), dir, env, secret, errs)
+			expandEnv(c, fmt.Sprintf("%s[%d]", path, i), env, secret, errs)
 		}
 	case yaml.ScalarNode:
 		if strings.Contains(n.Value, "$") {
 			v, err := expand(n.Value, env)
 			if err != nil {
 				*errs = append(*errs, Error{Path: path, Line: n.Line, Reason: err.Error()})
+				blank(n)
 				return
 			}
 			if v != n.Value {
@@ -67,6 +42,12 @@ func prepare(n *yaml.Node, path, dir string, env func(string) (string, bool), se
 			}
 		}
 	}
+}
+
+// blank makes a bad value null: the decode then keeps the default there and goes on to
+// the other keys, and no check names the value again.
+func blank(n *yaml.Node) {
+	*n = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
 }
 
 var envRef = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
@@ -104,24 +85,32 @@ func reflectType(v any) reflect.Type {
 	return t
 }
 
-// checkKeys reports every key of n that t has no field for, recursively.
-func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *Errors) {
+// keyChecker walks a node against the struct it will be decoded into.
+type keyChecker struct {
+	dir    string       // relative *_file paths are read from here
+	secret map[int]bool // lines of secret values
+	errs   *Errors
+}
+
+// check reports every key of n that t has no field for, and every bad value of a type
+// that reads itself (durations, sizes, addresses), recursively; it reads each key_file
+// into key.
+func (kc keyChecker) check(n *yaml.Node, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if t == reflect.TypeFor[Item]() {
 		if n.Kind != yaml.MappingNode {
-			*errs = append(*errs, Error{Path: path, Line: n.Line, Reason: "must be a mapping with name and type"})
+			*kc.errs = append(*kc.errs, Error{Path: path, Line: n.Line, Reason: "must be a mapping with name and type"})
 		}
 		return // its keys are its provider's, checked by Item.Decode
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) {
-		// It reads its own node (durations, sizes): decode it here, where its path is
-		// known, so a bad value is named by its key; then blank it, so the whole decode
-		// keeps the default there and goes on to report the other keys.
+		// It reads its own node: decode it here, where its path is known, so a bad value
+		// is named by its key.
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
-			*errs = append(*errs, Error{Path: path, Line: n.Line, Reason: err.Error()})
-			*n = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
+			*kc.errs = append(*kc.errs, Error{Path: path, Line: n.Line, Reason: err.Error()})
+			blank(n)
 		}
 		return
 	}
@@ -131,28 +120,79 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *Errors) {
 			return // the decoder says what is wrong with the type
 		}
 		fields := yamlFields(t)
+		kc.readFiles(n, fields, path)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			ft, ok := fields[k.Value]
 			if !ok {
-				*errs = append(*errs, Error{Path: join(path, k.Value), Line: k.Line, Reason: "unknown key" + suggest(k.Value, fields)})
+				*kc.errs = append(*kc.errs, Error{Path: join(path, k.Value), Line: k.Line, Reason: "unknown key" + suggest(k.Value, fields)})
 				continue
 			}
-			checkKeys(n.Content[i+1], ft, join(path, k.Value), errs)
+			kc.check(n.Content[i+1], ft, join(path, k.Value))
 		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind == yaml.SequenceNode {
 			for i, c := range n.Content {
-				checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs)
+				kc.check(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
 			}
 		}
 	case reflect.Map:
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				checkKeys(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), errs)
+				kc.check(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value))
 			}
 		}
 	}
+}
+
+// readFiles replaces each `key_file: PATH` of a mapping with `key: <the file's contents>`
+// (trailing newline trimmed) when the struct has a field key and none key_file: a
+// provider that declares ca_file or federated_token_file itself gets the path, which it
+// reads (a federated token rotates). A file that cannot be read, or key given too, is an
+// error, and the pair is dropped so nothing else names it.
+func (kc keyChecker) readFiles(n *yaml.Node, fields map[string]reflect.Type, path string) {
+	present := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		present[n.Content[i].Value] = true
+	}
+	var kept []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		base, ok := strings.CutSuffix(k.Value, "_file")
+		if _, own := fields[k.Value]; !ok || own || base == "" || fields[base] == nil {
+			kept = append(kept, k, v)
+			continue
+		}
+		p := join(path, k.Value)
+		b, err := kc.read(v)
+		switch {
+		case present[base]:
+			*kc.errs = append(*kc.errs, Error{Path: p, Line: k.Line, Reason: fmt.Sprintf("give %s or %s, not both", base, k.Value)})
+		case err != nil:
+			*kc.errs = append(*kc.errs, Error{Path: p, Line: v.Line, Reason: err.Error()})
+		default:
+			k.Value = base
+			v.Value, v.Tag, v.Style = strings.TrimRight(string(b), "\r\n"), "!!str", 0
+			kc.secret[v.Line] = true
+			kept = append(kept, k, v)
+		}
+	}
+	n.Content = kept
+}
+
+func (kc keyChecker) read(v *yaml.Node) ([]byte, error) {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() == "!!null" || v.Value == "" {
+		return nil, errors.New("must be the path of a file")
+	}
+	file := v.Value
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(kc.dir, file)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the secret: %w", unwrapPath(err))
+	}
+	return b, nil
 }
 
 // yamlFields maps a struct's YAML keys to their types, inline structs included.
@@ -254,7 +294,7 @@ func yamlErrors(err error, path string, line int, lines map[string]int, secret m
 			}
 		}
 		if secret[e.Line] {
-			e.Reason = quoted.ReplaceAllString(e.Reason, redacted)
+			e.Reason = quoted.ReplaceAllString(e.Reason, "`"+redacted+"`")
 		}
 		out = append(out, e)
 	}

@@ -18,6 +18,7 @@ type Item struct {
 	node *yaml.Node
 	// secret holds the lines whose values are secrets, so a decode error does not quote them.
 	secret map[int]bool
+	dir    string // the config's folder, for relative *_file paths
 }
 
 // UnmarshalYAML keeps the node; Validate checks name and type. A non-mapping entry is
@@ -65,7 +66,7 @@ func (it Item) Decode(into any) error {
 	} else {
 		return Errors{{Path: it.Path, Line: it.Line, Reason: fmt.Sprintf("config: decode into %T: want a pointer to a struct", into)}}
 	}
-	checkKeys(node, reflectType(into), it.Path, &errs)
+	keyChecker{dir: it.dir, secret: it.secret, errs: &errs}.check(node, reflectType(into), it.Path)
 	lines := map[string]int{}
 	indexLines(node, it.Path, lines)
 	if err := node.Decode(into); err != nil {
