@@ -59,9 +59,9 @@ func (it Item) Decode(into any) error {
 			if k := it.node.Content[i].Value; (k == "name" || k == "type") && fields[k] == nil {
 				continue
 			}
-			// A copy of each value: checkKeys blanks bad values, and an item may be
+			// A copy of each pair: the checker blanks bad values and renames *_file keys, and an item may be
 			// decoded again (config check, then serve).
-			node.Content = append(node.Content, it.node.Content[i], deepCopy(it.node.Content[i+1]))
+			node.Content = append(node.Content, deepCopy(it.node.Content[i]), deepCopy(it.node.Content[i+1]))
 		}
 	} else {
 		return Errors{{Path: it.Path, Line: it.Line, Reason: fmt.Sprintf("config: decode into %T: want a pointer to a struct", into)}}
@@ -124,6 +124,9 @@ func validationErrors(err error, path string, n *yaml.Node) Errors {
 			e.Path = join(path, e.Path)
 			if e.Line == 0 {
 				e.Line = lineOf(n, e.Path[len(path):])
+			}
+			if e.Line == 0 {
+				e.Line = n.Line // a required key that is absent: the item's line
 			}
 			out = append(out, e)
 		}
