@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -152,5 +153,33 @@ func TestExampleConfigLoads(t *testing.T) {
 	t.Setenv("VIGIL_GRAPH_SECRET", "an-example-secret")
 	if _, err := loadAndCheck(filepath.Join("..", "..", "vigil.example.yaml")); err != nil {
 		t.Fatalf("vigil.example.yaml: %v", err)
+	}
+}
+
+// TestDocsNameEveryKey: docs/config.md has a row for every top-level key, by its full
+// path, so a key added here without a word for users fails.
+func TestDocsNameEveryKey(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "config.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	var walk func(prefix string, fields map[string]reflect.Type)
+	walk = func(prefix string, fields map[string]reflect.Type) {
+		for k, ft := range fields {
+			path := prefix + k
+			if ft.Kind() == reflect.Struct && !reflect.PointerTo(ft).Implements(unmarshalerType) {
+				walk(path+".", yamlFields(ft))
+				continue
+			}
+			n++
+			if !strings.Contains(string(doc), "`"+path+"`") {
+				t.Errorf("docs/config.md does not document `%s`", path)
+			}
+		}
+	}
+	walk("", yamlFields(reflect.TypeFor[Config]()))
+	if n < 16 {
+		t.Errorf("only %d keys walked", n)
 	}
 }
