@@ -338,6 +338,9 @@ func markLines(n *yaml.Node, secret map[int]bool) {
 }
 
 func join(path, key string) string {
+	if key == "" {
+		key = `""` // an empty key is still named
+	}
 	if path == "" {
 		return key
 	}
