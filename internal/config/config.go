@@ -179,6 +179,9 @@ func Parse(data []byte, dir string, env func(string) (string, bool)) (*Config, e
 	if root.Kind != yaml.MappingNode {
 		return nil, Errors{{Path: "config", Line: root.Line, Reason: "the top level must be a mapping of keys"}}
 	}
+	if err := resolveAliases(root); err != nil {
+		return nil, Errors{{Path: "config", Reason: err.Error()}}
+	}
 	var errs Errors
 	secret := map[int]bool{}
 	expandEnv(root, "", env, secret, &errs)
