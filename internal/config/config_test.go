@@ -117,6 +117,38 @@ sources:
 	}
 }
 
+func TestExpandedValuesAreTypedAsWritten(t *testing.T) {
+	cfg, err := Parse([]byte(`pipeline:
+  queue_batches: ${Q}
+detect:
+  no_builtin: ${NB:-true}
+  geoip_city: ${T}
+sources:
+  - name: ${N}
+    type: files
+    paths: ["${P}"]
+`), ".", env(map[string]string{"Q": "8", "T": "null", "N": "0123", "P": "42"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Pipeline.QueueBatches != 8 || !cfg.Detect.NoBuiltin {
+		t.Errorf("a number and a boolean from the environment: %+v %+v", cfg.Pipeline, cfg.Detect)
+	}
+	if cfg.Detect.GeoIPCity != "null" || cfg.Sources[0].Name != "0123" {
+		t.Errorf("strings must stay as written: %q, name %q", cfg.Detect.GeoIPCity, cfg.Sources[0].Name)
+	}
+	var f struct {
+		Paths []string `yaml:"paths"`
+	}
+	if err := cfg.Sources[0].Decode(&f); err != nil || len(f.Paths) != 1 || f.Paths[0] != "42" {
+		t.Errorf("paths %v %v", f.Paths, err)
+	}
+	if _, err := Parse([]byte("pipeline:\n  queue_batches: ${Q}\n"), ".", env(map[string]string{"Q": "many"})); err == nil ||
+		err.Error() != "pipeline.queue_batches (line 2): cannot unmarshal !!str `many` into int" {
+		t.Errorf("a word where a number goes: %v", err)
+	}
+}
+
 func TestItemDecodeNamesPathAndLine(t *testing.T) {
 	cfg, err := Parse([]byte(`sources:
   - name: ok

@@ -38,7 +38,16 @@ func expandEnv(n *yaml.Node, path string, env func(string) (string, bool), secre
 				return
 			}
 			if v != n.Value {
-				n.Value, n.Tag = v, "!!str"
+				// The expanded text is typed as if written there (queue_batches: ${Q}
+				// is a number, no_builtin: ${NB:-false} a boolean); quoting it keeps it
+				// a string, and so does a text YAML would read as null.
+				n.Value = v
+				if n.Style == 0 {
+					n.Tag = ""
+					if n.ShortTag() == "!!null" {
+						n.Tag = "!!str"
+					}
+				}
 			}
 		}
 	}
