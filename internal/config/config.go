@@ -30,6 +30,9 @@ type Config struct {
 	// lines maps a key's path ("pipeline.idle_timeout") to its line, so Validate names
 	// lines in a config that came from a file.
 	lines map[string]int
+	// loadErrs are the errors Parse found, so Check does not name a key again (an unset
+	// ${VAR} is not also "required").
+	loadErrs *Errors
 }
 
 // API secures the HTTP API.
@@ -110,15 +113,21 @@ func (es Errors) Error() string {
 // not again by every later check that sees its default or zero value.
 func (es Errors) add(more ...Error) Errors {
 	for _, e := range more {
-		covered := false
-		for _, old := range es {
-			covered = covered || covers(old, e)
-		}
-		if !covered {
+		if !es.covered(e) {
 			es = append(es, e)
 		}
 	}
 	return es
+}
+
+// covered reports whether an error of es already says what e says.
+func (es Errors) covered(e Error) bool {
+	for _, old := range es {
+		if covers(old, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // covers reports whether e says nothing old did not: the same key, or a key inside it.
@@ -190,7 +199,7 @@ func Parse(data []byte, dir string, env func(string) (string, bool)) (*Config, e
 	var keyErrs Errors
 	keyChecker{dir: dir, secret: secret, errs: &keyErrs}.check(root, reflectType(&cfg), "")
 	errs = errs.add(keyErrs...)
-	cfg.lines = map[string]int{}
+	cfg.lines, cfg.loadErrs = map[string]int{}, &Errors{}
 	indexLines(root, "", cfg.lines)
 	if err := root.Decode(&cfg); err != nil {
 		errs = errs.add(yamlErrors(err, "config", 0, cfg.lines, secret)...)
@@ -201,12 +210,13 @@ func Parse(data []byte, dir string, env func(string) (string, bool)) (*Config, e
 	}{{"sources", cfg.Sources}, {"outputs", cfg.Outputs}} {
 		for i := range list.items {
 			list.items[i].Path = fmt.Sprintf("%s[%d]", list.name, i)
-			list.items[i].secret, list.items[i].dir = secret, dir
+			list.items[i].secret, list.items[i].dir, list.items[i].loadErrs = secret, dir, cfg.loadErrs
 		}
 	}
 	if err := cfg.Validate(); err != nil {
 		errs = errs.add(asErrors(err, "config", 0)...)
 	}
+	*cfg.loadErrs = errs
 	if len(errs) > 0 {
 		// The config read, but holds mistakes: it is returned with them, so a checker
 		// can go on to the sources' and outputs' own keys.

@@ -19,6 +19,9 @@ type Item struct {
 	// secret holds the lines whose values are secrets, so a decode error does not quote them.
 	secret map[int]bool
 	dir    string // the config's folder, for relative *_file paths
+	// loadErrs are Parse's errors: Decode does not name a key again that Parse named
+	// (an unset ${VAR} is not also "required").
+	loadErrs *Errors
 }
 
 // UnmarshalYAML keeps the node; Validate checks name and type. A non-mapping entry is
@@ -77,6 +80,15 @@ func (it Item) Decode(into any) error {
 		// the errors above as "required".
 		errs = errs.add(validationErrors(v.Validate(), it.Path, it.node)...)
 	}
+	if it.loadErrs != nil {
+		var fresh Errors
+		for _, e := range errs {
+			if !it.loadErrs.covered(e) {
+				fresh = append(fresh, e)
+			}
+		}
+		errs = fresh
+	}
 	if len(errs) > 0 {
 		return errs
 	}
@@ -85,9 +97,13 @@ func (it Item) Decode(into any) error {
 
 // Check decodes every source and output with the decoder registered for its type (a
 // provider's Decode and Validate, called by cmd/vigil, which knows the providers), and
-// returns every error as Errors. A type the contract names but no decoder is registered
+// returns every error as Errors, leaving out keys Parse already named. A type the contract names but no decoder is registered
 // for is reported as not in this build; an unknown type is left to Validate.
 func (c *Config) Check(sources, outputs map[string]func(Item) error) error {
+	var seen Errors
+	if c.loadErrs != nil {
+		seen = append(seen, *c.loadErrs...)
+	}
 	var errs Errors
 	for _, list := range []struct {
 		items    []Item
@@ -98,7 +114,11 @@ func (c *Config) Check(sources, outputs map[string]func(Item) error) error {
 			decode, ok := list.decoders[it.Type]
 			switch {
 			case ok:
-				errs = errs.add(asErrors(decode(it), it.Path, it.Line)...)
+				for _, e := range asErrors(decode(it), it.Path, it.Line) {
+					if !seen.covered(e) {
+						seen, errs = append(seen, e), append(errs, e)
+					}
+				}
 			case it.node != nil && contains(list.known, it.Type):
 				errs = append(errs, Error{Path: it.Path + ".type", Line: it.Line,
 					Reason: fmt.Sprintf("type %s is not in this build of Vigil", it.Type)})

@@ -141,3 +141,29 @@ func TestParseAddress(t *testing.T) {
 		t.Errorf("2w = %v", d)
 	}
 }
+
+func TestCheckDoesNotNameAKeyLoadNamed(t *testing.T) {
+	cfg, err := Parse([]byte("sources:\n  - name: c\n    type: graph\n    client_secret: ${UNSET}\n"), ".", env(nil))
+	if err == nil || cfg == nil {
+		t.Fatalf("%v", err)
+	}
+	src, out := fakeDecoders()
+	required := func(it Item) error {
+		return Errors{{Path: it.Path + ".client_secret", Line: 4, Reason: "required"}, {Path: it.Path + ".tenant_id", Line: 2, Reason: "required"}}
+	}
+	src["graph"] = required
+	if err := cfg.Check(src, out); err == nil || err.Error() != "sources[0].tenant_id (line 2): required" {
+		t.Errorf("got %v, want only the key Parse did not name", err)
+	}
+}
+
+func TestDecodeDoesNotNameAKeyLoadNamed(t *testing.T) {
+	cfg, err := Parse([]byte("sources:\n  - name: c\n    type: graph\n    tenant_id: ${UNSET}\n"), ".", env(nil))
+	if err == nil || !strings.Contains(err.Error(), "sources[0].tenant_id (line 4): environment variable UNSET is not set") {
+		t.Fatalf("load: %v", err)
+	}
+	// The provider's Validate says tenant_id is required: that is the same mistake.
+	if err := cfg.Sources[0].Decode(&provider{PollInterval: Duration(time.Minute)}); err != nil {
+		t.Errorf("decode named the key again: %v", err)
+	}
+}
