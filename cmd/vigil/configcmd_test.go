@@ -64,3 +64,26 @@ sources:
 		t.Errorf("exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestConfigCheckKeepsProviderPaths: *_file keys a provider declares are paths it reads
+// itself (an AKS workload identity's token rotates; it need not exist where the config is
+// checked), and two sources share one app registration through a merge key.
+func TestConfigCheckKeepsProviderPaths(t *testing.T) {
+	cfgFile := filepath.Join(t.TempDir(), "vigil.yaml")
+	os.WriteFile(cfgFile, []byte(`sources:
+  - &contoso
+    name: contoso
+    type: graph
+    tenant_id: contoso.onmicrosoft.com
+    client_id: 00000000-0000-0000-0000-000000000000
+    auth: workload_identity
+    federated_token_file: /var/run/secrets/azure/tokens/azure-identity-token
+  - <<: *contoso
+    name: contoso-azure
+    type: activitylog
+`), 0o644)
+	out, errOut, code := runCmd(t, "config", "check", "--config", cfgFile)
+	if code != 0 || out != "config ok: 2 sources, 0 outputs\n" {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+}
