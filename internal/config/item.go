@@ -25,7 +25,7 @@ type Item struct {
 }
 
 // UnmarshalYAML keeps the node; Validate checks name and type. A non-mapping entry is
-// named by checkKeys, at its path.
+// named by the key checker, at its path.
 func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 	it.Line = n.Line
 	if n.Kind != yaml.MappingNode {

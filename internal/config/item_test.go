@@ -140,6 +140,17 @@ func TestParseAddress(t *testing.T) {
 	if d, _ := ParseDuration("2w"); d != 14*24*time.Hour {
 		t.Errorf("2w = %v", d)
 	}
+	// Past int64 the value would wrap to a negative or a tiny one: refused instead.
+	for _, s := range []string{"1e30d", "NaNd", "+Infw"} {
+		if d, err := ParseDuration(s); err == nil {
+			t.Errorf("%s = %v, want an error", s, d)
+		}
+	}
+	for _, s := range []string{"1e30GB", "NaN", "9300PB", "1e19"} {
+		if z, err := ParseSize(s); err == nil {
+			t.Errorf("%s = %d, want an error", s, z)
+		}
+	}
 }
 
 func TestCheckDoesNotNameAKeyLoadNamed(t *testing.T) {
