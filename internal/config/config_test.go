@@ -95,6 +95,10 @@ sources:
     type: graph
     client_secret: ${SECRET}
     note: costs $$5
+  - name: t2
+    type: graph
+    client_secret_file: token
+    ca_file: /etc/ssl/private-ca.pem
 `), dir, env(map[string]string{"HOST": "0.0.0.0", "SECRET": "s3cr3t"}))
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +118,17 @@ sources:
 	}
 	if p.ClientSecret.Reveal() != "s3cr3t" || p.Note != "costs $5" {
 		t.Errorf("decoded %+v", p)
+	}
+	// A config that declares a *_file key of its own (a path its code opens) keeps it.
+	var q struct {
+		ClientSecret Secret `yaml:"client_secret"`
+		CAFile       string `yaml:"ca_file"`
+	}
+	if err := cfg.Sources[1].Decode(&q); err != nil {
+		t.Fatal(err)
+	}
+	if q.ClientSecret.Reveal() != "from-a-file-0123456789" || q.CAFile != "/etc/ssl/private-ca.pem" {
+		t.Errorf("decoded %+v", q)
 	}
 }
 

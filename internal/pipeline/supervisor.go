@@ -49,8 +49,13 @@ func (s *supervisor) run(ctx context.Context) error {
 		if s.progressed {
 			attempt = 0
 		}
-		attempt++
-		wait := s.backoff(err, attempt)
+		var ra *source.RetryAfter
+		if !errors.As(err, &ra) {
+			// The provider said when to come back: that is no reason to wait longer
+			// after the next transient failure.
+			attempt++
+		}
+		wait := s.backoff(err, max(attempt, 1))
 		h.recordError(err, s.p.clock())
 		h.setState("backoff")
 		s.p.log.Warn("source failed; restarting", "source", name, "error", err.Error(), "retry_in", wait.String())
