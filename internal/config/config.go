@@ -8,11 +8,8 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +26,13 @@ type Config struct {
 	Detect   Detect   `yaml:"detect"`
 	Sources  []Item   `yaml:"sources"`
 	Outputs  []Item   `yaml:"outputs"`
+
+	// lines maps a key's path ("pipeline.idle_timeout") to its line, so Validate names
+	// lines in a config that came from a file.
+	lines map[string]int
+	// loadErrs are the errors Parse found, so Check does not name a key again (an unset
+	// ${VAR} is not also "required").
+	loadErrs *Errors
 }
 
 // API secures the HTTP API.
@@ -55,7 +59,7 @@ type Detect struct {
 	GeoIPASN   string   `yaml:"geoip_asn"`
 }
 
-// SourceTypes and OutputTypes are the types the contract names.
+// The types the contract names.
 var (
 	sourceTypes = []string{"graph", "activitylog", "eventhub", "cloudtrail", "files"}
 	outputTypes = []string{"cef", "webhook"}
@@ -72,76 +76,12 @@ func Default() Config {
 	return Config{
 		DataDir: "data", Listen: "127.0.0.1:8080", LogLevel: "info",
 		Pipeline: Pipeline{
+			// 30m covers CloudTrail's documented 5–15 min delivery delay and Entra's
+			// non-interactive sign-ins arriving up to the Graph collector's 30 min overlap.
 			AllowedLateness: Duration(30 * time.Minute), IdleTimeout: Duration(5 * time.Minute), QueueBatches: 64,
 			SnapshotInterval: Duration(15 * time.Minute), ReplayWindow: Duration(24 * time.Hour),
 		},
 	}
-}
-
-// Item is one entry of sources: or outputs:, its own keys kept for its provider.
-type Item struct {
-	Name string
-	Type string
-	Path string // "sources[2]"
-	Line int
-	node *yaml.Node
-	dir  string // the config's folder, for relative *_file paths
-}
-
-// UnmarshalYAML keeps the node; Load checks name and type.
-func (it *Item) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.MappingNode {
-		return errors.New("must be a mapping with name and type")
-	}
-	it.node, it.Line = n, n.Line
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		switch n.Content[i].Value {
-		case "name":
-			it.Name = n.Content[i+1].Value
-		case "type":
-			it.Type = n.Content[i+1].Value
-		}
-	}
-	return nil
-}
-
-// Decode decodes the item strictly into a provider's config (a pointer to a struct with
-// yaml tags, defaults already set): `key_file` secrets are read for the keys the config
-// has, unknown keys and bad values are errors naming their path and line, and when the
-// config has a Validate method its errors are named by path too.
-func (it Item) Decode(into any) error {
-	if it.node == nil {
-		return errors.New("config: empty item")
-	}
-	var errs Errors
-	node := it.node
-	if t := reflectType(into); t.Kind() == reflect.Struct {
-		// name and type are the list's own keys: a provider config may leave them out.
-		fields := yamlFields(t)
-		node = &yaml.Node{Kind: yaml.MappingNode, Line: it.node.Line, Column: it.node.Column}
-		for i := 0; i+1 < len(it.node.Content); i += 2 {
-			if k := it.node.Content[i].Value; (k == "name" || k == "type") && fields[k] == nil {
-				continue
-			}
-			node.Content = append(node.Content, it.node.Content[i], it.node.Content[i+1])
-		}
-	}
-	readSecretFiles(node, reflectType(into), it.Path, it.dir, &errs)
-	checkKeys(node, reflectType(into), it.Path, &errs)
-	if len(errs) == 0 {
-		if err := node.Decode(into); err != nil {
-			errs = append(errs, yamlErrors(err, it.Path, it.Line)...)
-		}
-	}
-	if len(errs) == 0 {
-		if v, ok := into.(interface{ Validate() error }); ok {
-			errs = append(errs, validationErrors(v.Validate(), it.Path, it.node)...)
-		}
-	}
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
 }
 
 // Error is one problem of a config, at its key.
@@ -169,6 +109,59 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// add appends the errors of more whose key has no error yet: a bad value is named once,
+// not again by every later check that sees its default or zero value.
+func (es Errors) add(more ...Error) Errors {
+	for _, e := range more {
+		if !es.covered(e) {
+			es = append(es, e)
+		}
+	}
+	return es
+}
+
+// covered reports whether an error of es already says what e says.
+func (es Errors) covered(e Error) bool {
+	for _, old := range es {
+		if covers(old, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// covers reports whether e says nothing old did not: the same key, or a key inside it.
+func covers(old, e Error) bool {
+	if old.Path == "config" {
+		return e.Path == "config" && old.Line == e.Line
+	}
+	return old.Path == e.Path || strings.HasPrefix(e.Path, old.Path+".") || strings.HasPrefix(e.Path, old.Path+"[")
+}
+
+// asErrors flattens err into Errors; an error that is not one is put at path and line.
+func asErrors(err error, path string, line int) Errors {
+	if err == nil {
+		return nil
+	}
+	var es Errors
+	if errors.As(err, &es) {
+		var out Errors
+		// errors.Join of several Errors: take each.
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				out = append(out, asErrors(e, path, line)...)
+			}
+			return out
+		}
+		return es
+	}
+	var e Error
+	if errors.As(err, &e) {
+		return Errors{e}
+	}
+	return Errors{{Path: path, Line: line, Reason: err.Error()}}
+}
+
 // Load reads and checks the file. Every error found is returned (as Errors), not only
 // the first; when the file could be read at all the config comes with them.
 func Load(path string) (*Config, error) {
@@ -180,6 +173,8 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse reads a config; relative *_file paths are read from dir, ${VAR}s from env.
+// Its errors are Errors, every one found; the config comes with them unless the text is
+// not YAML or not a mapping.
 func Parse(data []byte, dir string, env func(string) (string, bool)) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -193,95 +188,39 @@ func Parse(data []byte, dir string, env func(string) (string, bool)) (*Config, e
 	if root.Kind != yaml.MappingNode {
 		return nil, Errors{{Path: "config", Line: root.Line, Reason: "the top level must be a mapping of keys"}}
 	}
+	if err := resolveAliases(root); err != nil {
+		return nil, Errors{{Path: "config", Reason: err.Error()}}
+	}
 	var errs Errors
-	expandAll(root, "", env, &errs)
-	readSecretFiles(root, reflectType(&cfg), "", dir, &errs)
-	checkKeys(root, reflectType(&cfg), "", &errs)
-	if len(errs) > 0 {
-		return nil, errs
-	}
+	secret := map[int]bool{}
+	expandEnv(root, "", env, secret, &errs)
+	// The checker names unknown keys and bad values by path, and blanks each bad value
+	// so the decode below keeps its default and goes on to the other keys.
+	var keyErrs Errors
+	keyChecker{dir: dir, secret: secret, errs: &keyErrs}.check(root, reflectType(&cfg), "")
+	errs = errs.add(keyErrs...)
+	cfg.lines, cfg.loadErrs = map[string]int{}, &Errors{}
+	indexLines(root, "", cfg.lines)
 	if err := root.Decode(&cfg); err != nil {
-		return nil, append(errs, yamlErrors(err, "config", 0)...)
+		errs = errs.add(yamlErrors(err, "config", 0, cfg.lines, secret)...)
 	}
-	for i := range cfg.Sources {
-		cfg.Sources[i].dir = dir
+	for _, list := range []struct {
+		name  string
+		items []Item
+	}{{"sources", cfg.Sources}, {"outputs", cfg.Outputs}} {
+		for i := range list.items {
+			list.items[i].Path = fmt.Sprintf("%s[%d]", list.name, i)
+			list.items[i].secret, list.items[i].dir, list.items[i].loadErrs = secret, dir, cfg.loadErrs
+		}
 	}
-	for i := range cfg.Outputs {
-		cfg.Outputs[i].dir = dir
+	if err := cfg.Validate(); err != nil {
+		errs = errs.add(asErrors(err, "config", 0)...)
 	}
-	cfg.validate(root, &errs)
+	*cfg.loadErrs = errs
 	if len(errs) > 0 {
 		// The config read, but holds mistakes: it is returned with them, so a checker
 		// can go on to the sources' and outputs' own keys.
 		return &cfg, errs
 	}
 	return &cfg, nil
-}
-
-func (c *Config) validate(root *yaml.Node, errs *Errors) {
-	add := func(path string, line int, format string, a ...any) {
-		*errs = append(*errs, Error{Path: path, Line: line, Reason: fmt.Sprintf(format, a...)})
-	}
-	line := func(key string) int {
-		if n := child(root, key); n != nil {
-			return n.Line
-		}
-		return 0
-	}
-	if strings.TrimSpace(c.DataDir) == "" {
-		add("data_dir", line("data_dir"), "must not be empty")
-	}
-	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
-		add("listen", line("listen"), "%q is not HOST:PORT (127.0.0.1:8080, :8080)", c.Listen)
-	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		add("listen", line("listen"), "port %q is not a number from 0 to 65535", port)
-	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "warning", "error":
-	default:
-		add("log_level", line("log_level"), "%q: want debug, info, warn or error", c.LogLevel)
-	}
-	if t := c.API.Token; t != "" && len(t) < 16 {
-		add("api.token", 0, "must be at least 16 characters (make one with: openssl rand -hex 24)")
-	}
-	p := c.Pipeline
-	for key, d := range map[string]Duration{"allowed_lateness": p.AllowedLateness, "idle_timeout": p.IdleTimeout,
-		"snapshot_interval": p.SnapshotInterval, "replay_window": p.ReplayWindow} {
-		if d < 0 {
-			add("pipeline."+key, 0, "must not be negative")
-		}
-	}
-	if p.SnapshotInterval == 0 {
-		add("pipeline.snapshot_interval", 0, "must be more than 0")
-	}
-	if p.QueueBatches < 1 {
-		add("pipeline.queue_batches", 0, "must be at least 1")
-	}
-	c.checkItems("sources", c.Sources, sourceTypes, add)
-	c.checkItems("outputs", c.Outputs, outputTypes, add)
-}
-
-func (c *Config) checkItems(list string, items []Item, types []string, add func(string, int, string, ...any)) {
-	names := map[string]string{}
-	for i := range items {
-		it := &items[i]
-		it.Path = fmt.Sprintf("%s[%d]", list, i)
-		switch {
-		case strings.TrimSpace(it.Name) == "":
-			add(it.Path+".name", it.Line, "required")
-		case names[it.Name] != "":
-			add(it.Path+".name", it.Line, "%q is already the name of %s", it.Name, names[it.Name])
-		default:
-			names[it.Name] = it.Path
-		}
-		known := false
-		for _, t := range types {
-			known = known || it.Type == t
-		}
-		if it.Type == "" {
-			add(it.Path+".type", it.Line, "required: one of %s", strings.Join(types, ", "))
-		} else if !known {
-			add(it.Path+".type", it.Line, "unknown type %q: want one of %s", it.Type, strings.Join(types, ", "))
-		}
-	}
 }

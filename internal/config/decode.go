@@ -12,92 +12,51 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// expandAll expands ${VAR} and ${VAR:-default} in every scalar value.
-func expandAll(n *yaml.Node, path string, env func(string) (string, bool), errs *Errors) {
+// expandEnv expands ${VAR} and ${VAR:-default} in every scalar value under n, and marks
+// in secret the lines of values kept under a secret's key (client_secret, token…), so
+// no later error quotes them. A value whose variable is unset is named and blanked.
+func expandEnv(n *yaml.Node, path string, env func(string) (string, bool), secret map[int]bool, errs *Errors) {
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			expandAll(n.Content[i+1], join(path, n.Content[i].Value), env, errs)
+			k, v := n.Content[i], n.Content[i+1]
+			expandEnv(v, join(path, k.Value), env, secret, errs)
+			if secretKey(k.Value) {
+				markLines(v, secret)
+			}
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			expandAll(c, fmt.Sprintf("%s[%d]", path, i), env, errs)
+			expandEnv(c, fmt.Sprintf("%s[%d]", path, i), env, secret, errs)
 		}
 	case yaml.ScalarNode:
 		if strings.Contains(n.Value, "$") {
 			v, err := expand(n.Value, env)
 			if err != nil {
 				*errs = append(*errs, Error{Path: path, Line: n.Line, Reason: err.Error()})
+				blank(n)
 				return
 			}
 			if v != n.Value {
-				n.Value, n.Tag = v, "!!str"
+				// The expanded text is typed as if written there (queue_batches: ${Q}
+				// is a number, no_builtin: ${NB:-false} a boolean); quoting it keeps it
+				// a string, and so does a text YAML would read as null.
+				n.Value = v
+				if n.Style == 0 {
+					n.Tag = ""
+					if n.ShortTag() == "!!null" {
+						n.Tag = "!!str"
+					}
+				}
 			}
 		}
 	}
 }
 
-// readSecretFiles replaces each `key_file: PATH` of a struct that has a key field but no
-// key_file field of its own with `key: <the file's contents>` (trailing newline trimmed),
-// recursively. A struct that declares key_file itself (ca_file, certificate_file: paths
-// its code opens) keeps it.
-func readSecretFiles(n *yaml.Node, t reflect.Type, path, dir string, errs *Errors) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if reflect.PointerTo(t).Implements(unmarshalerType) {
-		return
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			return
-		}
-		fields := yamlFields(t)
-		present := map[string]bool{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			present[n.Content[i].Value] = true
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			p := join(path, k.Value)
-			if ft, ok := fields[k.Value]; ok {
-				readSecretFiles(v, ft, p, dir, errs)
-				continue
-			}
-			base, ok := strings.CutSuffix(k.Value, "_file")
-			if _, known := fields[base]; !ok || !known || v.Kind != yaml.ScalarNode {
-				continue // an unknown key: checkKeys names it
-			}
-			if present[base] {
-				*errs = append(*errs, Error{Path: p, Line: k.Line, Reason: fmt.Sprintf("give %s or %s, not both", base, k.Value)})
-				continue
-			}
-			file := v.Value
-			if file != "" && !filepath.IsAbs(file) {
-				file = filepath.Join(dir, file)
-			}
-			b, err := os.ReadFile(file)
-			if err != nil {
-				*errs = append(*errs, Error{Path: p, Line: v.Line, Reason: fmt.Sprintf("cannot read the secret: %v", unwrapPath(err))})
-				continue
-			}
-			k.Value = base
-			v.Value, v.Tag, v.Style = strings.TrimRight(string(b), "\r\n"), "!!str", 0
-		}
-	case reflect.Slice, reflect.Array:
-		if n.Kind == yaml.SequenceNode {
-			for i, c := range n.Content {
-				readSecretFiles(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), dir, errs)
-			}
-		}
-	case reflect.Map:
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				readSecretFiles(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), dir, errs)
-			}
-		}
-	}
+// blank makes a bad value null: the decode then keeps the default there and goes on to
+// the other keys, and no check names the value again.
+func blank(n *yaml.Node) {
+	*n = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
 }
 
 var envRef = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
@@ -135,18 +94,32 @@ func reflectType(v any) reflect.Type {
 	return t
 }
 
-// checkKeys reports every key of n that t has no field for, recursively.
-func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *Errors) {
+// keyChecker walks a node against the struct it will be decoded into.
+type keyChecker struct {
+	dir    string       // relative *_file paths are read from here
+	secret map[int]bool // lines of secret values
+	errs   *Errors
+}
+
+// check reports every key of n that t has no field for, and every bad value of a type
+// that reads itself (durations, sizes, addresses), recursively; it reads each key_file
+// into key.
+func (kc keyChecker) check(n *yaml.Node, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if t == reflect.TypeFor[Item]() {
+		if n.Kind != yaml.MappingNode {
+			*kc.errs = append(*kc.errs, Error{Path: path, Line: n.Line, Reason: "must be a mapping with name and type"})
+		}
+		return // its keys are its provider's, checked by Item.Decode
+	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) {
-		// It reads its own node (durations, sizes, source items): decode it here, where
-		// its path is known, so a bad value is named by its key.
-		if t != reflect.TypeFor[Item]() {
-			if err := n.Decode(reflect.New(t).Interface()); err != nil {
-				*errs = append(*errs, Error{Path: path, Line: n.Line, Reason: err.Error()})
-			}
+		// It reads its own node: decode it here, where its path is known, so a bad value
+		// is named by its key.
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			*kc.errs = append(*kc.errs, Error{Path: path, Line: n.Line, Reason: err.Error()})
+			blank(n)
 		}
 		return
 	}
@@ -156,28 +129,79 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *Errors) {
 			return // the decoder says what is wrong with the type
 		}
 		fields := yamlFields(t)
+		kc.readFiles(n, fields, path)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			ft, ok := fields[k.Value]
 			if !ok {
-				*errs = append(*errs, Error{Path: join(path, k.Value), Line: k.Line, Reason: "unknown key" + suggest(k.Value, fields)})
+				*kc.errs = append(*kc.errs, Error{Path: join(path, k.Value), Line: k.Line, Reason: "unknown key" + suggest(k.Value, fields)})
 				continue
 			}
-			checkKeys(n.Content[i+1], ft, join(path, k.Value), errs)
+			kc.check(n.Content[i+1], ft, join(path, k.Value))
 		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind == yaml.SequenceNode {
 			for i, c := range n.Content {
-				checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs)
+				kc.check(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
 			}
 		}
 	case reflect.Map:
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				checkKeys(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), errs)
+				kc.check(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value))
 			}
 		}
 	}
+}
+
+// readFiles replaces each `key_file: PATH` of a mapping with `key: <the file's contents>`
+// (trailing newline trimmed) when the struct has a field key and none key_file: a
+// provider that declares ca_file or federated_token_file itself gets the path, which it
+// reads (a federated token rotates). A file that cannot be read, or key given too, is an
+// error, and the pair is dropped so nothing else names it.
+func (kc keyChecker) readFiles(n *yaml.Node, fields map[string]reflect.Type, path string) {
+	present := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		present[n.Content[i].Value] = true
+	}
+	var kept []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		base, ok := strings.CutSuffix(k.Value, "_file")
+		if _, own := fields[k.Value]; !ok || own || base == "" || fields[base] == nil {
+			kept = append(kept, k, v)
+			continue
+		}
+		p := join(path, k.Value)
+		b, err := kc.read(v)
+		switch {
+		case present[base]:
+			*kc.errs = append(*kc.errs, Error{Path: p, Line: k.Line, Reason: fmt.Sprintf("give %s or %s, not both", base, k.Value)})
+		case err != nil:
+			*kc.errs = append(*kc.errs, Error{Path: p, Line: v.Line, Reason: err.Error()})
+		default:
+			k.Value = base
+			v.Value, v.Tag, v.Style = strings.TrimRight(string(b), "\r\n"), "!!str", 0
+			kc.secret[v.Line] = true
+			kept = append(kept, k, v)
+		}
+	}
+	n.Content = kept
+}
+
+func (kc keyChecker) read(v *yaml.Node) ([]byte, error) {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() == "!!null" || v.Value == "" {
+		return nil, errors.New("must be the path of a file")
+	}
+	file := v.Value
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(kc.dir, file)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the secret: %w", unwrapPath(err))
+	}
+	return b, nil
 }
 
 // yamlFields maps a struct's YAML keys to their types, inline structs included.
@@ -248,14 +272,25 @@ func distance(a, b string) int {
 	return prev[len(b)]
 }
 
-var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+var (
+	yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+	quoted   = regexp.MustCompile("`[^`]*`")
+)
 
 // yamlErrors turns the decoder's errors ("line 7: cannot unmarshal !!str `x` into int")
-// into Errors at the item's path.
-func yamlErrors(err error, path string, line int) Errors {
+// into Errors at the key on that line (from lines, a path → line index), quoting no value
+// on a secret's line.
+func yamlErrors(err error, path string, line int, lines map[string]int, secret map[int]bool) Errors {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
 		return Errors{{Path: path, Line: line, Reason: err.Error()}}
+	}
+	byLine := map[int]string{}
+	for p, l := range lines {
+		// The deepest key on a line names it: "sources[0].streams[1]" over "sources[0]".
+		if old, ok := byLine[l]; !ok || len(p) > len(old) {
+			byLine[l] = p
+		}
 	}
 	var out Errors
 	for _, msg := range te.Errors {
@@ -263,48 +298,58 @@ func yamlErrors(err error, path string, line int) Errors {
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
 			fmt.Sscan(m[1], &e.Line)
 			e.Reason = m[2]
-		}
-		out = append(out, e)
-	}
-	return out
-}
-
-// validationErrors splits a provider's Validate error ("tenant_id: required\npoll_interval:
-// …") into Errors at their keys' paths and lines.
-func validationErrors(err error, path string, n *yaml.Node) Errors {
-	if err == nil {
-		return nil
-	}
-	var out Errors
-	for _, msg := range strings.Split(err.Error(), "\n") {
-		if strings.TrimSpace(msg) == "" {
-			continue
-		}
-		e := Error{Path: path, Line: n.Line, Reason: msg}
-		if key, reason, ok := strings.Cut(msg, ": "); ok && !strings.ContainsAny(key, " \t") {
-			e.Path, e.Reason = join(path, key), reason
-			if c := child(n, strings.SplitN(key, ".", 2)[0]); c != nil {
-				e.Line = c.Line
+			if p, ok := byLine[e.Line]; ok {
+				e.Path = p
 			}
 		}
+		if secret[e.Line] {
+			e.Reason = quoted.ReplaceAllString(e.Reason, "`"+redacted+"`")
+		}
 		out = append(out, e)
 	}
 	return out
 }
 
-func child(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
+// indexLines records the line of every value under n by its path.
+func indexLines(n *yaml.Node, path string, lines map[string]int) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := join(path, n.Content[i].Value)
+			lines[p] = n.Content[i].Line
+			indexLines(n.Content[i+1], p, lines)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			lines[p] = c.Line
+			indexLines(c, p, lines)
 		}
 	}
-	return nil
+}
+
+// secretKey reports whether a key's value is a secret by its name.
+func secretKey(k string) bool {
+	k = strings.ToLower(strings.TrimSuffix(k, "_file"))
+	for _, w := range []string{"secret", "password", "token", "connection_string", "private_key", "sas_key", "access_key"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func markLines(n *yaml.Node, secret map[int]bool) {
+	secret[n.Line] = true
+	for _, c := range n.Content {
+		markLines(c, secret)
+	}
 }
 
 func join(path, key string) string {
+	if key == "" {
+		key = `""` // an empty key is still named
+	}
 	if path == "" {
 		return key
 	}

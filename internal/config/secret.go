@@ -2,6 +2,8 @@ package config
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 )
 
@@ -17,6 +19,13 @@ func (s Secret) Reveal() string { return string(s) }
 
 func (s Secret) String() string   { return mask(s) }
 func (s Secret) GoString() string { return mask(s) }
+
+// Format prints [redacted] for every verb: without it, %d or %x of a Secret would print
+// the value itself (fmt's bad-verb form) or its hex.
+func (s Secret) Format(f fmt.State, _ rune) { io.WriteString(f, mask(s)) }
+
+// MarshalText keeps the secret out of encoders that take text (map keys, XML, TOML).
+func (s Secret) MarshalText() ([]byte, error) { return []byte(mask(s)), nil }
 
 // LogValue keeps the secret out of structured logs.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(mask(s)) }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +23,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
 		if n, ok := strings.CutSuffix(s, suffix); ok {
 			v, err := strconv.ParseFloat(n, 64)
-			if err != nil || v < 0 {
+			if err != nil || !(v >= 0 && v*float64(unit) < math.MaxInt64) { // NaN fails too
 				return 0, fmt.Errorf("invalid duration %q", s)
 			}
 			return time.Duration(v * float64(unit)), nil
@@ -66,7 +67,7 @@ func ParseSize(s string) (int64, error) {
 	mult := map[string]float64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
 		"KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[unit]
 	v, err := strconv.ParseFloat(num, 64)
-	if mult == 0 || err != nil || v < 0 {
+	if mult == 0 || err != nil || !(v >= 0 && v*mult < math.MaxInt64) {
 		return 0, fmt.Errorf("invalid size %q (write it as 512KB, 64MiB or 1GB)", s)
 	}
 	return int64(v * mult), nil
