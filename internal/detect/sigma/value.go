@@ -151,9 +151,17 @@ func isASCII(s string) bool {
 	return true
 }
 
+// maxValueBytes bounds one value of a rule (after modifiers and expansion): real rules'
+// values are a few hundred bytes, and a multi-megabyte wildcard value only makes a regexp
+// too large to compile.
+const maxValueBytes = 64 << 10
+
 // newStrPattern compiles a Sigma string value with its wildcards (* and ?, escaped with \)
 // and the contains/startswith/endswith modifier already applied as leading/trailing *.
-func newStrPattern(value string, cased bool) *strPattern {
+func newStrPattern(value string, cased bool) (*strPattern, error) {
+	if len(value) > maxValueBytes {
+		return nil, fmt.Errorf("value of %d bytes is longer than the limit of %d bytes", len(value), maxValueBytes)
+	}
 	var parts []string // literal runs and wildcard tokens "*" / "?"
 	var lit strings.Builder
 	flush := func() {
@@ -184,17 +192,17 @@ func newStrPattern(value string, cased bool) *strPattern {
 	}
 	switch {
 	case len(parts) == 0:
-		return &strPattern{kind: matchExact, lit: "", cased: cased}
+		return &strPattern{kind: matchExact, lit: "", cased: cased}, nil
 	case len(parts) == 1 && parts[0] == "*":
-		return &strPattern{kind: matchAny}
+		return &strPattern{kind: matchAny}, nil
 	case len(parts) == 1 && parts[0][0] == 'L':
-		return &strPattern{kind: matchExact, lit: norm(parts[0][1:]), cased: cased}
+		return &strPattern{kind: matchExact, lit: norm(parts[0][1:]), cased: cased}, nil
 	case len(parts) == 2 && parts[0][0] == 'L' && parts[1] == "*":
-		return &strPattern{kind: matchPrefix, lit: norm(parts[0][1:]), cased: cased}
+		return &strPattern{kind: matchPrefix, lit: norm(parts[0][1:]), cased: cased}, nil
 	case len(parts) == 2 && parts[0] == "*" && parts[1][0] == 'L':
-		return &strPattern{kind: matchSuffix, lit: norm(parts[1][1:]), cased: cased}
+		return &strPattern{kind: matchSuffix, lit: norm(parts[1][1:]), cased: cased}, nil
 	case len(parts) == 3 && parts[0] == "*" && parts[1][0] == 'L' && parts[2] == "*":
-		return &strPattern{kind: matchContains, lit: norm(parts[1][1:]), cased: cased}
+		return &strPattern{kind: matchContains, lit: norm(parts[1][1:]), cased: cased}, nil
 	}
 	var re strings.Builder
 	if !cased {
@@ -212,7 +220,11 @@ func newStrPattern(value string, cased bool) *strPattern {
 		}
 	}
 	re.WriteString("$")
-	return &strPattern{kind: matchGlob, re: regexp.MustCompile(re.String()), cased: cased}
+	compiled, err := regexp.Compile(re.String())
+	if err != nil {
+		return nil, fmt.Errorf("wildcard value: %w", err)
+	}
+	return &strPattern{kind: matchGlob, re: compiled, cased: cased}, nil
 }
 
 // rePattern is the re modifier.
