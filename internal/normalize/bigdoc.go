@@ -78,10 +78,11 @@ func (w *window) at(i int64) byte { return w.buf[i-w.off] }
 // rest is the input read from offset i on.
 func (w *window) rest(i int64) []byte { return w.buf[i-w.off:] }
 
-// discard forgets the input before offset upto.
+// discard lets the window forget the input before offset upto. It does so only once that
+// is at least half of what it holds, so each byte is copied down O(1) times.
 func (w *window) discard(upto int64) {
 	n := int(upto - w.off)
-	if n <= 0 {
+	if n <= 0 || n < len(w.buf)/2 {
 		return
 	}
 	w.buf = append(w.buf[:0], w.buf[n:]...)
