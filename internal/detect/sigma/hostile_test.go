@@ -5,6 +5,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/event"
 )
 
 // Tests for issue 17: rule text that would exhaust or crash the engine.
@@ -166,5 +168,17 @@ func TestConditionErrorIsShort(t *testing.T) {
 	_, errs := loadText(t, map[string]string{"r.yml": rule}, Options{})
 	if len(errs) != 1 || len(errs[0].Error()) > 500 {
 		t.Errorf("%d errors, first %d bytes long", len(errs), len(errorsText(errs)))
+	}
+}
+
+// Item 5: with a key written twice, the rule reads the value the normalized event has (the
+// last), so a tampering rule is not blinded by a decoy first value.
+func TestDuplicateKeyReadAsTheEventIs(t *testing.T) {
+	rule := "title: trail deleted\nid: dup-1\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s:\n    eventName: DeleteTrail\n  condition: s\n"
+	raw := []byte(`{"eventName":"ListUsers","eventSource":"cloudtrail.amazonaws.com","eventName":"DeleteTrail"}`)
+	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	alerts := runRules(t, "dup.yml", rule, []*event.Event{testEvent(0, raw, "u", base)}, base.Add(time.Hour))
+	if len(alerts) != 1 {
+		t.Errorf("%d alerts for a record whose eventName decodes as DeleteTrail", len(alerts))
 	}
 }
