@@ -143,7 +143,7 @@ func appendJSONString(out []byte, s string) []byte {
 // textLines keeps every non-empty line of input that is neither JSON nor CSV; a line longer
 // than maxLine is kept as one unparsed record (its first maxLine bytes).
 func (rs *recordSink) textLines(r io.Reader) error {
-	br := bufio.NewReaderSize(r, peekSize)
+	br := bufio.NewReader(r)
 	for {
 		line, err := readLine(br)
 		if t := bytes.TrimSpace(line); len(t) > 0 {
