@@ -14,6 +14,49 @@ import (
 // of its rules in load order. A rule naming itself counts unless it is a deprecated
 // aggregation, whose reference is to its own detection part.
 func correlationCycles(rules []*Rule) [][]string {
+	edges := correlationEdges(rules)
+	var cycles [][]string
+	for _, scc := range stronglyConnected(edges) {
+		if len(scc) == 1 && !contains(edges[scc[0]], scc[0]) {
+			continue
+		}
+		sort.Ints(scc)
+		ids := make([]string, len(scc))
+		for k, i := range scc {
+			ids[k] = rules[i].ID
+		}
+		cycles = append(cycles, ids)
+	}
+	return cycles
+}
+
+// maxCorrelationDepth bounds how many correlations a match can feed through one after the
+// other (a correlation of a correlation of …): each level is a nested call when one fires.
+const maxCorrelationDepth = 32
+
+// tooDeep returns the rules that sit more than maxCorrelationDepth correlations above a
+// detection rule, on a set without cycles.
+func tooDeep(rules []*Rule) []*Rule {
+	edges := correlationEdges(rules)
+	depth := make([]int, len(rules))
+	var out []*Rule
+	// Tarjan emits a component only after every component it reaches: each rule's
+	// references have their depth when it is computed.
+	for _, scc := range stronglyConnected(edges) {
+		for _, v := range scc {
+			for _, w := range edges[v] {
+				depth[v] = max(depth[v], depth[w]+1)
+			}
+			if depth[v] > maxCorrelationDepth {
+				out = append(out, rules[v])
+			}
+		}
+	}
+	return out
+}
+
+// correlationEdges lists, for each rule, the rules its correlation names.
+func correlationEdges(rules []*Rule) [][]int {
 	byRef := map[string]int{}
 	for i, r := range rules {
 		byRef[r.ID] = i
@@ -34,19 +77,7 @@ func correlationCycles(rules []*Rule) [][]string {
 			edges[i] = append(edges[i], j)
 		}
 	}
-	var cycles [][]string
-	for _, scc := range stronglyConnected(edges) {
-		if len(scc) == 1 && !contains(edges[scc[0]], scc[0]) {
-			continue
-		}
-		sort.Ints(scc)
-		ids := make([]string, len(scc))
-		for k, i := range scc {
-			ids[k] = rules[i].ID
-		}
-		cycles = append(cycles, ids)
-	}
-	return cycles
+	return edges
 }
 
 func contains(xs []int, x int) bool {
@@ -121,20 +152,27 @@ func stronglyConnected(edges [][]int) [][]int {
 	return out
 }
 
-// rejectCycles removes the rules on correlation cycles from rs and reports each cycle.
+// rejectCycles removes the rules on correlation cycles, and those chained too deep, from rs
+// and reports them.
 func (rs *RuleSet) rejectCycles() []*LoadError {
-	cycles := correlationCycles(rs.rules)
-	if len(cycles) == 0 {
-		return nil
-	}
 	drop := map[string]bool{}
 	var errs []*LoadError
-	for _, ids := range cycles {
+	for _, ids := range correlationCycles(rs.rules) {
 		for _, id := range ids {
 			drop[id] = true
 		}
 		first := rs.byID[ids[0]]
 		errs = append(errs, &LoadError{File: first.File, Line: first.Line, Reason: cycleReason(ids)})
+	}
+	if len(drop) == 0 {
+		for _, r := range tooDeep(rs.rules) {
+			drop[r.ID] = true
+			errs = append(errs, &LoadError{File: r.File, Line: r.Line,
+				Reason: fmt.Sprintf("correlation %s is chained more than %d correlations deep (the limit)", r.ID, maxCorrelationDepth)})
+		}
+	}
+	if len(drop) == 0 {
+		return nil
 	}
 	kept := rs.rules[:0]
 	for _, r := range rs.rules {

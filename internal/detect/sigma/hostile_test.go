@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -180,5 +181,24 @@ func TestDuplicateKeyReadAsTheEventIs(t *testing.T) {
 	alerts := runRules(t, "dup.yml", rule, []*event.Event{testEvent(0, raw, "u", base)}, base.Add(time.Hour))
 	if len(alerts) != 1 {
 		t.Errorf("%d alerts for a record whose eventName decodes as DeleteTrail", len(alerts))
+	}
+}
+
+// Item 1: a chain of correlations of correlations is bounded too: each level is a nested
+// call when the chain fires.
+func TestCorrelationChainDepthLimited(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(baseRules)
+	prev := "key_created"
+	for i := 0; i < maxCorrelationDepth+5; i++ {
+		fmt.Fprintf(&b, "---\ntitle: c%d\nid: chain-%d\ncorrelation:\n  type: event_count\n  rules: [%s]\n  group-by: [userIdentity.userName]\n  timespan: 10m\n  condition: {gte: 1}\n", i, i, prev)
+		prev = fmt.Sprintf("chain-%d", i)
+	}
+	rs, errs := loadText(t, map[string]string{"chain.yml": b.String()}, Options{})
+	if len(errs) != 5 || !strings.Contains(errs[0].Reason, "deep") {
+		t.Errorf("%d errors: %s", len(errs), errorsText(errs))
+	}
+	if rs.Len() != 3+maxCorrelationDepth {
+		t.Errorf("%d rules loaded, want %d", rs.Len(), 3+maxCorrelationDepth)
 	}
 }
