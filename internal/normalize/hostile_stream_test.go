@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
 )
@@ -221,4 +222,63 @@ func TestOverlongJSONLineIsOneRecord(t *testing.T) {
 	if evs != 4 || st.Records != 4 || st.Unparsed != 1 {
 		t.Errorf("%d events, stats %+v; want a, b, one unparsed, c", evs, st)
 	}
+}
+
+// streamedUIDs runs the streaming document reader (used above wholeDocument) on data.
+func streamedUIDs(t *testing.T, data []byte, whole bool) (string, Stats) {
+	var got []string
+	rs := &recordSink{n: New(idParser{}).WithClock(func() time.Time { return time.Unix(1700000000, 0) }), ctx: context.Background(),
+		emit: func(ev *event.Event) error {
+			if ev.IsUnparsed() {
+				got = append(got, "!")
+			} else {
+				got = append(got, ev.Metadata.UID)
+			}
+			return nil
+		}}
+	var err error
+	if whole {
+		err = rs.document(data)
+	} else {
+		err = rs.streamDocument(&window{r: bytes.NewReader(data)})
+	}
+	if err != nil {
+		t.Fatalf("%q: %v", data, err)
+	}
+	return strings.Join(got, " "), rs.stats
+}
+
+// Item 10: the streaming reader reads every container as the whole-document reader does.
+func TestStreamedDocumentMatchesWhole(t *testing.T) {
+	for _, in := range []string{
+		`{"id":"a"}`, `[{"id":"a"},{"id":"b"}]`, `[]`, `{"Records":[{"id":"a"},{"id":"b"}]}`,
+		`{"@odata.context":"x","value":[{"id":"a"}],"@odata.nextLink":"y"}`, `{"NextToken":"t","Events":[{"id":"a"}]}`,
+		`[{"digest":true},{"id":"a"}]`, `[{"other":1},{"id":"a"}]`, `[{"id":"x","bad":true},{"id":"a"}]`,
+		`[{"id":"a"},{"id":"b"`, `{"Records":[{"id":"a"},{"id":"b"`, "[{\"id\":\"a\"},\n  ... more ...\n]",
+		`{"Records":[{"id":"a"},{"id":"b","x":1,{"id":"c"},{"id":"d"}]}`, `[{"id":"a"},{"id":"b","x":"oops},{"id":"c"},{"id":"d"}]`,
+		`{"tables":[{"name":"PrimaryResult","columns":[{"name":"id","type":"string"}],"rows":[["a"],["b"]]}]}`,
+		`{"id":"a"} {"id":"b"}`, `{"records":[{"id":"a"}]},{"records":[{"id":"b"}]}`,
+	} {
+		want, wst := streamedUIDs(t, []byte(in), true)
+		got, gst := streamedUIDs(t, []byte(in), false)
+		if got != want || gst != wst {
+			t.Errorf("%s:\nstreamed %q %+v\nwhole    %q %+v", in, got, gst, want, wst)
+		}
+	}
+}
+
+func FuzzStreamDocument(f *testing.F) {
+	for _, s := range []string{`{"Records":[{"id":"a"},{"id":"b"}]}`, `[{"id":"a"},{"id":"b","x":1,{"id":"c"}]`, `{"value":[{"id":"a"}],"x":{"y":"]"}}`, `{"a":"}`, "x\n[{}]"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var events int
+		rs := &recordSink{n: New(idParser{}), ctx: context.Background(), emit: func(*event.Event) error { events++; return nil }}
+		if err := rs.streamDocument(&window{r: bytes.NewReader(data)}); err != nil {
+			t.Fatal(err)
+		}
+		if st := rs.stats; st.Events != events || st.Records != st.Events+st.Skipped {
+			t.Fatalf("stats %+v, %d emitted", st, events)
+		}
+	})
 }
