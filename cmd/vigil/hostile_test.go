@@ -83,3 +83,19 @@ func TestHuntReadErrorPrintedOnce(t *testing.T) {
 		t.Errorf("exit %d, the error should be printed once:\n%s", code, stderr)
 	}
 }
+
+// Item 1: correlation rules naming each other fail lint with both ids, and hunt with them
+// ends with an error instead of a stack overflow.
+func TestCyclicCorrelationsLintAndHunt(t *testing.T) {
+	dir := t.TempDir()
+	corr := "title: %s\nid: %s\ncorrelation:\n  type: event_count\n  rules: [%s]\n  group-by: [userIdentity.userName]\n  timespan: 10m\n  condition: {gte: 1}\n"
+	os.WriteFile(filepath.Join(dir, "a.yml"), []byte(fmt.Sprintf(corr, "a", "corr-a", "corr-b")), 0o644)
+	os.WriteFile(filepath.Join(dir, "b.yml"), []byte(fmt.Sprintf(corr, "b", "corr-b", "corr-a")), 0o644)
+	stdout, _, code := runCmd(t, "rules", "lint", dir)
+	if code != 1 || !strings.Contains(stdout, "cycle") || !strings.Contains(stdout, "corr-a, corr-b") {
+		t.Errorf("lint exit %d:\n%s", code, stdout)
+	}
+	if _, stderr, code := runCmd(t, "hunt", "--rules", dir, exampleLogs); code != 1 || !strings.Contains(stderr, "cycle") {
+		t.Errorf("hunt exit %d:\n%s", code, stderr)
+	}
+}

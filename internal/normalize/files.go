@@ -32,40 +32,74 @@ func IsLogFile(name string) bool {
 }
 
 // Files expands paths into the files to read: a file as given, a directory walked
-// recursively for log files in lexical order, "-" kept for standard input. Paths that cannot
-// be read are returned as errors, and the rest still expanded.
+// recursively for log files in lexical order, "-" kept for standard input. Symbolic links
+// are followed, given as arguments or met in a walk; a folder already walked (a link loop)
+// is not walked again. Paths that cannot be read, dangling links among them, are returned
+// as errors, and the rest still expanded.
 func Files(paths []string) ([]string, []error) {
-	var files []string
-	var errs []error
+	w := &walker{}
 	for _, p := range paths {
 		if p == "-" {
-			files = append(files, p)
+			w.files = append(w.files, p)
 			continue
 		}
 		info, err := os.Stat(p)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("normalize: %w", err))
+			w.errs = append(w.errs, fmt.Errorf("normalize: %w", err))
 			continue
 		}
 		if !info.IsDir() {
-			files = append(files, p)
+			w.files = append(w.files, p)
 			continue
 		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				errs = append(errs, fmt.Errorf("normalize: walk %s: %w", path, err))
-				return nil
-			}
-			if d.Type().IsRegular() && IsLogFile(path) {
-				files = append(files, path)
-			}
-			return nil
-		})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("normalize: walk %s: %w", p, err))
+		w.dir(p, info)
+	}
+	return w.files, w.errs
+}
+
+// walker collects the files of a directory tree, following links.
+type walker struct {
+	files   []string
+	errs    []error
+	visited []os.FileInfo // directories walked, compared with os.SameFile
+}
+
+func (w *walker) dir(path string, info os.FileInfo) {
+	for _, v := range w.visited {
+		if os.SameFile(v, info) {
+			return
 		}
 	}
-	return files, errs
+	w.visited = append(w.visited, info)
+	entries, err := os.ReadDir(path) // sorted by name
+	if err != nil {
+		w.errs = append(w.errs, fmt.Errorf("normalize: walk %s: %w", path, err))
+	}
+	for _, e := range entries {
+		p := filepath.Join(path, e.Name())
+		switch t := e.Type(); {
+		case t.IsDir():
+			if info, err := e.Info(); err != nil {
+				w.errs = append(w.errs, fmt.Errorf("normalize: walk %s: %w", p, err))
+			} else {
+				w.dir(p, info)
+			}
+		case t&fs.ModeSymlink != 0:
+			target, err := os.Stat(p)
+			switch {
+			case err != nil:
+				if IsLogFile(p) {
+					w.errs = append(w.errs, fmt.Errorf("normalize: follow link %s: %w", p, err))
+				}
+			case target.IsDir():
+				w.dir(p, target)
+			case target.Mode().IsRegular() && IsLogFile(p):
+				w.files = append(w.files, p)
+			}
+		case t.IsRegular() && IsLogFile(p):
+			w.files = append(w.files, p)
+		}
+	}
 }
 
 // StreamFile streams one file; "-" reads stdin.

@@ -3,6 +3,9 @@ package normalize
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -69,5 +72,40 @@ func TestEpochTimeIsATime(t *testing.T) {
 	evs, _ := collect(t, []byte(`{"id":"a","epoch":true}`))
 	if evs[0].Time != 0 || len(evs[0].Vigil.Repairs) != 0 {
 		t.Errorf("time %d repairs %v, want 0 and none", evs[0].Time, evs[0].Vigil.Repairs)
+	}
+}
+
+// Item 8: a symlinked folder given as an argument is read, symlinked files and folders
+// inside a walk are followed, and a link loop is read once, not forever.
+func TestFilesFollowsSymlinks(t *testing.T) {
+	root := t.TempDir()
+	real := filepath.Join(root, "real")
+	os.MkdirAll(filepath.Join(real, "sub"), 0o755)
+	os.WriteFile(filepath.Join(real, "a.json"), []byte(`{}`), 0o644)
+	os.WriteFile(filepath.Join(real, "sub", "b.json"), []byte(`{}`), 0o644)
+	other := filepath.Join(root, "other")
+	os.MkdirAll(other, 0o755)
+	os.WriteFile(filepath.Join(other, "c.json"), []byte(`{}`), 0o644)
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Symlink(filepath.Join(other, "c.json"), filepath.Join(real, "c-link.json")))
+	must(os.Symlink(real, filepath.Join(real, "sub", "loop"))) // a loop back to the top
+	must(os.Symlink(real, filepath.Join(root, "linked")))      // the argument is a link
+	must(os.Symlink(filepath.Join(root, "gone"), filepath.Join(real, "dangling.json")))
+
+	files, errs := Files([]string{filepath.Join(root, "linked")})
+	var names []string
+	for _, f := range files {
+		names = append(names, filepath.Base(f))
+	}
+	sort.Strings(names)
+	if strings.Join(names, " ") != "a.json b.json c-link.json" {
+		t.Errorf("files %v", files)
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "dangling.json") {
+		t.Errorf("errors %v, want one naming the dangling link", errs)
 	}
 }

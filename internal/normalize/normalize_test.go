@@ -222,7 +222,7 @@ func TestWithFormat(t *testing.T) {
 }
 
 func FuzzStream(f *testing.F) {
-	for _, s := range []string{`{"id":"a"}`, `[{"id":"a"},`, "{'id': 'a'}", "id,x\na,b", `{"Records":[{"id":1},[]]}`, "\x1f\x8b", "{\"a\":[1 B blob data]}", "{\"id\":\"\xff\"}", "[{\"id\":\"a\",\"id\":\"b\"}]"} {
+	for _, s := range []string{`{"id":"a"}`, `[{"id":"a"},`, "{'id': 'a'}", "id,x\na,b", `{"Records":[{"id":1},[]]}`, "\x1f\x8b", "{\"a\":[1 B blob data]}", "{\"id\":\"\xff\"}", "[{\"id\":\"a\",\"id\":\"b\"}]", `{"Records":[{"id":"a"},{"id":"b","x":"oops},{"id":"c"}]}`, "id,n\na,\"b\nc,d\n"} {
 		f.Add([]byte(s))
 	}
 	n := New(idParser{})
@@ -243,8 +243,8 @@ func FuzzStream(f *testing.F) {
 		if err != nil && !strings.Contains(err.Error(), "gunzip") && !strings.Contains(err.Error(), "read") {
 			t.Fatalf("Stream: %v", err)
 		}
-		if st.Events != events {
-			t.Fatalf("stats %d events, emitted %d", st.Events, events)
+		if st.Events != events || st.Records != st.Events+st.Skipped {
+			t.Fatalf("stats %+v, emitted %d: every record read must come out as an event or a skip", st, events)
 		}
 	})
 }

@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/csv"
 	stdjson "encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -26,6 +23,8 @@ type recordSink struct {
 	emit  EmitFunc
 	probe rawjson.Probe
 	stats Stats
+
+	rowRepair string // a repair the CSV reader adds to the record it hands over
 }
 
 // record normalizes one JSON object. Invalid JSON is repaired when it can be; anything
@@ -34,15 +33,29 @@ func (rs *recordSink) record(rec []byte) error { return rs.recordProbed(rec, fal
 
 // recordProbed is record for a caller that may already have probed rec into rs.probe.
 func (rs *recordSink) recordProbed(rec []byte, probed bool) error {
+	ok, err := rs.tryRecord(rec, probed)
+	if !ok {
+		rs.stats.Records++
+		return rs.emitUnparsed(rec, "invalid JSON: "+syntaxError(rec))
+	}
+	return err
+}
+
+// tryRecord is recordProbed that leaves JSON it cannot repair to the caller (ok false,
+// nothing emitted or counted), so a container reader can look for where the next record
+// starts before giving up on the rest.
+func (rs *recordSink) tryRecord(rec []byte, probed bool) (ok bool, err error) {
 	raw := rec
 	var repairs []string
 	if !json.Valid(rec) {
 		fixed, fixes := Repair(rec)
 		if len(fixes) == 0 || !json.Valid(fixed) {
-			rs.stats.Records++
-			return rs.emitUnparsed(rec, "invalid JSON: "+syntaxError(rec))
+			return false, nil
 		}
 		raw, repairs, probed = fixed, fixes, false
+	}
+	if rs.rowRepair != "" {
+		repairs = append(repairs, rs.rowRepair)
 	}
 	rs.stats.Records++
 	if !utf8.Valid(raw) {
@@ -59,16 +72,16 @@ func (rs *recordSink) recordProbed(rec []byte, probed bool) error {
 	}
 	p := rs.n.parserFor(&rs.probe)
 	if p == nil {
-		return rs.emitUnparsed(raw, "no parser recognises a record with keys "+rs.probe.KeyList(8))
+		return true, rs.emitUnparsed(raw, "no parser recognises a record with keys "+rs.probe.KeyList(8))
 	}
 	ev := &event.Event{}
-	err := safeParse(p, raw, &rs.probe, ev)
+	err = safeParse(p, raw, &rs.probe, ev)
 	if errors.Is(err, ErrNotEvent) {
 		rs.stats.Skipped++
-		return nil
+		return true, nil
 	}
 	if err != nil {
-		return rs.emitUnparsed(raw, p.Format()+": "+err.Error())
+		return true, rs.emitUnparsed(raw, p.Format()+": "+err.Error())
 	}
 	ev.Raw = append(stdjson.RawMessage(nil), raw...)
 	if len(repairs) > 0 {
@@ -96,7 +109,7 @@ func (rs *recordSink) recordProbed(rec []byte, probed bool) error {
 	}
 	ev.Metadata.ProcessedTime = now.UnixMilli()
 	rs.stats.Events++
-	return rs.emit(ev)
+	return true, rs.emit(ev)
 }
 
 // unparsed counts and emits text that is not a record at all.
@@ -161,76 +174,4 @@ func syntaxError(b []byte) string {
 		return err.Error()
 	}
 	return "not valid JSON"
-}
-
-// csv reads a CSV export with a header row (Log Analytics / Sentinel): each row becomes a
-// JSON object of column name to string value, then a record.
-func (rs *recordSink) csv(data []byte) error {
-	r := csv.NewReader(bytes.NewReader(data))
-	r.LazyQuotes = true
-	r.FieldsPerRecord = -1
-	header, err := r.Read()
-	if err != nil || len(header) < 2 {
-		return rs.textLines(data)
-	}
-	for i := range header {
-		header[i] = strings.TrimSpace(header[i])
-	}
-	for {
-		if err := rs.ctx.Err(); err != nil {
-			return err
-		}
-		startOff := r.InputOffset()
-		row, err := r.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			line := bytes.TrimSpace(data[startOff:r.InputOffset()])
-			if e := rs.unparsed(line, "csv: "+err.Error()); e != nil {
-				return e
-			}
-			continue
-		}
-		if e := rs.record(rowObject(header, row)); e != nil {
-			return e
-		}
-	}
-}
-
-// rowObject encodes one CSV row as a JSON object; cells beyond the header are kept under
-// "_column_N".
-func rowObject(header, row []string) []byte {
-	out := make([]byte, 0, 512)
-	out = append(out, '{')
-	for i, cell := range row {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		name := fmt.Sprintf("_column_%d", i+1)
-		if i < len(header) && header[i] != "" {
-			name = header[i]
-		}
-		out = appendJSONString(out, name)
-		out = append(out, ':')
-		out = appendJSONString(out, cell)
-	}
-	return append(out, '}')
-}
-
-func appendJSONString(out []byte, s string) []byte {
-	b, _ := stdjson.Marshal(s)
-	return append(out, b...)
-}
-
-// textLines keeps every non-empty line of input that is neither JSON nor CSV.
-func (rs *recordSink) textLines(data []byte) error {
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		if line = bytes.TrimSpace(line); len(line) > 0 {
-			if err := rs.unparsed(line, "not JSON or CSV"); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -21,14 +22,16 @@ const maxLine = 64 << 20
 var wrapperKeys = []string{"Records", "value", "records", "Events"}
 
 func (n *Normalizer) stream(ctx context.Context, r io.Reader, name string, emit EmitFunc) (Stats, error) {
-	br := bufio.NewReaderSize(r, peekSize)
+	in := &failReader{r: r}
+	br := bufio.NewReaderSize(in, peekSize)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return Stats{}, fmt.Errorf("normalize: %s: gunzip: %w", name, err)
 		}
 		defer zr.Close()
-		br = bufio.NewReaderSize(zr, peekSize)
+		in = &failReader{r: zr} // a cut gzip file fails here, mid-stream
+		br = bufio.NewReaderSize(in, peekSize)
 	}
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
@@ -36,32 +39,40 @@ func (n *Normalizer) stream(ctx context.Context, r io.Reader, name string, emit 
 	rs := &recordSink{n: n, ctx: ctx, emit: emit}
 	head, _ := br.Peek(peekSize)
 	start := rawjson.SkipSpace(head, 0)
+	var err error
 	switch {
 	case start >= len(head):
-		return rs.stats, nil // empty input
+		// empty input
 	case isJSONLines(head[start:]):
-		err := rs.lines(br)
-		return rs.stats, wrapRead(name, err)
+		err = rs.lines(br)
 	case head[start] == '{' || head[start] == '[':
-		data, err := io.ReadAll(br)
-		if err != nil {
-			return rs.stats, wrapRead(name, err)
-		}
-		return rs.stats, rs.document(data)
+		err = rs.whole(br)
 	default:
-		data, err := io.ReadAll(br)
-		if err != nil {
-			return rs.stats, wrapRead(name, err)
-		}
-		return rs.stats, rs.csv(data)
+		err = rs.csv(br)
 	}
+	// Every mode keeps what it read before the input failed; the failure is reported once.
+	if in.err != nil {
+		return rs.stats, fmt.Errorf("normalize: read %s: %w", name, in.err)
+	}
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return rs.stats, err
 }
 
-func wrapRead(name string, err error) error {
-	if err == nil {
-		return nil
+// failReader remembers the first error of r other than io.EOF: the modes stop at it as at
+// the end of input, and stream reports it after keeping what was read.
+type failReader struct {
+	r   io.Reader
+	err error
+}
+
+func (f *failReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err != nil && err != io.EOF && f.err == nil {
+		f.err = err
 	}
-	return fmt.Errorf("normalize: read %s: %w", name, err)
+	return n, err
 }
 
 // isJSONLines reports whether b starts with a one-line JSON value followed by another
@@ -99,6 +110,11 @@ func (rs *recordSink) lines(br *bufio.Reader) error {
 	for {
 		line, err := br.ReadSlice('\n')
 		if err != nil && err != bufio.ErrBufferFull && err != io.EOF {
+			// The input failed: keep the lines read, the one cut short as unparsed.
+			pending = append(pending, line...)
+			if e := flush(); e != nil {
+				return e
+			}
 			return err
 		}
 		if len(pending) > 0 && len(line) > 0 && (line[0] == '{' || line[0] == '[') {
@@ -120,7 +136,9 @@ func (rs *recordSink) lines(br *bufio.Reader) error {
 		case err == io.EOF:
 			return flush()
 		case len(pending) > maxLine:
-			if e := rs.unparsed(pending, "record longer than 64 MiB"); e != nil {
+			// One record however long: kept as one unparsed event, the rest of its line
+			// skipped without holding it.
+			if e := rs.oversized(pending, br, err == nil); e != nil {
 				return e
 			}
 			pending, open = pending[:0], depthScanner{}
@@ -262,13 +280,36 @@ func (rs *recordSink) elements(b []byte, open bool) error {
 			end = rawjson.EndOfValue(b[i:], 0)
 		}
 		if end < 0 {
+			if cut, next, ok := resyncPoint(b, i, -1); ok {
+				if err := rs.record(b[i:cut]); err != nil {
+					return err
+				}
+				i = next
+				continue
+			}
 			return rs.unparsed(b[i:], "truncated: the record does not end")
 		}
-		if err := rs.recordProbed(b[i:i+end], b[i] == '{'); err != nil {
+		next, err := rs.element(b, i, i+end, b[i] == '{')
+		if err != nil {
 			return err
 		}
-		i += end
+		i = next
 	}
+}
+
+// element takes the array element b[i:end] and returns where the next one may start: past
+// it, or, when it is broken JSON that seems to run over the records after it, at the next
+// record (see resyncPoint).
+func (rs *recordSink) element(b []byte, i, end int, probed bool) (int, error) {
+	ok, err := rs.tryRecord(b[i:end], probed)
+	if ok || err != nil {
+		return end, err
+	}
+	if cut, next, found := resyncPoint(b, i, end); found {
+		return next, rs.record(b[i:cut])
+	}
+	rs.stats.Records++
+	return end, rs.emitUnparsed(b[i:end], "invalid JSON: "+syntaxError(b[i:end]))
 }
 
 // nextValueStart finds the next line that starts a JSON object, or the end.

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // expr is a compiled condition.
@@ -48,12 +49,26 @@ func parseCondition(cond string, sels map[string]*selection) (expr, error) {
 	}
 	e, err := p.or()
 	if err != nil {
-		return nil, fmt.Errorf("condition %q: %w", cond, err)
+		return nil, fmt.Errorf("condition %q: %w", clip(cond), err)
 	}
 	if p.pos < len(p.toks) {
-		return nil, fmt.Errorf("condition %q: unexpected %q", cond, p.toks[p.pos])
+		return nil, fmt.Errorf("condition %q: unexpected %q", clip(cond), clip(p.toks[p.pos]))
 	}
 	return e, nil
+}
+
+// clip shortens rule text quoted in an error, so a hostile rule cannot make its lint error
+// megabytes long.
+func clip(s string) string {
+	const max = 120
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func tokenize(s string) []string {
@@ -80,10 +95,24 @@ func tokenize(s string) []string {
 	return toks
 }
 
+// maxConditionDepth bounds how deeply parentheses and `not` nest in a condition: the parser
+// recurses once per level, and real rules nest a handful deep.
+const maxConditionDepth = 100
+
 type condParser struct {
-	toks []string
-	pos  int
-	sels map[string]*selection
+	toks  []string
+	pos   int
+	sels  map[string]*selection
+	depth int // parentheses and nots open at pos
+}
+
+// enter counts one more level of nesting, refusing more than maxConditionDepth.
+func (p *condParser) enter() error {
+	p.depth++
+	if p.depth > maxConditionDepth {
+		return fmt.Errorf("nested more than %d deep (the limit)", maxConditionDepth)
+	}
+	return nil
 }
 
 func (p *condParser) peek() string {
@@ -135,10 +164,14 @@ func first(parts []expr) expr {
 func (p *condParser) not() (expr, error) {
 	if strings.EqualFold(p.peek(), "not") {
 		p.pos++
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
 		e, err := p.not()
 		if err != nil {
 			return nil, err
 		}
+		p.depth--
 		return notExpr{e}, nil
 	}
 	return p.primary()
@@ -151,6 +184,9 @@ func (p *condParser) primary() (expr, error) {
 		return nil, fmt.Errorf("unexpected end")
 	case t == "(":
 		p.pos++
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
 		e, err := p.or()
 		if err != nil {
 			return nil, err
@@ -159,6 +195,7 @@ func (p *condParser) primary() (expr, error) {
 			return nil, fmt.Errorf("missing )")
 		}
 		p.pos++
+		p.depth--
 		return e, nil
 	case t == ")":
 		return nil, fmt.Errorf("unexpected )")

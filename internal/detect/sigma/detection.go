@@ -141,6 +141,9 @@ func compileItem(key string, valNode *yaml.Node, opts compileOptions) (*item, er
 			it.refs = append(it.refs, v.Value)
 			continue
 		}
+		if len(v.Value) > maxValueBytes {
+			return nil, lineErr(v, fmt.Sprintf("field %q: value of %d bytes is longer than the limit of %d bytes", key, len(v.Value), maxValueBytes))
+		}
 		expanded := []string{v.Value}
 		if spec.expand {
 			var err error
@@ -309,7 +312,11 @@ func (s *modSpec) compile(raw string, isNull, keyword bool) (pattern, error) {
 			v = "*" + v
 		}
 		cased := s.cased || encoded // base64 is case-sensitive by nature
-		pats = append(pats, newStrPattern(v, cased))
+		sp, err := newStrPattern(v, cased)
+		if err != nil {
+			return nil, err
+		}
+		pats = append(pats, sp)
 	}
 	var p pattern = pats
 	if len(pats) == 1 {
@@ -341,33 +348,42 @@ func (s *modSpec) timeInner(raw string) (pattern, error) {
 	return nil, fmt.Errorf("%s cannot be combined with %s", s.timePart, s.match)
 }
 
+// maxExpansions bounds the values one |expand value becomes: each placeholder multiplies
+// them, and seven placeholders of ten values were ten million patterns.
+const maxExpansions = 4096
+
 // expandPlaceholders fills %name% placeholders from configuration; a rule whose
 // placeholder is not configured is rejected, as the specification requires.
 func expandPlaceholders(v string, placeholders map[string][]string) ([]string, error) {
-	start := strings.IndexByte(v, '%')
-	if start < 0 {
-		return []string{v}, nil
-	}
-	end := strings.IndexByte(v[start+1:], '%')
-	if end < 0 {
-		return []string{v}, nil
-	}
-	name := v[start+1 : start+1+end]
-	vals, ok := placeholders[name]
-	if !ok || len(vals) == 0 {
-		return nil, fmt.Errorf("placeholder %%%s%% is not configured (set it with --placeholder %s=value,...)", name, name)
-	}
-	var out []string
-	for _, val := range vals {
-		rest, err := expandPlaceholders(v[start+1+end+1:], placeholders)
-		if err != nil {
-			return nil, err
+	out := []string{""}
+	for {
+		start := strings.IndexByte(v, '%')
+		end := -1
+		if start >= 0 {
+			end = strings.IndexByte(v[start+1:], '%')
 		}
-		for _, r := range rest {
-			out = append(out, v[:start]+val+r)
+		if start < 0 || end < 0 {
+			for i := range out {
+				out[i] += v
+			}
+			return out, nil
 		}
+		name := v[start+1 : start+1+end]
+		vals, ok := placeholders[name]
+		if !ok || len(vals) == 0 {
+			return nil, fmt.Errorf("placeholder %%%s%% is not configured (set it with --placeholder %s=value,...)", name, name)
+		}
+		if len(out)*len(vals) > maxExpansions {
+			return nil, fmt.Errorf("|expand gives more than %d values (the limit): use fewer placeholders or values", maxExpansions)
+		}
+		next := make([]string, 0, len(out)*len(vals))
+		for _, o := range out {
+			for _, val := range vals {
+				next = append(next, o+v[:start]+val)
+			}
+		}
+		out, v = next, v[start+1+end+1:]
 	}
-	return out, nil
 }
 
 func lineErr(n *yaml.Node, reason string) error {

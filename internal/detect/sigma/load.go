@@ -48,6 +48,9 @@ func (rs *RuleSet) Merge(other *RuleSet) error {
 			return fmt.Errorf("sigma: rule id %s in %s is already loaded from %s", r.ID, r.File, prev.File)
 		}
 	}
+	if cycles := correlationCycles(append(append([]*Rule(nil), rs.rules...), other.rules...)); len(cycles) > 0 {
+		return fmt.Errorf("sigma: merge: %s", cycleReason(cycles[0]))
+	}
 	for _, r := range other.rules {
 		rs.add(r)
 	}
@@ -111,6 +114,7 @@ func Load(fsys fs.FS, root string, opts Options) (*RuleSet, []*LoadError) {
 			opts.Logger.Warn("sigma: filter names a rule that is not in this folder", "filter", m.filter.File, "line", m.filter.Line, "rule", m.target)
 		}
 	}
+	errs = append(errs, rs.rejectCycles()...)
 	warnUnknownLogsources(rs.rules, opts.Logger)
 	return rs, errs
 }
@@ -229,7 +233,7 @@ func parseFile(file string, data []byte, opts Options) ([]*Rule, []*LoadError) {
 			errs = append(errs, &LoadError{File: file, Reason: "YAML: " + err.Error()})
 			break
 		}
-		r, err := compileDoc(&doc, opts)
+		r, err := safeCompile(&doc, opts)
 		if err != nil {
 			var le *LoadError
 			if errors.As(err, &le) {
@@ -246,6 +250,17 @@ func parseFile(file string, data []byte, opts Options) ([]*Rule, []*LoadError) {
 		}
 	}
 	return rules, errs
+}
+
+// safeCompile is compileDoc that turns a panic into the rule's load error: a compiler bug
+// must cost one rule, never the loader.
+func safeCompile(doc *yaml.Node, opts Options) (r *Rule, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, lineErr(doc, fmt.Sprintf("rule not compiled (internal error: %v)", p))
+		}
+	}()
+	return compileDoc(doc, opts)
 }
 
 // compileDoc compiles one YAML document into a rule.

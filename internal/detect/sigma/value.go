@@ -1,14 +1,11 @@
 package sigma
 
 import (
-	"bytes"
-	"encoding/base64"
 	"fmt"
 	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 
 	"github.com/vigil-sec/vigil/internal/rawjson"
 )
@@ -151,9 +148,17 @@ func isASCII(s string) bool {
 	return true
 }
 
+// maxValueBytes bounds one value of a rule (after modifiers and expansion): real rules'
+// values are a few hundred bytes, and a multi-megabyte wildcard value only makes a regexp
+// too large to compile.
+const maxValueBytes = 64 << 10
+
 // newStrPattern compiles a Sigma string value with its wildcards (* and ?, escaped with \)
 // and the contains/startswith/endswith modifier already applied as leading/trailing *.
-func newStrPattern(value string, cased bool) *strPattern {
+func newStrPattern(value string, cased bool) (*strPattern, error) {
+	if len(value) > maxValueBytes {
+		return nil, fmt.Errorf("value of %d bytes is longer than the limit of %d bytes", len(value), maxValueBytes)
+	}
 	var parts []string // literal runs and wildcard tokens "*" / "?"
 	var lit strings.Builder
 	flush := func() {
@@ -184,17 +189,17 @@ func newStrPattern(value string, cased bool) *strPattern {
 	}
 	switch {
 	case len(parts) == 0:
-		return &strPattern{kind: matchExact, lit: "", cased: cased}
+		return &strPattern{kind: matchExact, lit: "", cased: cased}, nil
 	case len(parts) == 1 && parts[0] == "*":
-		return &strPattern{kind: matchAny}
+		return &strPattern{kind: matchAny}, nil
 	case len(parts) == 1 && parts[0][0] == 'L':
-		return &strPattern{kind: matchExact, lit: norm(parts[0][1:]), cased: cased}
+		return &strPattern{kind: matchExact, lit: norm(parts[0][1:]), cased: cased}, nil
 	case len(parts) == 2 && parts[0][0] == 'L' && parts[1] == "*":
-		return &strPattern{kind: matchPrefix, lit: norm(parts[0][1:]), cased: cased}
+		return &strPattern{kind: matchPrefix, lit: norm(parts[0][1:]), cased: cased}, nil
 	case len(parts) == 2 && parts[0] == "*" && parts[1][0] == 'L':
-		return &strPattern{kind: matchSuffix, lit: norm(parts[1][1:]), cased: cased}
+		return &strPattern{kind: matchSuffix, lit: norm(parts[1][1:]), cased: cased}, nil
 	case len(parts) == 3 && parts[0] == "*" && parts[1][0] == 'L' && parts[2] == "*":
-		return &strPattern{kind: matchContains, lit: norm(parts[1][1:]), cased: cased}
+		return &strPattern{kind: matchContains, lit: norm(parts[1][1:]), cased: cased}, nil
 	}
 	var re strings.Builder
 	if !cased {
@@ -212,7 +217,11 @@ func newStrPattern(value string, cased bool) *strPattern {
 		}
 	}
 	re.WriteString("$")
-	return &strPattern{kind: matchGlob, re: regexp.MustCompile(re.String()), cased: cased}
+	compiled, err := regexp.Compile(re.String())
+	if err != nil {
+		return nil, fmt.Errorf("wildcard value: %w", err)
+	}
+	return &strPattern{kind: matchGlob, re: compiled, cased: cased}, nil
 }
 
 // rePattern is the re modifier.
@@ -346,56 +355,5 @@ type notPattern struct{ p pattern }
 
 func (n notPattern) match(v any) bool          { return v != nil && !n.p.match(v) }
 func (n notPattern) matchString(s string) bool { return !n.p.matchString(s) }
-
-// encodeUTF16 is the utf16le/utf16be/wide modifiers.
-func encodeUTF16(s string, bigEndian bool) string {
-	var b bytes.Buffer
-	for _, r := range utf16.Encode([]rune(s)) {
-		if bigEndian {
-			b.WriteByte(byte(r >> 8))
-			b.WriteByte(byte(r))
-		} else {
-			b.WriteByte(byte(r))
-			b.WriteByte(byte(r >> 8))
-		}
-	}
-	return b.String()
-}
-
-// base64Offsets is the base64offset modifier: the encodings of s at each of the three
-// byte alignments it can have inside a longer encoded string, cut to the characters that do
-// not depend on its unknown neighbours.
-func base64Offsets(s string) []string {
-	var out []string
-	starts := []int{0, 2, 3}
-	ends := []int{0, 3, 2} // characters to drop at the end, by (len+offset) % 3
-	for i := 0; i < 3; i++ {
-		enc := base64.StdEncoding.EncodeToString(append(bytes.Repeat([]byte{' '}, i), s...))
-		end := len(enc) - ends[(len(s)+i)%3]
-		if starts[i] < end {
-			out = append(out, enc[starts[i]:end])
-		}
-	}
-	return out
-}
-
-// windashVariants is the windash modifier: a leading - or / of a command-line flag in every
-// dash Windows accepts.
-func windashVariants(s string) []string {
-	dashes := []string{"-", "/", "\u2013", "\u2014", "\u2015"}
-	seen := map[string]bool{}
-	var out []string
-	for _, d := range dashes {
-		v := strings.NewReplacer(" -", " "+d, " /", " "+d).Replace(s)
-		if strings.HasPrefix(v, "-") || strings.HasPrefix(v, "/") {
-			v = d + v[1:]
-		}
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	return out
-}
 
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }

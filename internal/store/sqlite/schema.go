@@ -3,7 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // migrations are applied in order, each in its own transaction, and recorded in
@@ -79,38 +83,85 @@ func summaryColumns() map[string]string {
 }
 
 // migrate brings the database to the newest schema, or to version `to` when it is > 0
-// (tests use that to build an older database).
+// (tests use that to build an older database). Each step reads the version and applies the
+// next migration in one write transaction (BEGIN IMMEDIATE, from the DSN's _txlock), so
+// processes opening a fresh store at once take turns instead of racing: the second one sees
+// the first one's version and has nothing left to do.
 func migrate(ctx context.Context, db *sql.DB, to int) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("sqlite: create schema_version: %w", err)
-	}
-	var current int
-	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
-		return fmt.Errorf("sqlite: read schema version: %w", err)
-	}
 	all := migrations()
-	if current > len(all) {
-		return fmt.Errorf("sqlite: database schema version %d is newer than this vigil knows (%d)", current, len(all))
-	}
 	if to <= 0 || to > len(all) {
 		to = len(all)
 	}
-	for v := current + 1; v <= to; v++ {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate to %d: %w", v, err)
-		}
-		if _, err := tx.ExecContext(ctx, all[v-1]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migrate to %d: %w", v, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, v); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: record schema version %d: %w", v, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("sqlite: migrate to %d: %w", v, err)
+	for {
+		done, err := migrateStep(ctx, db, all, to)
+		if err != nil || done {
+			return err
 		}
 	}
-	return nil
+}
+
+// migrateStep applies the migration after the current version, reporting done when the
+// database is already at `to` or newer.
+func migrateStep(ctx context.Context, db *sql.DB, all []string, to int) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: migrate: begin: %w", err)
+	}
+	defer func() {
+		if err != nil || done {
+			tx.Rollback()
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return false, fmt.Errorf("sqlite: create schema_version: %w", err)
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
+		return false, fmt.Errorf("sqlite: read schema version: %w", err)
+	}
+	if current > len(all) {
+		return false, fmt.Errorf("sqlite: database schema version %d is newer than this vigil knows (%d)", current, len(all))
+	}
+	if current >= to {
+		return true, nil
+	}
+	v := current + 1
+	if _, err := tx.ExecContext(ctx, all[v-1]); err != nil {
+		return false, fmt.Errorf("sqlite: migrate to %d: %w", v, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, v); err != nil {
+		return false, fmt.Errorf("sqlite: record schema version %d: %w", v, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("sqlite: migrate to %d: commit: %w", v, err)
+	}
+	return false, nil
+}
+
+// firstOpenWait bounds how long opening waits for other processes setting up the same fresh
+// database.
+const firstOpenWait = 30 * time.Second
+
+// pingFirstOpen opens the first connection. Switching a fresh database to WAL while another
+// process does the same returns SQLITE_BUSY at once, without the busy handler, so the
+// connection is retried (with backoff, until firstOpenWait or ctx ends) instead of failing
+// the open.
+func pingFirstOpen(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(firstOpenWait)
+	wait := 5 * time.Millisecond
+	for {
+		err := db.PingContext(ctx)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
 }

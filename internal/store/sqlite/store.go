@@ -50,7 +50,7 @@ func open(ctx context.Context, dir string, schemaVersion int) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := pingFirstOpen(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
