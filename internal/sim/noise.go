@@ -83,7 +83,9 @@ func vpnExits() []city {
 // majorCities are where a country's carriers' hubs (and Private Relay's egress, which keeps
 // the country and approximate region) geolocate.
 func majorCities(cc string) []city {
-	hub := func(name, region string, lat, long float64) city { return city{name: name, region: region, country: cc, lat: lat, long: long} }
+	hub := func(name, region string, lat, long float64) city {
+		return city{name: name, region: region, country: cc, lat: lat, long: long}
+	}
 	switch cc {
 	case "GB":
 		return []city{hub("London", "England", 51.507, -0.128), hub("Manchester", "England", 53.48, -2.242), hub("Birmingham", "England", 52.48, -1.89), hub("Glasgow", "Scotland", 55.86, -4.25)}
