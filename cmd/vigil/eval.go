@@ -21,9 +21,10 @@ func runEval(ctx context.Context, args []string, std stdio) error {
 	maxFP := fl.Float64("max-fp", 1.0, "fail above this many false positives per 1,000 user-days")
 	byDetection := fl.Bool("by-detection", false, "also print each detection's alerts, precision and the attacks it found")
 	showFalse := fl.Bool("show-false", false, "also print the high and critical alerts that match no attack")
+	foldWindow := fl.Duration("fold-window", alert.DefaultFoldWindow, "fold alerts of one detection on one entity within this window into one, as vigil hunt does (0: no folding)")
 	positional, err := parseFlags(fl, args)
 	if err != nil || len(positional) != 1 {
-		fmt.Fprintln(std.err, "usage: vigil eval DIR [--by-detection] [--show-false] [--min-recall R] [--min-precision P] [--max-fp F]")
+		fmt.Fprintln(std.err, "usage: vigil eval DIR [--by-detection] [--show-false] [--fold-window D] [--min-recall R] [--min-precision P] [--max-fp F]")
 		return errUsage
 	}
 	dir := positional[0]
@@ -36,15 +37,19 @@ func runEval(ctx context.Context, args []string, std stdio) error {
 		paths = append(paths, filepath.Join(dir, sub))
 	}
 	var alerts []alert.Alert
-	sum, err := hunt.Run(ctx, paths, hunt.Options{}, func(a alert.Alert) error {
+	add, flush := foldAlerts(*foldWindow, func(a alert.Alert) error {
 		alerts = append(alerts, a)
 		return nil
 	})
+	sum, err := hunt.Run(ctx, paths, hunt.Options{}, add)
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return err
 	}
 	score := eval.Evaluate(truth, alerts, m.Users, m.Days)
-	fmt.Fprintf(std.out, "events: %d (%d unparsed), alerts: %d, rules: %d\n", sum.Events, sum.Unparsed, sum.Alerts, sum.Rules)
+	fmt.Fprintf(std.out, "events: %d (%d unparsed), alerts: %d (%d after folding), rules: %d\n", sum.Events, sum.Unparsed, sum.Alerts, len(alerts), sum.Rules)
 	if *byDetection {
 		score.PrintRules(std.out)
 	}
