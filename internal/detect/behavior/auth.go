@@ -14,15 +14,15 @@ import (
 // detection. Fields are exported for the snapshot encoding only.
 type authLog struct {
 	Fails, Denials []attempt
-	BruteAt        int64 // when brute force was last reported (ms)
-	FatigueAt      int64
-	RiskAt         int64
+	BruteAt        millis // when brute force was last reported
+	FatigueAt      millis // when MFA fatigue was last reported
+	RiskAt         millis // when the latest open risk detection was seen
 	Risk           string
 }
 
 // attempt is one failed sign-in or MFA denial.
 type attempt struct {
-	T       int64 // ms
+	T       millis
 	User    string
 	UID, IP string
 	ASN     int
@@ -33,8 +33,8 @@ func seenASN(p *profile, asn int) bool {
 	return ok
 }
 
-// failuresSince counts failed sign-ins at or after t (ms).
-func (l *authLog) failuresSince(t int64) int {
+// failuresSince counts failed sign-ins at or after t.
+func (l *authLog) failuresSince(t millis) int {
 	n := 0
 	for _, a := range l.Fails {
 		if a.T >= t {
@@ -44,8 +44,8 @@ func (l *authLog) failuresSince(t int64) int {
 	return n
 }
 
-// trim drops attempts before cut (ms); attempts are in event order.
-func trim(a []attempt, cut int64) []attempt {
+// trim drops attempts before cut; attempts are in event order.
+func trim(a []attempt, cut millis) []attempt {
 	i := 0
 	for i < len(a) && a[i].T < cut {
 		i++
@@ -75,7 +75,7 @@ func (d *Detector) noteRisk(ev *event.Event) {
 		return
 	}
 	l := d.authLog(user)
-	l.RiskAt = ev.Time
+	l.RiskAt = eventTime(ev)
 	l.Risk = ev.API.Operation
 }
 
@@ -104,9 +104,10 @@ func (d *Detector) authFailures(ev *event.Event, p *profile, raise func(alert.Al
 		l = d.authLog(user)
 	}
 	bf, mf := d.cfg.BruteForce, d.cfg.MFAFatigue
-	l.Fails = trim(l.Fails, ev.Time-bf.Window.Milliseconds())
-	l.Denials = trim(l.Denials, ev.Time-mf.Window.Milliseconds())
-	a := attempt{T: ev.Time, UID: strings.Clone(ev.Metadata.UID), IP: strings.Clone(ev.SrcEndpoint.IP)}
+	t := eventTime(ev)
+	l.Fails = trim(l.Fails, t.Add(-bf.Window))
+	l.Denials = trim(l.Denials, t.Add(-mf.Window))
+	a := attempt{T: t, UID: strings.Clone(ev.Metadata.UID), IP: strings.Clone(ev.SrcEndpoint.IP)}
 	if as := ev.SrcEndpoint.AutonomousSystem; as != nil {
 		a.ASN = as.Number
 	}
@@ -115,8 +116,8 @@ func (d *Detector) authFailures(ev *event.Event, p *profile, raise func(alert.Al
 		if len(l.Fails) < maxAttempts {
 			l.Fails = append(l.Fails, a)
 		}
-		if !bf.Disabled && len(l.Fails) >= bf.MinFailures && ev.Time-l.BruteAt > bf.Window.Milliseconds() {
-			l.BruteAt = ev.Time
+		if !bf.Disabled && len(l.Fails) >= bf.MinFailures && t.Sub(l.BruteAt) > bf.Window {
+			l.BruteAt = t
 			raise(newAlert("vigil-brute-force", "Brute force against an account", alert.KindBuiltin, alert.SeverityHigh, 70,
 				ev.Timestamp(), ev.Vigil.Entity, uidsOf(l.Fails), []string{"T1110.001"},
 				fmt.Sprintf("%d failed sign-ins within %s from %s", len(l.Fails), bf.Window, addresses(l.Fails))))
@@ -125,8 +126,8 @@ func (d *Detector) authFailures(ev *event.Event, p *profile, raise func(alert.Al
 		if len(l.Denials) < maxAttempts {
 			l.Denials = append(l.Denials, a)
 		}
-		if !mf.Disabled && len(l.Denials) >= mf.MinDenialsAlone && ev.Time-l.FatigueAt > mf.Window.Milliseconds() {
-			l.FatigueAt = ev.Time
+		if !mf.Disabled && len(l.Denials) >= mf.MinDenialsAlone && t.Sub(l.FatigueAt) > mf.Window {
+			l.FatigueAt = t
 			raise(newAlert("vigil-mfa-fatigue", "MFA prompts denied again and again", alert.KindBuiltin, alert.SeverityMedium, 55,
 				ev.Timestamp(), ev.Vigil.Entity, uidsOf(l.Denials), []string{"T1621"},
 				fmt.Sprintf("%d MFA prompts denied or unanswered within %s from %s", len(l.Denials), mf.Window, addresses(l.Denials))))
@@ -140,11 +141,11 @@ func (d *Detector) authFailures(ev *event.Event, p *profile, raise func(alert.Al
 			asn = as.Number
 		}
 		for _, f := range l.Fails {
-			if f.IP == ev.SrcEndpoint.IP || asn != 0 && f.ASN == asn {
+			if f.IP == ev.SrcEndpoint.IP || (asn != 0 && f.ASN == asn) {
 				same++
 			}
 		}
-		newNet := p == nil || asn != 0 && !seenASN(p, asn)
+		newNet := p == nil || (asn != 0 && !seenASN(p, asn))
 		if !bf.Disabled && same >= bf.MinFailuresBeforeSuccess && (newNet || same >= bf.MinFailures) {
 			uids := append(uidsOf(l.Fails), ev.Metadata.UID)
 			reason := fmt.Sprintf("signed in from %s after %d failed sign-ins within %s from %s", where(ev), len(l.Fails), bf.Window,
@@ -195,4 +196,4 @@ func addresses(as []attempt) string {
 	return fmt.Sprintf("%d addresses (%s%s)", len(ips), strings.Join(shown, ", "), map[bool]string{true: ", …"}[len(ips) > 3])
 }
 
-func (a attempt) timestamp() time.Time { return time.UnixMilli(a.T).UTC() }
+func (a attempt) timestamp() time.Time { return a.T.Time() }

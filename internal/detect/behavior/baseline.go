@@ -43,12 +43,12 @@ var contextFeatures = [...][]feature{
 // known reports whether an entity has enough history for novelty to mean something:
 // Learning of history or LearningEvents events, never before MinHistory, and at least a
 // fifth of LearningEvents (one sign-in a week ago is not a pattern).
-func (d *Detector) known(p *profile, t int64) bool {
+func (d *Detector) known(p *profile, t millis) bool {
 	if p == nil {
 		return false
 	}
 	b := d.cfg.Baseline
-	age := time.Duration(t-p.First) * time.Second
+	age := t.Sub(p.First)
 	return age >= b.MinHistory && int(p.N)*5 >= b.LearningEvents && (age >= b.Learning || int(p.N) >= b.LearningEvents)
 }
 
@@ -56,10 +56,10 @@ func (d *Detector) known(p *profile, t int64) bool {
 // context entities'.
 func (d *Detector) learn(ev *event.Event, p *profile) {
 	st := d.st
-	t, hour := ev.Time/1000, ev.Time/3_600_000
+	t := eventTime(ev)
 	actor := ev.Vigil.Entity
 	if p == nil {
-		p = &profile{First: t, Last: t, Land: int32(hour)}
+		p = &profile{First: t, Last: t, Land: int32(t.hour())}
 		actor.Name = strings.Clone(actor.Name)
 		st.Profiles[actor] = p
 	}
@@ -67,10 +67,10 @@ func (d *Detector) learn(ev *event.Event, p *profile) {
 		d.markActive(p, t)
 	}
 	hl := d.cfg.Baseline.HalfLife.Hours()
-	w := p.weight(hour, hl)
+	w := p.weight(t, hl)
 	for f := feature(0); f < fActor; f++ {
 		if v := d.fs[f]; v.ok {
-			p.learn(f, v.h, w, uint32(hour))
+			p.learn(f, v.h, w, t)
 		}
 	}
 	if p.R == nil {
@@ -88,13 +88,13 @@ func (d *Detector) learn(ev *event.Event, p *profile) {
 		p.Peer = id
 		pp := st.Peers[id]
 		if pp == nil {
-			pp = &profile{First: t, Last: t, Land: int32(hour)}
+			pp = &profile{First: t, Last: t, Land: int32(t.hour())}
 			st.Peers[id] = pp
 		}
-		pw := pp.weight(hour, hl)
+		pw := pp.weight(t, hl)
 		for f := feature(0); f < numFeatures; f++ {
 			if v := d.fs[f]; v.ok {
-				pp.learn(f, v.h, pw, uint32(hour))
+				pp.learn(f, v.h, pw, t)
 			}
 		}
 		pp.N++
@@ -102,17 +102,17 @@ func (d *Detector) learn(ev *event.Event, p *profile) {
 	}
 
 	src := &ev.SrcEndpoint
-	d.learnContext(ctxKey{Kind: ctxIP, Name: src.IP}, hour, t)
+	d.learnContext(ctxKey{Kind: ctxIP, Name: src.IP}, t)
 	if as := src.AutonomousSystem; as != nil && as.Number > 0 {
-		d.learnContext(ctxKey{Kind: ctxASN, Num: as.Number}, hour, t)
+		d.learnContext(ctxKey{Kind: ctxASN, Num: as.Number}, t)
 	}
-	d.learnContext(ctxKey{Kind: ctxApp, Name: d.fs[fApp].text}, hour, t)
-	d.learnContext(ctxKey{Kind: ctxAccount, Name: ev.Cloud.Account.UID}, hour, t)
+	d.learnContext(ctxKey{Kind: ctxApp, Name: d.fs[fApp].text}, t)
+	d.learnContext(ctxKey{Kind: ctxAccount, Name: ev.Cloud.Account.UID}, t)
 	if len(ev.Resources) > 0 {
-		d.learnContext(ctxKey{Kind: ctxResourceGroup, Name: ev.Resources[0].Group}, hour, t)
+		d.learnContext(ctxKey{Kind: ctxResourceGroup, Name: ev.Resources[0].Group}, t)
 	}
 	if k := ev.Actor.User.CredentialUID; isLongTermKey(k) {
-		d.learnContext(ctxKey{Kind: ctxAccessKey, Name: k}, hour, t)
+		d.learnContext(ctxKey{Kind: ctxAccessKey, Name: k}, t)
 	}
 }
 
@@ -121,20 +121,20 @@ func (d *Detector) learn(ev *event.Event, p *profile) {
 func isLongTermKey(k string) bool { return strings.HasPrefix(k, "AKIA") }
 
 // learnContext adds the event's features to a context entity's profile.
-func (d *Detector) learnContext(k ctxKey, hour, t int64) {
+func (d *Detector) learnContext(k ctxKey, t millis) {
 	if k.Name == "" && k.Num == 0 {
 		return
 	}
 	cp := d.st.Contexts[k]
 	if cp == nil {
-		cp = &profile{First: t, Last: t, Land: int32(hour)}
+		cp = &profile{First: t, Last: t, Land: int32(t.hour())}
 		k.Name = strings.Clone(k.Name)
 		d.st.Contexts[k] = cp
 	}
-	w := cp.weight(hour, d.cfg.Baseline.HalfLife.Hours())
+	w := cp.weight(t, d.cfg.Baseline.HalfLife.Hours())
 	for _, f := range contextFeatures[k.Kind] {
 		if v := d.fs[f]; v.ok {
-			cp.learn(f, v.h, w, uint32(hour))
+			cp.learn(f, v.h, w, t)
 		}
 	}
 	cp.N++
@@ -144,10 +144,10 @@ func (d *Detector) learnContext(k ctxKey, hour, t int64) {
 
 // markActive keeps the count of people by the day of their latest activity, so the number
 // active in any recent period is known without scanning everyone.
-func (d *Detector) markActive(p *profile, t int64) {
-	day := t / 86400
+func (d *Detector) markActive(p *profile, t millis) {
+	day := t.day()
 	if p.N > 0 {
-		old := p.Last / 86400
+		old := p.Last.day()
 		if old >= day {
 			return
 		}
@@ -159,8 +159,8 @@ func (d *Detector) markActive(p *profile, t int64) {
 }
 
 // activeWithin counts people whose latest activity is within span before t.
-func (d *Detector) activeWithin(t int64, span time.Duration) int {
-	from := (t - int64(span/time.Second)) / 86400
+func (d *Detector) activeWithin(t millis, span time.Duration) int {
+	from := t.Add(-span).day()
 	n := 0
 	for day, c := range d.st.ActiveDays {
 		if day >= from {

@@ -44,7 +44,7 @@ type Detector struct {
 // state is everything the detector has learned: what a snapshot saves. Fields are
 // exported for the encoding only.
 type state struct {
-	First, Last int64 // event times (ms) of the first and latest events observed
+	First, Last millis // event times of the first and latest events observed
 	Profiles    map[event.Entity]*profile
 	Peers       map[uint32]*profile
 	Contexts    map[ctxKey]*profile // addresses, networks, apps, accounts, resource groups, keys
@@ -53,18 +53,18 @@ type state struct {
 	Sources     map[ctxKey]*source  // address, network, user agent → failed sign-ins (sprays)
 	Auth        map[string]*authLog // person → recent failures and MFA denials
 	Created     map[string]bool     // accounts created (directory audits) while watching
-	ActiveDays  map[int64]int       // day → people whose latest activity fell on it
-	Seen        map[string]int64    // sign-in uid → event time ms: one sign-in, many transports
+	ActiveDays  map[int64]int       // day since the epoch (millis.day) → people whose latest activity fell on it
+	Seen        map[string]millis   // sign-in uid → event time: one sign-in, many transports
 	Chains      map[event.Entity]*chain
-	SeenPruned  int64
+	SeenPruned  millis   // event time of the last pruning of Seen
 	Tail        []uint64 // events observed at Last (see Replayed)
-	SweptAt     int64    // event time (ms) of the last sweep of stale state
+	SweptAt     millis   // event time of the last sweep of stale state
 }
 
 func newState() *state {
 	return &state{Profiles: map[event.Entity]*profile{}, Peers: map[uint32]*profile{}, Contexts: map[ctxKey]*profile{}, Travel: map[string]*place{},
 		Returns: map[string]*place{}, Sources: map[ctxKey]*source{}, Auth: map[string]*authLog{}, Created: map[string]bool{},
-		ActiveDays: map[int64]int{}, Seen: map[string]int64{}, Chains: map[event.Entity]*chain{}}
+		ActiveDays: map[int64]int{}, Seen: map[string]millis{}, Chains: map[event.Entity]*chain{}}
 }
 
 // Option configures a Detector.
@@ -87,10 +87,11 @@ func WithAddressInfo(lookup func(ip string) (AddressInfo, bool)) Option {
 	return func(d *Detector) { d.lookup = lookup }
 }
 
-// New returns a detector. Zero fields of cfg take their defaults; an invalid setting (see
-// Config.Validate) is taken as it is, so call Validate first where configs come from users.
+// New returns a detector configured by cfg as it is (start from DefaultConfig). An invalid
+// setting (see Config.Validate) is taken as it is too, so call Validate first where configs
+// come from users.
 func New(cfg Config, opts ...Option) *Detector {
-	d := &Detector{cfg: withDefaults(cfg), log: slog.New(slog.DiscardHandler), st: newState()}
+	d := &Detector{cfg: cfg, log: slog.New(slog.DiscardHandler), st: newState()}
 	for _, o := range opts {
 		o(d)
 	}
@@ -137,13 +138,6 @@ var privilegedCategories = []event.Category{
 	event.CategoryPolicyGovernance,
 }
 
-// Event times outside [2000, 2200) are not learned from: hours since the epoch must fit
-// the profiles' 32-bit fields.
-const (
-	minTime = 946_684_800_000
-	maxTime = 7_258_118_400_000
-)
-
 // Name names the detector.
 func (*Detector) Name() string { return "behavior" }
 
@@ -162,7 +156,8 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 	if ev.IsUnparsed() {
 		return nil
 	}
-	if ev.Time < minTime || ev.Time > maxTime {
+	t := eventTime(ev)
+	if t < minTime || t > maxTime {
 		// No pattern of life is learned from a record without a plausible time; say so once.
 		if !d.warnedTime {
 			d.warnedTime = true
@@ -172,17 +167,17 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 		return nil
 	}
 	st := d.st
-	if st.First == 0 || ev.Time < st.First {
-		st.First = ev.Time
+	if st.First == 0 || t < st.First {
+		st.First = t
 	}
 	switch {
-	case ev.Time > st.Last:
-		st.Last = ev.Time
+	case t > st.Last:
+		st.Last = t
 		st.Tail = append(st.Tail[:0], tailHash(ev))
-	case ev.Time == st.Last:
+	case t == st.Last:
 		st.Tail = append(st.Tail, tailHash(ev))
 	}
-	if st.Last-st.SweptAt >= sweepEvery {
+	if st.Last.Sub(st.SweptAt) >= sweepEvery {
 		d.sweep()
 	}
 	if ev.ClassUID == int(event.ClassAuthentication) && ev.Metadata.UID != "" {
@@ -191,7 +186,7 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 		if _, dup := st.Seen[ev.Metadata.UID]; dup {
 			return nil
 		}
-		st.Seen[strings.Clone(ev.Metadata.UID)] = ev.Time
+		st.Seen[strings.Clone(ev.Metadata.UID)] = t
 	}
 	switch ev.Vigil.Category {
 	case event.CategoryUserCreate, event.CategoryGuestInvite:
@@ -244,8 +239,11 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 	return nil
 }
 
-// sweepEvery is how often (event time, ms) stale state is swept.
-const sweepEvery = 24 * 3_600_000
+// sweepEvery is how often (in event time) stale state is swept.
+const sweepEvery = 24 * time.Hour
+
+// day is the span of recent failures, denials and returns from a reported jump kept.
+const day = 24 * time.Hour
 
 // sweep forgets what can no longer matter, so memory follows the live population rather
 // than everything ever seen: addresses, networks, keys and other context entities unseen
@@ -254,34 +252,33 @@ const sweepEvery = 24 * 3_600_000
 func (d *Detector) sweep() {
 	st := d.st
 	st.SweptAt = st.Last
-	now := st.Last / 1000
-	forget := int64(d.cfg.Baseline.ForgetAfter / time.Second)
+	now := st.Last
+	forget := d.cfg.Baseline.ForgetAfter
 	for k, p := range st.Contexts {
-		if now-p.Last > forget {
+		if now.Sub(p.Last) > forget {
 			delete(st.Contexts, k)
 		}
 	}
 	for u, p := range st.Travel {
-		if now-p.T/1000 > forget {
+		if now.Sub(p.T) > forget {
 			delete(st.Travel, u)
 		}
 	}
-	day := int64(24 * 3600)
 	for u, p := range st.Returns {
-		if now-p.T/1000 > day {
+		if now.Sub(p.T) > day {
 			delete(st.Returns, u)
 		}
 	}
 	for u, l := range st.Auth {
-		recent := l.RiskAt/1000 > now-int64(d.cfg.RiskySignIn.RiskMemory/time.Second)
+		recent := now.Sub(l.RiskAt) < d.cfg.RiskySignIn.RiskMemory
 		for _, a := range append(l.Fails, l.Denials...) {
-			recent = recent || a.T/1000 > now-day
+			recent = recent || now.Sub(a.T) < day
 		}
 		if !recent {
 			delete(st.Auth, u)
 		}
 	}
-	window := d.cfg.Spray.Window.Milliseconds()
+	window := d.cfg.Spray.Window
 	for k, s := range st.Sources {
 		last := s.Reported
 		if n := len(s.Fails); n > 0 {
@@ -290,17 +287,17 @@ func (d *Detector) sweep() {
 		if n := len(s.Success); n > 0 {
 			last = max(last, s.Success[n-1])
 		}
-		if st.Last-last > window {
+		if now.Sub(last) > window {
 			delete(st.Sources, k)
 		}
 	}
 	for e, c := range st.Chains {
-		if n := len(c.Links); n == 0 || st.Last-c.Links[n-1].T > d.cfg.Chain.Window.Milliseconds() {
+		if n := len(c.Links); n == 0 || now.Sub(c.Links[n-1].T) > d.cfg.Chain.Window {
 			delete(st.Chains, e)
 		}
 	}
 	for dd := range st.ActiveDays {
-		if dd < now/86400-int64(max(d.cfg.Dormant.Learning, d.cfg.Baseline.Learning)/(24*time.Hour))-1 {
+		if dd < now.day()-int64(max(d.cfg.Dormant.Learning, d.cfg.Baseline.Learning)/day)-1 {
 			delete(st.ActiveDays, dd)
 		}
 	}
@@ -324,11 +321,11 @@ func (d *Detector) Advance(_ context.Context, now time.Time, _ detect.Emit) erro
 // pruneSeen forgets sign-in ids older than two hours, checked every ten minutes of event time.
 func (d *Detector) pruneSeen() {
 	st := d.st
-	if st.Last-st.SeenPruned < 10*60_000 {
+	if st.Last.Sub(st.SeenPruned) < 10*time.Minute {
 		return
 	}
 	st.SeenPruned = st.Last
-	cut := st.Last - 2*3_600_000
+	cut := st.Last.Add(-2 * time.Hour)
 	for uid, t := range st.Seen {
 		if t < cut {
 			delete(st.Seen, uid)

@@ -45,7 +45,7 @@ func signIn(user string, at time.Duration, c city, ip string, ok bool, asn int) 
 }
 
 func run(evs []*event.Event) []alert.Alert {
-	d := New(Config{})
+	d := New(DefaultConfig())
 	var out []alert.Alert
 	for _, ev := range evs {
 		d.Observe(context.Background(), ev, func(a alert.Alert) { out = append(out, a) })

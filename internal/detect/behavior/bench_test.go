@@ -39,7 +39,7 @@ func newBenchWorld(b *testing.B, entities, historyPerEntity int) *benchWorld {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	d := New(Config{})
+	d := New(DefaultConfig())
 	emit := func(alert.Alert) {}
 	start := t0.Add(-8 * 24 * time.Hour)
 	step := 8 * 24 * time.Hour / time.Duration(historyPerEntity)
@@ -113,7 +113,7 @@ func BenchmarkSnapshot(b *testing.B) {
 		if err := w.d.Snapshot(&buf); err != nil {
 			b.Fatal(err)
 		}
-		if err := New(Config{}).Restore(bytes.NewReader(buf.Bytes())); err != nil {
+		if err := New(DefaultConfig()).Restore(bytes.NewReader(buf.Bytes())); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -19,7 +19,7 @@ type chain struct {
 
 // link is one alert of a chain.
 type link struct {
-	T      int64 // ms
+	T      millis
 	Rule   string
 	Title  string
 	Score  int
@@ -44,8 +44,8 @@ func (d *Detector) chain(a alert.Alert, emit detect.Emit) {
 		ent.Name = strings.Clone(ent.Name)
 		d.st.Chains[ent] = c
 	}
-	t := a.Time.UnixMilli()
-	cut := t - d.cfg.Chain.Window.Milliseconds()
+	t := toMillis(a.Time)
+	cut := t.Add(-d.cfg.Chain.Window)
 	i := 0
 	for i < len(c.Links) && c.Links[i].T < cut {
 		i++
@@ -104,9 +104,7 @@ func (d *Detector) chain(a alert.Alert, emit detect.Emit) {
 	sort.Strings(attack)
 	first := c.Links[0]
 	reason := fmt.Sprintf("%d behavioural detections on this identity within %s: %s", len(rules),
-		a.Time.Sub(first.timestamp()).Round(60e9), strings.Join(titles, ", then "))
+		a.Time.Sub(first.T.Time()).Round(time.Minute), strings.Join(titles, ", then "))
 	emit(newAlert("vigil-behavior-chain", "Chain of unusual behaviour on one identity", alert.KindCorrelation, sev, score, a.Time,
 		a.Entity, uids, attack, reason))
 }
-
-func (l link) timestamp() time.Time { return time.UnixMilli(l.T).UTC() }

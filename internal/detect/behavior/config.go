@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"reflect"
 	"time"
 )
 
-// Config tunes the baselines and every detection. A zero field takes its value from
-// DefaultConfig, so a partial configuration is enough.
+// Config tunes the baselines and every detection. Every field means what it says, zero
+// included: start from DefaultConfig and change what differs (a YAML section is decoded
+// over DefaultConfig, so keys left out keep their defaults). A detection is turned off by
+// its Disabled; where a zero turns part of one off, the field says so.
 type Config struct {
 	Baseline BaselineConfig `yaml:"baseline"`
 	Anomaly  AnomalyConfig  `yaml:"anomaly"`
@@ -57,7 +58,8 @@ type AnomalyConfig struct {
 	Disabled bool `yaml:"disabled"`
 	// Threshold is the score (0–100) at which an event is worth an alert.
 	Threshold int `yaml:"threshold"`
-	// Cooldown: after an alert, an entity alerts again only on a higher score until then.
+	// Cooldown: after an alert, an entity alerts again only on a higher score until then
+	// (0: every event at the threshold alerts).
 	Cooldown time.Duration `yaml:"cooldown"`
 }
 
@@ -75,10 +77,12 @@ type TravelConfig struct {
 	// MinDistanceKm ignores hops shorter than this: IP geolocation is often off by a country.
 	MinDistanceKm float64 `yaml:"min_distance_km"`
 	// LocationErrorKm is taken off the distance for each end: IP geolocation places an
-	// address tens to hundreds of kilometres from its user.
+	// address tens to hundreds of kilometres from its user (0: locations are exact, unless
+	// the geo database gives an accuracy).
 	LocationErrorKm float64 `yaml:"location_error_km"`
 	// SharedAddressUsers marks an address used by this many people as shared egress (VPN,
-	// relays, carrier NAT): its location says nothing about where a person is.
+	// relays, carrier NAT): its location says nothing about where a person is. 0 learns no
+	// address as shared (listed networks and ranges still are).
 	SharedAddressUsers int `yaml:"shared_address_users"`
 }
 
@@ -88,7 +92,7 @@ type SprayConfig struct {
 	Disabled bool          `yaml:"disabled"`
 	Window   time.Duration `yaml:"window"`
 	// MinUsersIP, MinUsersASN and MinUsersAgent: distinct accounts failing from one
-	// address, network or user agent within Window.
+	// address, network or user agent within Window. 0 does not watch that kind of source.
 	MinUsersIP    int `yaml:"min_users_ip"`
 	MinUsersASN   int `yaml:"min_users_asn"`
 	MinUsersAgent int `yaml:"min_users_user_agent"`
@@ -127,7 +131,8 @@ type MFAFatigueConfig struct {
 // legacy authentication from an unmanaged device, a listed anonymiser).
 type RiskySignInConfig struct {
 	Disabled bool `yaml:"disabled"`
-	// RiskMemory is how long an open risk detection on a user counts as a signal.
+	// RiskMemory is how long an open risk detection on a user counts as a signal (0: open
+	// risk detections are not a signal).
 	RiskMemory time.Duration `yaml:"risk_memory"`
 }
 
@@ -135,7 +140,7 @@ type RiskySignInConfig struct {
 type FirstPrivConfig struct {
 	Disabled bool `yaml:"disabled"`
 	// PeerShare: when at least this share of its peers' activity is the same kind of
-	// operation, it is routine for the role and not reported.
+	// operation, it is routine for the role and not reported (0: peers make nothing routine).
 	PeerShare float64 `yaml:"peer_share"`
 }
 
@@ -145,7 +150,8 @@ type BurstConfig struct {
 	// MinEvents in an hour before a burst is considered (MinReads for read-only calls).
 	MinEvents int `yaml:"min_events"`
 	MinReads  int `yaml:"min_reads"`
-	// Factor over the entity's busiest earlier hour (decayed) that makes a burst.
+	// Factor over the entity's busiest earlier hour (decayed) that makes a burst (0: MinEvents
+	// and MinReads alone decide).
 	Factor float64 `yaml:"factor"`
 }
 
@@ -153,7 +159,8 @@ type BurstConfig struct {
 // network they never used.
 type WorkloadConfig struct {
 	Disabled bool `yaml:"disabled"`
-	// MaxNetworks: identities already seen on more networks than this roam by design.
+	// MaxNetworks: identities already seen on more networks than this roam by design (0
+	// reports nothing: every identity roams).
 	MaxNetworks int `yaml:"max_networks"`
 }
 
@@ -200,43 +207,60 @@ func DefaultConfig() Config {
 	}
 }
 
-// withDefaults fills every zero field of cfg from DefaultConfig, recursively.
-func withDefaults(cfg Config) Config {
-	def := DefaultConfig()
-	fill(reflect.ValueOf(&cfg).Elem(), reflect.ValueOf(def))
-	return cfg
-}
-
-func fill(dst, def reflect.Value) {
-	for i := 0; i < dst.NumField(); i++ {
-		f := dst.Field(i)
-		if f.Kind() == reflect.Struct {
-			fill(f, def.Field(i))
-			continue
-		}
-		if f.IsZero() {
-			f.Set(def.Field(i))
-		}
-	}
-}
-
-// Validate reports the first setting that cannot work, naming its key.
+// Validate reports every setting that cannot work, naming its key. Zero is valid wherever
+// it has a meaning (see the fields); windows and spans of enabled detections must be
+// positive, since an empty window would make every event a detection or none.
 func (c Config) Validate() error {
-	c = withDefaults(c)
 	var errs []error
 	check := func(ok bool, key, why string) {
 		if !ok {
 			errs = append(errs, fmt.Errorf("behavior: %s: %s", key, why))
 		}
 	}
-	check(c.Baseline.HalfLife >= time.Hour, "baseline.half_life", "must be at least 1h")
-	check(c.Baseline.Learning > 0, "baseline.learning_period", "must be positive")
-	check(c.Baseline.ForgetAfter >= c.Baseline.Learning, "baseline.forget_after", "must be at least the learning period")
-	check(c.Anomaly.Threshold > 0 && c.Anomaly.Threshold <= 100, "anomaly.threshold", "must be between 1 and 100")
-	check(c.ImpossibleTravel.MaxSpeedKmh > 0, "impossible_travel.max_speed_kmh", "must be positive")
-	check(c.Spray.MaxSuccessShare > 0 && c.Spray.MaxSuccessShare <= 1, "password_spray.max_success_share", "must be in (0, 1]")
-	check(c.FirstPrivileged.PeerShare > 0 && c.FirstPrivileged.PeerShare <= 1, "first_privileged_operation.peer_share", "must be in (0, 1]")
-	check(c.Burst.Factor >= 1, "management_burst.factor", "must be at least 1")
+	nonNegative := func(v float64, key string) { check(v >= 0, key, "must not be negative") }
+	window := func(disabled bool, w time.Duration, key string) {
+		check(disabled || w > 0, key, "must be positive (set disabled to turn the detection off)")
+	}
+	b := c.Baseline
+	check(b.HalfLife >= time.Hour, "baseline.half_life", "must be at least 1h")
+	nonNegative(b.Learning.Hours(), "baseline.learning_period")
+	nonNegative(float64(b.LearningEvents), "baseline.learning_events")
+	nonNegative(b.MinHistory.Hours(), "baseline.min_history")
+	check(b.ForgetAfter >= b.Learning && b.ForgetAfter > 0, "baseline.forget_after", "must be positive and at least the learning period")
+	nonNegative(float64(b.PeerMinEvents), "baseline.peer_min_events")
+	check(c.Anomaly.Threshold >= 0 && c.Anomaly.Threshold <= 100, "anomaly.threshold", "must be between 0 and 100")
+	nonNegative(c.Anomaly.Cooldown.Hours(), "anomaly.cooldown")
+	tr := c.ImpossibleTravel
+	check(tr.Disabled || tr.MaxSpeedKmh > 0, "impossible_travel.max_speed_kmh", "must be positive")
+	nonNegative(tr.MinDistanceKm, "impossible_travel.min_distance_km")
+	nonNegative(tr.LocationErrorKm, "impossible_travel.location_error_km")
+	nonNegative(float64(tr.SharedAddressUsers), "impossible_travel.shared_address_users")
+	sp := c.Spray
+	window(sp.Disabled, sp.Window, "password_spray.window")
+	nonNegative(float64(sp.MinUsersIP), "password_spray.min_users_ip")
+	nonNegative(float64(sp.MinUsersASN), "password_spray.min_users_asn")
+	nonNegative(float64(sp.MinUsersAgent), "password_spray.min_users_user_agent")
+	nonNegative(sp.MaxPerUser, "password_spray.max_attempts_per_user")
+	check(sp.MaxSuccessShare >= 0 && sp.MaxSuccessShare <= 1, "password_spray.max_success_share", "must be in [0, 1]")
+	bf := c.BruteForce
+	window(bf.Disabled, bf.Window, "brute_force.window")
+	nonNegative(float64(bf.MinFailures), "brute_force.min_failures")
+	nonNegative(float64(bf.MinFailuresBeforeSuccess), "brute_force.min_failures_before_success")
+	mf := c.MFAFatigue
+	window(mf.Disabled, mf.Window, "mfa_fatigue.window")
+	nonNegative(float64(mf.MinDenials), "mfa_fatigue.min_denials")
+	nonNegative(float64(mf.MinDenialsAlone), "mfa_fatigue.min_denials_alone")
+	nonNegative(c.RiskySignIn.RiskMemory.Hours(), "risky_new_signin.risk_memory")
+	check(c.FirstPrivileged.PeerShare >= 0 && c.FirstPrivileged.PeerShare <= 1, "first_privileged_operation.peer_share", "must be in [0, 1]")
+	nonNegative(float64(c.Burst.MinEvents), "management_burst.min_events")
+	nonNegative(float64(c.Burst.MinReads), "management_burst.min_reads")
+	nonNegative(c.Burst.Factor, "management_burst.factor")
+	nonNegative(float64(c.WorkloadNetwork.MaxNetworks), "workload_new_network.max_networks")
+	dm := c.Dormant
+	nonNegative(dm.Learning.Hours(), "dormant_account.learning_period")
+	nonNegative(float64(dm.MinPopulation), "dormant_account.min_population")
+	window(dm.Disabled, dm.Silence, "dormant_account.silence")
+	window(c.Chain.Disabled, c.Chain.Window, "chain.window")
 	for i, s := range c.SharedEgress.CIDRs {
 		if _, err := netip.ParsePrefix(s); err != nil {
 			check(false, fmt.Sprintf("shared_egress.cidrs[%d]", i), err.Error())

@@ -27,7 +27,8 @@ func (d *Detector) rateStep(ev *event.Event, p *profile) *burst {
 		return nil
 	}
 	rs := p.R
-	hour := uint32(ev.Time / 3_600_000)
+	t := eventTime(ev)
+	hour := uint32(t.hour())
 	var r *rate
 	for i := range rs.Rates {
 		if rs.Rates[i].Cat == idx {
@@ -55,7 +56,7 @@ func (d *Detector) rateStep(ev *event.Event, p *profile) *burst {
 		return nil
 	}
 	r.Cur++
-	frac := float64(ev.Time%3_600_000) / 3_600_000
+	frac := t.hourFraction()
 	count := int(float64(r.Cur) + float64(r.Prev)*(1-frac))
 	peak := float64(r.Peak) * math.Exp2(-float64(r.Hour-r.PeakH)/hl)
 	min := d.cfg.Burst.MinEvents
@@ -77,7 +78,8 @@ func (d *Detector) rateStep(ev *event.Event, p *profile) *burst {
 // baselineDetections raises what the identity's baseline says about ev.
 func (d *Detector) baselineDetections(ev *event.Event, p *profile, s *scoring, raise func(alert.Alert)) {
 	actor := ev.Vigil.Entity
-	t := ev.Timestamp()
+	now := eventTime(ev)
+	t := now.Time()
 	uids := []string{ev.Metadata.UID}
 	if !d.cfg.Dormant.Disabled && actor.Type == event.EntityUser {
 		d.dormant(ev, p, raise)
@@ -87,9 +89,8 @@ func (d *Detector) baselineDetections(ev *event.Event, p *profile, s *scoring, r
 	}
 	cat := ev.Vigil.Category
 	if !d.cfg.Anomaly.Disabled && s.total >= d.cfg.Anomaly.Threshold {
-		cool := int64(d.cfg.Anomaly.Cooldown / time.Second)
-		if t.Unix()-p.R.AlertAt >= cool || uint8(s.total) > p.R.AlertScore {
-			p.R.AlertAt, p.R.AlertScore = t.Unix(), uint8(s.total)
+		if now.Sub(p.R.AlertAt) >= d.cfg.Anomaly.Cooldown || uint8(s.total) > p.R.AlertScore {
+			p.R.AlertAt, p.R.AlertScore = now, uint8(s.total)
 			sev := alert.SeverityMedium
 			if s.total >= 95 {
 				sev = alert.SeverityHigh
@@ -105,7 +106,7 @@ func (d *Detector) baselineDetections(ev *event.Event, p *profile, s *scoring, r
 		if pp := d.st.Peers[p.Peer]; pp != nil {
 			peerShare, _ = pp.lookup(fCategory, d.fs[fCategory].h)
 		}
-		if peerShare < d.cfg.FirstPrivileged.PeerShare {
+		if routine := d.cfg.FirstPrivileged.PeerShare; routine == 0 || peerShare < routine {
 			sev, score := alert.SeverityMedium, 55
 			// What the operation is makes it new anyway; where, on what and when it came from
 			// does not: privileged and from somewhere unusual is high.
@@ -113,7 +114,7 @@ func (d *Detector) baselineDetections(ev *event.Event, p *profile, s *scoring, r
 				sev, score = alert.SeverityHigh, 75
 			}
 			reason := fmt.Sprintf("first %s by this identity in %d events over %s (%s); %.1f%% of its peers' activity is of this kind",
-				cat, p.N, time.Duration(t.Unix()-p.First)*time.Second/time.Hour*time.Hour, opText(ev), 100*peerShare)
+				cat, p.N, now.Sub(p.First).Truncate(time.Hour), opText(ev), 100*peerShare)
 			if s.total > 0 {
 				reason += "; also: " + s.reason
 			}
@@ -152,7 +153,8 @@ func (d *Detector) newInBurst(p *profile, f feature, ev *event.Event) bool {
 		return false
 	}
 	i, ok := p.find(uint64(f)<<keyBits | v.h&(1<<keyBits-1))
-	return !ok || int64(p.Entries[i].First) >= ev.Time/3_600_000-1 && p.First/3600 < ev.Time/3_600_000-1
+	hour := eventTime(ev).hour()
+	return !ok || (int64(p.Entries[i].First) >= hour-1 && p.First.hour() < hour-1)
 }
 
 // newWhat names what was new for a burst: "region sa-east-1 and operation RunInstances".
@@ -186,7 +188,7 @@ func (d *Detector) workloadNetwork(ev *event.Event, p *profile, s *scoring, rais
 		f = fPrefix
 	}
 	v := d.fs[f]
-	if !v.ok || f == fASN && d.asns[int(v.h)] {
+	if !v.ok || (f == fASN && d.asns[int(v.h)]) {
 		return
 	}
 	var subject string
@@ -199,7 +201,7 @@ func (d *Detector) workloadNetwork(ev *event.Event, p *profile, s *scoring, rais
 		subject, base = "workload identity", p
 	case isLongTermKey(ev.Actor.User.CredentialUID):
 		k := d.st.Contexts[ctxKey{Kind: ctxAccessKey, Name: ev.Actor.User.CredentialUID}]
-		if !d.known(k, ev.Time/1000) {
+		if !d.known(k, eventTime(ev)) {
 			return
 		}
 		if _, seen := k.lookup(f, v.h); seen {
@@ -229,14 +231,15 @@ func (d *Detector) riskySignIn(ev *event.Event, p *profile, s *scoring, raise fu
 		return
 	}
 	var signals []string
-	if ev.SeverityID >= event.SeverityMedium || ev.SeverityID == event.SeverityLow && s.isNovel(fCountry) {
+	if ev.SeverityID >= event.SeverityMedium || (ev.SeverityID == event.SeverityLow && s.isNovel(fCountry)) {
 		signals = append(signals, firstNonEmpty(ev.Message, "provider sign-in risk"))
 	}
 	if l := d.st.Auth[ev.Vigil.Entity.Name]; l != nil {
-		if ev.Time-l.RiskAt <= d.cfg.RiskySignIn.RiskMemory.Milliseconds() && l.RiskAt > 0 {
+		t := eventTime(ev)
+		if l.RiskAt > 0 && t.Sub(l.RiskAt) <= d.cfg.RiskySignIn.RiskMemory {
 			signals = append(signals, "open risk detection: "+l.Risk)
 		}
-		if n := l.failuresSince(ev.Time - time.Hour.Milliseconds()); n >= 3 {
+		if n := l.failuresSince(t.Add(-time.Hour)); n >= 3 {
 			signals = append(signals, fmt.Sprintf("%d failed sign-ins in the hour before", n))
 		}
 	}
@@ -277,12 +280,12 @@ func legacyAuth(proto string) bool {
 // silence.
 func (d *Detector) dormant(ev *event.Event, p *profile, raise func(alert.Alert)) {
 	st, cfg := d.st, d.cfg.Dormant
-	t := ev.Time / 1000
+	t := eventTime(ev)
 	user := ev.Vigil.Entity.Name
 	var reason string
 	switch {
 	case p == nil:
-		watched := time.Duration(ev.Time-st.First) * time.Millisecond
+		watched := t.Sub(st.First)
 		if watched < cfg.Learning || st.Created[createdKey(user)] {
 			return
 		}
@@ -293,14 +296,14 @@ func (d *Detector) dormant(ev *event.Event, p *profile, raise func(alert.Alert))
 		}
 		reason = fmt.Sprintf("first activity in %s of watching, from %s; no directory audit created this account in that time",
 			watched.Round(time.Hour), where(ev))
-	case time.Duration(t-p.Last)*time.Second >= cfg.Silence:
+	case t.Sub(p.Last) >= cfg.Silence:
 		// Silence means something only where others were seen meanwhile: a sparse export
 		// spanning years is silent for everyone.
 		if d.activeWithin(t, cfg.Learning) < cfg.MinPopulation {
 			return
 		}
 		reason = fmt.Sprintf("first activity in %d days (last %s), from %s; %d earlier events%s",
-			(t-p.Last)/86400, time.Unix(p.Last, 0).UTC().Format("2006-01-02"), where(ev), p.N, usually(p))
+			int64(t.Sub(p.Last)/day), p.Last.Time().Format("2006-01-02"), where(ev), p.N, usually(p))
 	default:
 		return
 	}
@@ -312,8 +315,8 @@ func (d *Detector) dormant(ev *event.Event, p *profile, raise func(alert.Alert))
 func (d *Detector) baselineSummary(p *profile) map[string]any {
 	out := map[string]any{
 		"events":     p.N,
-		"first_seen": time.Unix(p.First, 0).UTC().Format(time.RFC3339),
-		"last_seen":  time.Unix(p.Last, 0).UTC().Format(time.RFC3339),
+		"first_seen": p.First.Time().Format(time.RFC3339),
+		"last_seen":  p.Last.Time().Format(time.RFC3339),
 	}
 	for _, f := range [...]feature{fCountry, fASN, fCity, fDevice, fApp, fOperation, fRegion} {
 		if n := p.distinct(f); n > 0 {

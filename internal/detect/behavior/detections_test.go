@@ -40,6 +40,13 @@ func runCase(t *testing.T, cfg Config, hist, evs []*event.Event, rule string) []
 	return observe(d, evs, rule)
 }
 
+// configWith is DefaultConfig changed by set.
+func configWith(set func(*Config)) Config {
+	c := DefaultConfig()
+	set(&c)
+	return c
+}
+
 func failed(ev *event.Event, code string) *event.Event {
 	ev.SetStatus(event.StatusFailure)
 	ev.Vigil.Category = event.CategoryLoginFailed
@@ -70,7 +77,7 @@ func TestBruteForce(t *testing.T) {
 		attack = append(attack, from(failed(at(tn.signIn(p, start), start.Add(time.Duration(i)*time.Minute)), "50126"), "185.220.101.4", 60729, moscow))
 	}
 	attack = append(attack, from(at(tn.signIn(p, start), start.Add(13*time.Minute)), "185.220.101.4", 60729, moscow))
-	got := runCase(t, Config{}, hist, attack, "")
+	got := runCase(t, DefaultConfig(), hist, attack, "")
 	rules := map[string]alert.Alert{}
 	for _, a := range got {
 		rules[a.Rule.ID] = a
@@ -93,19 +100,19 @@ func TestBruteForce(t *testing.T) {
 		typos = append(typos, failed(at(tn.signIn(p, start), start.Add(time.Duration(i)*time.Minute)), "50126"))
 	}
 	typos = append(typos, at(tn.signIn(p, start), start.Add(6*time.Minute)))
-	if got := runCase(t, Config{}, hist, typos, ""); len(got) != 0 {
+	if got := runCase(t, DefaultConfig(), hist, typos, ""); len(got) != 0 {
 		t.Errorf("typos at home: %+v", got)
 	}
 	var blocked []*event.Event
 	for i := 0; i < 15; i++ {
 		blocked = append(blocked, failed(at(tn.signIn(p, start), start.Add(time.Duration(i)*time.Minute)), "53003"))
 	}
-	if got := runCase(t, Config{}, hist, blocked, ""); len(got) != 0 {
+	if got := runCase(t, DefaultConfig(), hist, blocked, ""); len(got) != 0 {
 		t.Errorf("conditional access blocks: %+v", got)
 	}
 	refresh := append(append([]*event.Event(nil), attack[:6]...), at(tn.signIn(p, start), start.Add(20*time.Minute)))
 	refresh[6].Vigil.Category = event.CategoryLoginNonInteractive
-	if got := runCase(t, Config{}, hist, refresh, "vigil-brute-force-success"); len(got) != 0 {
+	if got := runCase(t, DefaultConfig(), hist, refresh, "vigil-brute-force-success"); len(got) != 0 {
 		t.Errorf("token refresh is no guess that worked: %+v", got)
 	}
 }
@@ -125,13 +132,13 @@ func TestMFAFatigue(t *testing.T) {
 		attack = append(attack, mfaDenied(tn, p, start.Add(time.Duration(i)*3*time.Minute)))
 	}
 	attack = append(attack, at(tn.signIn(p, start), start.Add(15*time.Minute)))
-	got := runCase(t, Config{}, hist, attack, "vigil-mfa-fatigue-success")
+	got := runCase(t, DefaultConfig(), hist, attack, "vigil-mfa-fatigue-success")
 	if len(got) != 1 || got[0].Severity != alert.SeverityHigh || len(got[0].EventUIDs) != 5 {
 		t.Fatalf("mfa fatigue: %+v", got)
 	}
 	// A missed prompt, then approved: nothing.
 	missed := []*event.Event{mfaDenied(tn, p, start), at(tn.signIn(p, start), start.Add(time.Minute))}
-	if got := runCase(t, Config{}, hist, missed, ""); len(got) != 0 {
+	if got := runCase(t, DefaultConfig(), hist, missed, ""); len(got) != 0 {
 		t.Errorf("missed prompt: %+v", got)
 	}
 	// Prompt bombing that never succeeds still says something, at medium.
@@ -139,7 +146,7 @@ func TestMFAFatigue(t *testing.T) {
 	for i := 0; i < 8; i++ {
 		bombing = append(bombing, mfaDenied(tn, p, start.Add(time.Duration(i)*time.Minute)))
 	}
-	if got := runCase(t, Config{}, hist, bombing, "vigil-mfa-fatigue"); len(got) != 1 || got[0].Severity != alert.SeverityMedium {
+	if got := runCase(t, DefaultConfig(), hist, bombing, "vigil-mfa-fatigue"); len(got) != 1 || got[0].Severity != alert.SeverityMedium {
 		t.Errorf("bombing: %+v", got)
 	}
 }
@@ -153,7 +160,7 @@ func TestSprayByAddressAndAgent(t *testing.T) {
 		ev.HTTPRequest.UserAgent = "python-requests/2.31.0"
 		attack = append(attack, ev)
 	}
-	got := runCase(t, Config{}, hist, attack, "vigil-password-spray")
+	got := runCase(t, DefaultConfig(), hist, attack, "vigil-password-spray")
 	types := map[event.EntityType]bool{}
 	for _, a := range got {
 		types[a.Entity.Type] = true
@@ -161,13 +168,22 @@ func TestSprayByAddressAndAgent(t *testing.T) {
 	if !types[event.EntityIP] || !types[event.EntityASN] || !types[event.EntityUserAgent] {
 		t.Errorf("spray by address, network and client: %+v", got)
 	}
+	// A minimum of zero accounts watches no source of that kind: it does not mean "any".
+	noIP := configWith(func(c *Config) { c.Spray.MinUsersIP = 0 })
+	types = map[event.EntityType]bool{}
+	for _, a := range runCase(t, noIP, hist, attack, "vigil-password-spray") {
+		types[a.Entity.Type] = true
+	}
+	if types[event.EntityIP] || !types[event.EntityASN] || !types[event.EntityUserAgent] {
+		t.Errorf("min_users_ip 0: sprays by %v, want network and client only", types)
+	}
 	// The same failures by few accounts, many guesses each, are brute force, not a spray.
 	var guesses []*event.Event
 	for i := 0; i < 40; i++ {
 		p := tn.people[i%4]
 		guesses = append(guesses, from(failed(at(tn.signIn(p, start), start.Add(time.Duration(i)*time.Minute)), "50126"), "203.0.113.66", 64999, moscow))
 	}
-	if got := runCase(t, Config{}, hist, guesses, "vigil-password-spray"); len(got) != 0 {
+	if got := runCase(t, DefaultConfig(), hist, guesses, "vigil-password-spray"); len(got) != 0 {
 		t.Errorf("four accounts guessed ten times each: %+v", got)
 	}
 }
@@ -180,19 +196,19 @@ func TestRiskyNewSignIn(t *testing.T) {
 	risky.Device = &event.Device{OS: "Linux", Browser: "Firefox 128"}
 	risky.SetSeverity(event.SeverityMedium)
 	risky.Message = "sign-in risk medium"
-	got := runCase(t, Config{}, hist, []*event.Event{risky}, "vigil-risky-new-signin")
+	got := runCase(t, DefaultConfig(), hist, []*event.Event{risky}, "vigil-risky-new-signin")
 	if len(got) != 1 || !strings.Contains(got[0].Reason, "new country RU") || !strings.Contains(got[0].Reason, "sign-in risk medium") {
 		t.Fatalf("risky: %+v", got)
 	}
 	// A trip: new country and network, the usual device, no risk: nothing of this rule.
 	trip := from(at(tn.signIn(p, t1), t1), "71.190.8.1", 701, newYork)
-	if got := runCase(t, Config{}, hist, []*event.Event{trip}, "vigil-risky-new-signin"); len(got) != 0 {
+	if got := runCase(t, DefaultConfig(), hist, []*event.Event{trip}, "vigil-risky-new-signin"); len(got) != 0 {
 		t.Errorf("trip: %+v", got)
 	}
 	// Risk at home on the usual device: the provider's own signal, not ours to repeat.
 	home := at(tn.signIn(p, t1), t1)
 	home.SetSeverity(event.SeverityHigh)
-	if got := runCase(t, Config{}, hist, []*event.Event{home}, "vigil-risky-new-signin"); len(got) != 0 {
+	if got := runCase(t, DefaultConfig(), hist, []*event.Event{home}, "vigil-risky-new-signin"); len(got) != 0 {
 		t.Errorf("risk at home: %+v", got)
 	}
 }
@@ -204,7 +220,7 @@ func TestAnomalyScoreAndLearning(t *testing.T) {
 	stolen := from(at(tn.signIn(p, t1), t1), "102.89.1.1", 37148, moscow)
 	stolen.Device = &event.Device{OS: "Linux", Browser: "Firefox 128"}
 	stolen.HTTPRequest.UserAgent = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-	d := New(Config{})
+	d := New(DefaultConfig())
 	observe(d, hist, "")
 	got := observe(d, []*event.Event{stolen}, "vigil-anomalous-activity")
 	if stolen.Vigil.Score < 70 || len(got) != 1 {
@@ -243,13 +259,13 @@ func TestFirstPrivilegedOperation(t *testing.T) {
 	eng := tn.people[0] // an engineer: describes instances twice a day
 	t1 := t0.Add(25 * time.Hour)
 	attach := tn.apiCall(eng, t1, "AttachUserPolicy", event.CategoryPolicyIAM, "us-east-1")
-	got := runCase(t, Config{}, hist, []*event.Event{attach}, "vigil-first-privileged-operation")
+	got := runCase(t, DefaultConfig(), hist, []*event.Event{attach}, "vigil-first-privileged-operation")
 	if len(got) != 1 || got[0].Severity != alert.SeverityMedium || !strings.Contains(got[0].Reason, "first policy.iam") {
 		t.Fatalf("first privileged: %+v", got)
 	}
 	// The second time is no longer a first.
 	again := tn.apiCall(eng, t1.Add(time.Hour), "AttachUserPolicy", event.CategoryPolicyIAM, "us-east-1")
-	if got := runCase(t, Config{}, hist, []*event.Event{attach, again}, "vigil-first-privileged-operation"); len(got) != 1 {
+	if got := runCase(t, DefaultConfig(), hist, []*event.Event{attach, again}, "vigil-first-privileged-operation"); len(got) != 1 {
 		t.Errorf("twice: %+v", got)
 	}
 	// An admin whose peers (from directory data) change policies routinely.
@@ -265,8 +281,13 @@ func TestFirstPrivilegedOperation(t *testing.T) {
 	all := append(append([]*event.Event(nil), hist...), admins...)
 	sortEvents(all)
 	attach2 := tn.apiCall(eng, t1, "AttachUserPolicy", event.CategoryPolicyIAM, "us-east-1")
-	if got := runCase(t, Config{PeerGroups: peers}, all, []*event.Event{attach2}, "vigil-first-privileged-operation"); len(got) != 0 {
+	if got := runCase(t, configWith(func(c *Config) { c.PeerGroups = peers }), all, []*event.Event{attach2}, "vigil-first-privileged-operation"); len(got) != 0 {
 		t.Errorf("routine among peers: %+v", got)
+	}
+	// A peer share of zero makes nothing routine.
+	strict := configWith(func(c *Config) { c.PeerGroups, c.FirstPrivileged.PeerShare = peers, 0 })
+	if got := runCase(t, strict, all, []*event.Event{attach2}, "vigil-first-privileged-operation"); len(got) != 1 {
+		t.Errorf("peer_share 0: %+v", got)
 	}
 }
 
@@ -278,7 +299,7 @@ func TestManagementBurst(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		burst = append(burst, tn.apiCall(eng, t1.Add(time.Duration(i)*40*time.Second), "RunInstances", event.CategoryResourceCreate, "sa-east-1"))
 	}
-	got := runCase(t, Config{}, hist, burst, "vigil-management-burst")
+	got := runCase(t, DefaultConfig(), hist, burst, "vigil-management-burst")
 	if len(got) != 1 || got[0].Severity != alert.SeverityHigh || !strings.Contains(got[0].Reason, "new to it") {
 		t.Fatalf("burst: %+v", got)
 	}
@@ -292,7 +313,7 @@ func TestManagementBurst(t *testing.T) {
 		}
 	}
 	sortEvents(routine)
-	if got := runCase(t, Config{}, routine[:270], routine[270:], "vigil-management-burst"); len(got) != 0 {
+	if got := runCase(t, DefaultConfig(), routine[:270], routine[270:], "vigil-management-burst"); len(got) != 0 {
 		t.Errorf("daily batch: %+v", got)
 	}
 }
@@ -321,7 +342,7 @@ func TestWorkloadNewNetwork(t *testing.T) {
 	}
 	sortEvents(hist)
 	t1 := t0.Add(time.Hour)
-	got := runCase(t, Config{}, hist, []*event.Event{workloadSignIn(tn, "sp-backup", t1, "185.220.101.47", 60729)}, "vigil-workload-new-network")
+	got := runCase(t, DefaultConfig(), hist, []*event.Event{workloadSignIn(tn, "sp-backup", t1, "185.220.101.47", 60729)}, "vigil-workload-new-network")
 	if len(got) != 1 || got[0].Severity != alert.SeverityHigh || !strings.Contains(got[0].Reason, "AS60729") {
 		t.Fatalf("new network: %+v", got)
 	}
@@ -332,12 +353,12 @@ func TestWorkloadNewNetwork(t *testing.T) {
 		}
 		return evs
 	}
-	got = runCase(t, Config{}, noASN(hist), noASN([]*event.Event{workloadSignIn(tn, "sp-backup", t1, "185.220.101.47", 0)}), "vigil-workload-new-network")
+	got = runCase(t, DefaultConfig(), noASN(hist), noASN([]*event.Event{workloadSignIn(tn, "sp-backup", t1, "185.220.101.47", 0)}), "vigil-workload-new-network")
 	if len(got) != 1 || !strings.Contains(got[0].Reason, "address range") {
 		t.Errorf("new range: %+v", got)
 	}
 	// Look-alike: a new address in the cloud it always ran in.
-	if got := runCase(t, Config{}, hist, []*event.Event{workloadSignIn(tn, "sp-backup", t1, "20.50.90.7", 8075)}, "vigil-workload-new-network"); len(got) != 0 {
+	if got := runCase(t, DefaultConfig(), hist, []*event.Event{workloadSignIn(tn, "sp-backup", t1, "20.50.90.7", 8075)}, "vigil-workload-new-network"); len(got) != 0 {
 		t.Errorf("same cloud: %+v", got)
 	}
 	// A long-term access key of an IAM user used from a new network.
@@ -354,7 +375,7 @@ func TestWorkloadNewNetwork(t *testing.T) {
 	stolen.Actor.User.CredentialUID = "AKIAEXAMPLEKEY000001"
 	stolen.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: user.upn}
 	stolen.SrcEndpoint = event.Endpoint{IP: "45.9.1.1", AutonomousSystem: &event.AutonomousSystem{Number: 206728}}
-	if got := runCase(t, Config{}, keyHist, []*event.Event{stolen}, "vigil-workload-new-network"); len(got) != 1 || !strings.Contains(got[0].Reason, "AKIAEXAMPLEKEY000001") {
+	if got := runCase(t, DefaultConfig(), keyHist, []*event.Event{stolen}, "vigil-workload-new-network"); len(got) != 1 || !strings.Contains(got[0].Reason, "AKIAEXAMPLEKEY000001") {
 		t.Errorf("access key: %+v", got)
 	}
 }
@@ -370,17 +391,17 @@ func TestDormantAfterSilence(t *testing.T) {
 			rest = append(rest, ev)
 		}
 	}
-	got := runCase(t, Config{}, append(hist, rest...), []*event.Event{back}, "vigil-dormant-account-active")
+	got := runCase(t, DefaultConfig(), append(hist, rest...), []*event.Event{back}, "vigil-dormant-account-active")
 	if len(got) != 1 || !strings.Contains(got[0].Reason, "first activity in 4") {
 		t.Fatalf("dormant: %+v", got)
 	}
 	// A sparse export where everyone is silent for weeks says nothing about anyone.
-	if got := runCase(t, Config{}, hist, []*event.Event{back}, "vigil-dormant-account-active"); len(got) != 0 {
+	if got := runCase(t, DefaultConfig(), hist, []*event.Event{back}, "vigil-dormant-account-active"); len(got) != 0 {
 		t.Errorf("sparse logs: %+v", got)
 	}
 	// Two weeks of holiday is not dormancy.
 	holiday := at(tn.signIn(p, t0), t0.Add(15*24*time.Hour))
-	if got := runCase(t, Config{}, hist, []*event.Event{holiday}, "vigil-dormant-account-active"); len(got) != 0 {
+	if got := runCase(t, DefaultConfig(), hist, []*event.Event{holiday}, "vigil-dormant-account-active"); len(got) != 0 {
 		t.Errorf("holiday: %+v", got)
 	}
 }
@@ -395,10 +416,10 @@ func TestTravelNetworksThatSayNothing(t *testing.T) {
 		evs  []*event.Event
 		want int
 	}{
-		{"different networks", Config{}, hop(5089, 1221, "101.160.4.9"), 1},
-		{"one global network placing a user in two countries", Config{}, hop(14593, 14593, "98.97.1.1"), 0},
-		{"a listed relay network", Config{}, hop(5089, 13335, "104.28.1.1"), 0},
-		{"a listed range", Config{SharedEgress: SharedEgressConfig{CIDRs: []string{"101.160.0.0/16"}}}, hop(5089, 1221, "101.160.4.9"), 0},
+		{"different networks", DefaultConfig(), hop(5089, 1221, "101.160.4.9"), 1},
+		{"one global network placing a user in two countries", DefaultConfig(), hop(14593, 14593, "98.97.1.1"), 0},
+		{"a listed relay network", DefaultConfig(), hop(5089, 13335, "104.28.1.1"), 0},
+		{"a listed range", configWith(func(c *Config) { c.SharedEgress.CIDRs = []string{"101.160.0.0/16"} }), hop(5089, 1221, "101.160.4.9"), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -408,15 +429,22 @@ func TestTravelNetworksThatSayNothing(t *testing.T) {
 		})
 	}
 	// Geolocation error: London to Paris in ten minutes is 340 km, within the error.
-	if got := observe(New(Config{ImpossibleTravel: TravelConfig{MinDistanceKm: 1}}),
+	if got := observe(New(configWith(func(c *Config) { c.ImpossibleTravel.MinDistanceKm = 1 })),
 		[]*event.Event{signIn("ann@x", 0, london, "81.2.1.1", true, 5089), signIn("ann@x", 10*time.Minute, paris, "90.84.1.1", true, 3215)},
 		"vigil-impossible-travel"); len(got) != 0 {
 		t.Errorf("within geolocation error: %+v", got)
 	}
+	// Zero geolocation error is zero, not the default: 340 km in ten minutes is too fast.
+	exact := configWith(func(c *Config) { c.ImpossibleTravel.MinDistanceKm, c.ImpossibleTravel.LocationErrorKm = 1, 0 })
+	if got := observe(New(exact),
+		[]*event.Event{signIn("ann@x", 0, london, "81.2.1.1", true, 5089), signIn("ann@x", 10*time.Minute, paris, "90.84.1.1", true, 3215)},
+		"vigil-impossible-travel"); len(got) != 1 {
+		t.Errorf("location_error_km 0: %d alerts, want 1", len(got))
+	}
 }
 
 func TestChainNeedsIndependentEvidence(t *testing.T) {
-	d := New(Config{})
+	d := New(DefaultConfig())
 	var got []alert.Alert
 	emit := func(a alert.Alert) { got = append(got, a) }
 	ent := event.UserEntity("ann@x")
@@ -436,7 +464,7 @@ func TestChainNeedsIndependentEvidence(t *testing.T) {
 
 func TestOneSignInManyTransports(t *testing.T) {
 	tn, hist := history(3)
-	d := New(Config{})
+	d := New(DefaultConfig())
 	observe(d, hist, "")
 	p := tn.people[0]
 	n := d.st.Profiles[event.UserEntity(p.upn)].N
@@ -452,7 +480,7 @@ func TestOneSignInManyTransports(t *testing.T) {
 func TestProfileStaysBounded(t *testing.T) {
 	tn := newTenant(1, 1)
 	role := person{upn: "automation@corp.example", homeIP: "52.1.1.1", asn: 16509}
-	d := New(Config{})
+	d := New(DefaultConfig())
 	var evs []*event.Event
 	for i := 0; i < 5000; i++ {
 		ev := tn.apiCall(role, t0.Add(time.Duration(i)*time.Minute), fmt.Sprintf("Op%d", i), event.CategoryResourceRead, fmt.Sprintf("region-%d", i%50))
@@ -471,9 +499,12 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{Anomaly: AnomalyConfig{Threshold: 120}}, "anomaly.threshold"},
-		{Config{SharedEgress: SharedEgressConfig{CIDRs: []string{"10.0.0.0/33"}}}, "shared_egress.cidrs[0]"},
-		{Config{Spray: SprayConfig{MaxSuccessShare: 2}}, "password_spray.max_success_share"},
+		{configWith(func(c *Config) { c.Anomaly.Threshold = 120 }), "anomaly.threshold"},
+		{configWith(func(c *Config) { c.SharedEgress.CIDRs = []string{"10.0.0.0/33"} }), "shared_egress.cidrs[0]"},
+		{configWith(func(c *Config) { c.Spray.MaxSuccessShare = 2 }), "password_spray.max_success_share"},
+		{configWith(func(c *Config) { c.BruteForce.Window = 0 }), "brute_force.window"},
+		{configWith(func(c *Config) { c.Baseline.HalfLife = 0 }), "baseline.half_life"},
+		{configWith(func(c *Config) { c.ImpossibleTravel.LocationErrorKm = -1 }), "impossible_travel.location_error_km"},
 	}
 	for _, tt := range tests {
 		if err := tt.cfg.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -482,6 +513,16 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Errorf("defaults: %v", err)
+	}
+	// Zero is a setting wherever it means something.
+	zeros := configWith(func(c *Config) {
+		c.Anomaly.Threshold, c.Anomaly.Cooldown = 0, 0
+		c.ImpossibleTravel.MinDistanceKm, c.ImpossibleTravel.LocationErrorKm, c.ImpossibleTravel.SharedAddressUsers = 0, 0, 0
+		c.Spray.MinUsersIP, c.FirstPrivileged.PeerShare, c.Burst.Factor, c.RiskySignIn.RiskMemory = 0, 0, 0, 0
+		c.BruteForce.Window, c.BruteForce.Disabled = 0, true // a disabled detection needs no window
+	})
+	if err := zeros.Validate(); err != nil {
+		t.Errorf("zeros: %v", err)
 	}
 }
 
@@ -500,7 +541,7 @@ func TestRestartGivesTheSameScores(t *testing.T) {
 	run := func(stops map[int]bool) ([]alert.Alert, []scored) {
 		var alerts []alert.Alert
 		var scores []scored
-		d := New(Config{})
+		d := New(DefaultConfig())
 		emit := func(a alert.Alert) { alerts = append(alerts, a) }
 		for i := 0; i < len(evs); i++ {
 			if stops[i] {
@@ -508,7 +549,7 @@ func TestRestartGivesTheSameScores(t *testing.T) {
 				if err := d.Snapshot(&buf); err != nil {
 					t.Fatal(err)
 				}
-				d = New(Config{})
+				d = New(DefaultConfig())
 				if err := d.Restore(&buf); err != nil {
 					t.Fatal(err)
 				}
@@ -598,12 +639,12 @@ func TestIAMUserCreatedIsNotDormant(t *testing.T) {
 	iam := person{upn: "arn:aws:iam::111122223333:user/svc-sync", homeIP: "198.51.100.9", asn: 64500}
 	call := tn.apiCall(iam, t0.Add(time.Hour), "ListBuckets", event.CategoryResourceRead, "eu-west-1")
 	call.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: iam.upn}
-	if got := runCase(t, Config{}, hist, []*event.Event{created, call}, "vigil-dormant-account-active"); len(got) != 0 {
+	if got := runCase(t, DefaultConfig(), hist, []*event.Event{created, call}, "vigil-dormant-account-active"); len(got) != 0 {
 		t.Errorf("created IAM user: %+v", got)
 	}
 	unknown := tn.apiCall(iam, t0.Add(time.Hour), "ListBuckets", event.CategoryResourceRead, "eu-west-1")
 	unknown.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: "arn:aws:iam::111122223333:user/old-deploy"}
-	if got := runCase(t, Config{}, hist, []*event.Event{unknown}, "vigil-dormant-account-active"); len(got) != 1 {
+	if got := runCase(t, DefaultConfig(), hist, []*event.Event{unknown}, "vigil-dormant-account-active"); len(got) != 1 {
 		t.Errorf("IAM user nobody created while watching: %+v", got)
 	}
 }
@@ -613,7 +654,7 @@ func TestIAMUserCreatedIsNotDormant(t *testing.T) {
 func TestStaleStateIsForgotten(t *testing.T) {
 	tn := newTenant(1, 1)
 	p := tn.people[0]
-	d := New(Config{})
+	d := New(DefaultConfig())
 	for i := 0; i < 500; i++ {
 		ev := at(tn.signIn(p, t0), t0.Add(time.Duration(i)*time.Minute))
 		ev.SrcEndpoint.IP = fmt.Sprintf("203.0.%d.%d", i/250, i%250)
@@ -644,7 +685,7 @@ func TestAddressInfoFromGeoDatabase(t *testing.T) {
 		"71.190.8.1":  {AccuracyKm: 20},       // a trip
 	}
 	opt := WithAddressInfo(func(ip string) (AddressInfo, bool) { a, ok := info[ip]; return a, ok })
-	cfg := Config{ImpossibleTravel: TravelConfig{MinDistanceKm: 1}}
+	cfg := configWith(func(c *Config) { c.ImpossibleTravel.MinDistanceKm = 1 })
 	hop := func(ip2 string, c city, asn int) []*event.Event {
 		return []*event.Event{signIn("ann@x", 0, london, "81.2.1.1", true, 5089), signIn("ann@x", 5*time.Minute, c, ip2, true, asn)}
 	}
@@ -671,7 +712,7 @@ func TestAddressInfoFromGeoDatabase(t *testing.T) {
 
 func runCaseWith(t *testing.T, opts []Option, hist, evs []*event.Event, rule string) []alert.Alert {
 	t.Helper()
-	d := New(Config{}, opts...)
+	d := New(DefaultConfig(), opts...)
 	observe(d, hist, "")
 	return observe(d, evs, rule)
 }
@@ -691,14 +732,14 @@ func TestTravelAcrossOwnDevices(t *testing.T) {
 	refresh := at(tn.signIn(p, t1), t1.Add(2*time.Hour))
 	refresh.Vigil.Category = event.CategoryLoginNonInteractive
 	refresh.Device = &event.Device{UID: "desktop-at-home", OS: "Windows 11"}
-	if got := runCase(t, Config{}, hist, []*event.Event{arrived, refresh}, "vigil-impossible-travel"); len(got) != 0 {
+	if got := runCase(t, DefaultConfig(), hist, []*event.Event{arrived, refresh}, "vigil-impossible-travel"); len(got) != 0 {
 		t.Errorf("own desktop at home: %+v", got)
 	}
 	stolen := at(tn.signIn(p, t1), t1.Add(2*time.Hour))
 	stolen.Vigil.Category = event.CategoryLoginNonInteractive
 	stolen.Device = &event.Device{UID: "someone-elses", OS: "Linux"}
 	arrived2 := from(at(tn.signIn(p, t1), t1), "90.84.1.1", 3215, paris)
-	if got := runCase(t, Config{}, hist, []*event.Event{arrived2, stolen}, "vigil-impossible-travel"); len(got) != 1 {
+	if got := runCase(t, DefaultConfig(), hist, []*event.Event{arrived2, stolen}, "vigil-impossible-travel"); len(got) != 1 {
 		t.Errorf("unknown device: %+v", got)
 	}
 }
@@ -707,7 +748,7 @@ func TestTravelAcrossOwnDevices(t *testing.T) {
 // and the detector says so (once), rather than dropping it without a trace.
 func TestImplausibleTimesAreReported(t *testing.T) {
 	var log bytes.Buffer
-	d := New(Config{}, WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+	d := New(DefaultConfig(), WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
 	for i := 0; i < 3; i++ {
 		ev := signIn("ann@x", 0, london, "81.2.1.1", true, 5089)
 		ev.Time = int64(i) // 1970

@@ -34,7 +34,7 @@ func hashMore(h uint64, s string) uint64 {
 func hashFold(h uint64, s string) uint64 {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= '0' && c <= '9' || c == '.' {
+		if (c >= '0' && c <= '9') || c == '.' {
 			continue
 		}
 		if c >= 'A' && c <= 'Z' {

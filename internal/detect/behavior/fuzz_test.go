@@ -28,7 +28,7 @@ func FuzzObserve(f *testing.F) {
 		if json.Unmarshal(b, &ev) != nil {
 			return
 		}
-		d := New(Config{})
+		d := New(DefaultConfig())
 		for _, h := range hist[:40] {
 			d.Observe(context.Background(), copyEvent(h), func(alert.Alert) {})
 		}
@@ -51,7 +51,7 @@ func FuzzObserve(f *testing.F) {
 		if err := d.Snapshot(&buf); err != nil {
 			t.Fatal(err)
 		}
-		if err := New(Config{}).Restore(&buf); err != nil {
+		if err := New(DefaultConfig()).Restore(&buf); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -3,6 +3,8 @@ package behavior
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -24,7 +26,7 @@ func TestRestartFromTheStore(t *testing.T) {
 	sortEvents(evs)
 
 	var want []string
-	d := New(Config{})
+	d := New(DefaultConfig())
 	for _, ev := range evs {
 		d.Observe(ctx, copyEvent(ev), func(a alert.Alert) { want = append(want, a.ID) })
 	}
@@ -40,7 +42,7 @@ func TestRestartFromTheStore(t *testing.T) {
 	stop := len(evs) * 2 / 3
 	var got []string
 	emit := func(a alert.Alert) { got = append(got, a.ID) }
-	d = New(Config{})
+	d = New(DefaultConfig())
 	for _, ev := range evs[:stop] {
 		d.Observe(ctx, copyEvent(ev), emit)
 	}
@@ -54,11 +56,11 @@ func TestRestartFromTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	d = New(Config{})
+	d = New(DefaultConfig())
 	if ok, err := d.Load(ctx, st, "behavior/0"); err != nil || !ok {
 		t.Fatalf("load: %v %v", ok, err)
 	}
-	if ok, err := New(Config{}).Load(ctx, st, "behavior/none"); ok || err != nil {
+	if ok, err := New(DefaultConfig()).Load(ctx, st, "behavior/none"); ok || err != nil {
 		t.Errorf("no snapshot: %v %v", ok, err)
 	}
 	q := store.Query{From: d.Position().Add(-time.Hour), Ascending: true, Limit: 1000}
@@ -96,7 +98,7 @@ func TestRestartFromTheStore(t *testing.T) {
 // TestRestoreRefusesOtherSnapshots: garbage and other versions are errors, not panics.
 func TestRestoreRefusesOtherSnapshots(t *testing.T) {
 	for _, b := range [][]byte{nil, []byte("not a snapshot"), {0x28, 0xb5, 0x2f, 0xfd, 0, 0}} {
-		if err := New(Config{}).Restore(bytesReader(b)); err == nil {
+		if err := New(DefaultConfig()).Restore(bytesReader(b)); err == nil {
 			t.Errorf("%q restored", b)
 		}
 	}
@@ -108,7 +110,7 @@ func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 // of it is an error, not a panic or a half-read profile taken for whole.
 func TestProfileCodec(t *testing.T) {
 	tn, hist := history(5)
-	d := New(Config{})
+	d := New(DefaultConfig())
 	observe(d, hist, "")
 	observe(d, attackStream(tn), "")
 	p := d.st.Profiles[event.UserEntity(tn.people[0].upn)]
@@ -128,5 +130,41 @@ func TestProfileCodec(t *testing.T) {
 		if err := r.GobDecode(b[:i]); err == nil {
 			t.Fatalf("truncated to %d of %d bytes: no error", i, len(b))
 		}
+	}
+}
+
+// TestProfileCodecReadsSeconds: snapshots written before times were milliseconds (codec
+// version 2 kept First, Last and AlertAt in seconds) restore to the same instants.
+func TestProfileCodecReadsSeconds(t *testing.T) {
+	b := []byte{profileCodecSeconds}
+	b = binary.AppendVarint(b, 1_700_000_000) // First
+	b = binary.AppendVarint(b, 1_700_003_600) // Last
+	b = binary.AppendUvarint(b, 7)            // N
+	b = binary.AppendVarint(b, 472_222)       // Land
+	b = binary.AppendUvarint(b, 0)            // Peer
+	for range numFeatures {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(1))
+	}
+	b = binary.AppendUvarint(b, 0)      // entries
+	b = append(b, 1, 0, 1)              // a rhythm, TZ 0, set
+	b = append(b, make([]byte, 168)...) // hours
+	b = binary.AppendUvarint(b, 0)      // HoursN
+	b = binary.AppendVarint(b, 1_700_001_800)
+	b = append(b, 80)              // AlertScore
+	b = binary.AppendUvarint(b, 0) // rates
+	var p profile
+	if err := p.GobDecode(b); err != nil {
+		t.Fatal(err)
+	}
+	if p.First != 1_700_000_000_000 || p.Last != 1_700_003_600_000 || p.R == nil || p.R.AlertAt != 1_700_001_800_000 || p.N != 7 {
+		t.Errorf("decoded %+v %+v", p, p.R)
+	}
+	again, err := p.GobEncode()
+	if err != nil || again[0] != profileCodecVersion {
+		t.Fatalf("re-encoded as version %d: %v", again[0], err)
+	}
+	var q profile
+	if err := q.GobDecode(again); err != nil || !reflect.DeepEqual(p, q) {
+		t.Errorf("round trip: %v\n%+v\n%+v", err, p, q)
 	}
 }

@@ -86,7 +86,7 @@ func (r *rate) alerted(hour uint32) bool { return r.AlertH != 0 && hour-r.AlertH
 // weights decay with a half-life, so the profile stays small and follows change.
 // Fields are exported for the snapshot encoding only.
 type profile struct {
-	First, Last int64 // unix seconds of the first and the latest learned event
+	First, Last millis // event times of the first and the latest learned event
 	N           uint32
 	Land        int32  // landmark hour of the weights
 	Peer        uint32 // peer group id, 0 for none
@@ -103,14 +103,15 @@ type rhythm struct {
 	Hours      [168]uint8
 	HoursN     uint32
 	Rates      []rate
-	AlertAt    int64 // when an anomaly alert was last raised, unix seconds
+	AlertAt    millis // when an anomaly alert was last raised
 	AlertScore uint8
 }
 
-// weight is what an event at hour h adds: 2^((h-Land)/halfLife). Comparing weights of
+// weight is what an event at t adds: 2^((hour(t)-Land)/halfLife). Comparing weights of
 // one profile needs no decay of the stored ones (forward decay); the landmark moves when
 // the exponent grows large, rescaling all weights at once.
-func (p *profile) weight(hour int64, halfLifeH float64) float32 {
+func (p *profile) weight(t millis, halfLifeH float64) float32 {
+	hour := t.hour()
 	exp := float64(hour-int64(p.Land)) / halfLifeH
 	if exp > 30 {
 		shift := math.Floor(exp)
@@ -127,9 +128,9 @@ func (p *profile) weight(hour int64, halfLifeH float64) float32 {
 	return float32(math.Exp2(exp))
 }
 
-// weightNow is what an event at hour would add, without moving the landmark.
-func (p *profile) weightNow(hour int64, halfLifeH float64) float64 {
-	return math.Exp2(float64(hour-int64(p.Land)) / halfLifeH)
+// weightNow is what an event at t would add, without moving the landmark.
+func (p *profile) weightNow(t millis, halfLifeH float64) float64 {
+	return math.Exp2(float64(t.hour()-int64(p.Land)) / halfLifeH)
 }
 
 // find returns the index of key and whether it is there.
@@ -171,9 +172,9 @@ func (p *profile) values(f feature) []entry {
 	return out
 }
 
-// learn adds weight w to value v of f, seen at hour h. When f is at its cap, the lightest
+// learn adds weight w to value v of f, seen at t. When f is at its cap, the lightest
 // value is forgotten to make room.
-func (p *profile) learn(f feature, v uint64, w float32, h uint32) {
+func (p *profile) learn(f feature, v uint64, w float32, t millis) {
 	key := uint64(f)<<keyBits | v&(1<<keyBits-1)
 	p.Totals[f] += w
 	i, ok := p.find(key)
@@ -196,19 +197,19 @@ func (p *profile) learn(f feature, v uint64, w float32, h uint32) {
 	}
 	p.Entries = append(p.Entries, entry{})
 	copy(p.Entries[i+1:], p.Entries[i:])
-	p.Entries[i] = entry{Key: key, W: w, First: h}
+	p.Entries[i] = entry{Key: key, W: w, First: uint32(t.hour())}
 }
 
-// hourOfWeek is the bucket of unix time t in the entity's own time zone (Monday 00:00 is 0).
-func (p *rhythm) hourOfWeek(t int64) int {
-	h := t/3600 + int64(p.TZ)
+// hourOfWeek is the bucket of t in the entity's own time zone (Monday 00:00 is 0).
+func (p *rhythm) hourOfWeek(t millis) int {
+	h := t.hour() + int64(p.TZ)
 	// 1970-01-01 was a Thursday: hour 0 of the epoch is hour 72 of its week.
 	return int(((h+72)%168 + 168) % 168)
 }
 
 // learnHour counts an event in its hour of the week; counts halve when one is full, so the
 // profile follows a changed routine.
-func (p *rhythm) learnHour(t int64) {
+func (p *rhythm) learnHour(t millis) {
 	i := p.hourOfWeek(t)
 	if p.Hours[i] == math.MaxUint8 {
 		p.HoursN = 0
@@ -223,7 +224,7 @@ func (p *rhythm) learnHour(t int64) {
 
 // hourShare is the share of the entity's events within an hour either side of t's hour
 // of the day (any day), and the share on the same kind of day (weekday or weekend).
-func (p *rhythm) hourShare(t int64) (nearHour, sameDayKind float64) {
+func (p *rhythm) hourShare(t millis) (nearHour, sameDayKind float64) {
 	if p.HoursN == 0 {
 		return 1, 1
 	}

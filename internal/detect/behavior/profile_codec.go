@@ -9,7 +9,12 @@ import (
 // Profiles are most of a snapshot: they encode themselves in a compact binary layout
 // (gob's reflection over a million of them took ~45 s; this takes a few).
 
-const profileCodecVersion = 2
+// profileCodecVersion 3 keeps times in milliseconds; version 2 kept First, Last and
+// AlertAt in seconds and is still read.
+const (
+	profileCodecVersion = 3
+	profileCodecSeconds = 2
+)
 
 var errProfileCodec = errors.New("behavior: corrupt profile in snapshot")
 
@@ -17,8 +22,8 @@ var errProfileCodec = errors.New("behavior: corrupt profile in snapshot")
 func (p *profile) GobEncode() ([]byte, error) {
 	b := make([]byte, 0, 64+len(p.Entries)*16)
 	b = append(b, profileCodecVersion)
-	b = binary.AppendVarint(b, p.First)
-	b = binary.AppendVarint(b, p.Last)
+	b = binary.AppendVarint(b, int64(p.First))
+	b = binary.AppendVarint(b, int64(p.Last))
 	b = binary.AppendUvarint(b, uint64(p.N))
 	b = binary.AppendVarint(b, int64(p.Land))
 	b = binary.AppendUvarint(b, uint64(p.Peer))
@@ -43,7 +48,7 @@ func (p *profile) GobEncode() ([]byte, error) {
 	}
 	b = append(b, r.Hours[:]...)
 	b = binary.AppendUvarint(b, uint64(r.HoursN))
-	b = binary.AppendVarint(b, r.AlertAt)
+	b = binary.AppendVarint(b, int64(r.AlertAt))
 	b = append(b, r.AlertScore)
 	b = binary.AppendUvarint(b, uint64(len(r.Rates)))
 	for _, x := range r.Rates {
@@ -96,10 +101,15 @@ func (r *profileReader) f32() float32 { return math.Float32frombits(r.u32()) }
 // GobDecode implements gob.GobDecoder.
 func (p *profile) GobDecode(b []byte) error {
 	r := &profileReader{b: b}
-	if v := r.bytes(1); r.err != nil || v[0] != profileCodecVersion {
+	v := r.bytes(1)
+	if r.err != nil || (v[0] != profileCodecVersion && v[0] != profileCodecSeconds) {
 		return errProfileCodec
 	}
-	p.First, p.Last = r.varint(), r.varint()
+	unit := millis(1)
+	if v[0] == profileCodecSeconds {
+		unit = 1000
+	}
+	p.First, p.Last = unit*millis(r.varint()), unit*millis(r.varint())
 	p.N = uint32(r.uvarint())
 	p.Land = int32(r.varint())
 	p.Peer = uint32(r.uvarint())
@@ -120,7 +130,7 @@ func (p *profile) GobDecode(b []byte) error {
 		x.TZ, x.TZSet = int8(hdr[0]), hdr[1] == 1
 		copy(x.Hours[:], r.bytes(len(x.Hours)))
 		x.HoursN = uint32(r.uvarint())
-		x.AlertAt = r.varint()
+		x.AlertAt = unit * millis(r.varint())
 		x.AlertScore = r.bytes(1)[0]
 		n := r.uvarint()
 		if r.err != nil || n > uint64(len(r.b)/11) {

@@ -23,6 +23,48 @@ const (
 	partAccountNew // a value nobody in the account/subscription/tenant used before
 )
 
+// The scorer's tuning. A score is made of parts, each a contribution c in [0, 1) that
+// combine as 1 − Π(1 − c): no one part reaches 100 alone and each adds less the more there
+// are. How much a value never seen before contributes is each feature's novelty
+// (featureInfo); the constants below scale it or add the parts that are not about one value.
+const (
+	// diversityFree: an identity using at most this many values of a feature gets the full
+	// novelty of a new one; beyond, novelty is scaled by diversityFree/distinct (a tenth
+	// region is less news than a second).
+	diversityFree = 2
+	// A new value that is at least peerCommonShare of the peer group's activity is usual
+	// among peers: its novelty is scaled by peerCommonFactor.
+	peerCommonShare  = 0.05
+	peerCommonFactor = 0.3
+	// A network new to the identity that sharedNetworkUsers or more other identities here
+	// use (the national carrier, the office across town) is scaled by sharedNetworkFactor.
+	sharedNetworkUsers  = 5
+	sharedNetworkFactor = 0.5
+	// A known value below rareShare of the identity's activity, once it has rareMinEvents
+	// events, is rare: it contributes rareFactor of the feature's novelty.
+	rareShare     = 0.01
+	rareMinEvents = 100
+	rareFactor    = 0.3
+	// Time of activity, for people with at least hourMinEvents counted in their week: an
+	// hour (±1) holding less than hourRareShare of their activity contributes up to
+	// hourWeight, linearly more the emptier it is; a kind of day (weekday or weekend)
+	// holding less than dayKindRareShare up to dayKindWeight.
+	hourMinEvents    = 50
+	hourRareShare    = 0.02
+	hourWeight       = 0.25
+	dayKindRareShare = 0.03
+	dayKindWeight    = 0.15
+	// A burst contributes burstPerDoubling per doubling of the hour's count over the
+	// busiest earlier hour (at least 1), at most burstMax.
+	burstPerDoubling = 0.2
+	burstMax         = 0.6
+	// accountNewWeight: a region or network that nobody in the (known) account, subscription
+	// or tenant used before.
+	accountNewWeight = 0.3
+	// Parts below minShownPart are left out of the reason.
+	minShownPart = 0.01
+)
+
 // part is one contribution to a score, in [0, 1).
 type part struct {
 	c     float64
@@ -80,10 +122,10 @@ const learningReason = "learning: not enough history for this identity yet"
 // diversity lowers novelty for identities that already use many values of a feature: a
 // tenth region is less surprising than a second.
 func diversity(distinct int) float64 {
-	if distinct <= 2 {
+	if distinct <= diversityFree {
 		return 1
 	}
-	return 2 / float64(distinct)
+	return diversityFree / float64(distinct)
 }
 
 // score rates how unusual ev is for its identity p (before ev is learned) and its peers:
@@ -91,7 +133,7 @@ func diversity(distinct int) float64 {
 // its usual rate, and values new to the whole account or tenant.
 func (d *Detector) score(ev *event.Event, p *profile, b *burst) scoring {
 	s := scoring{burst: b}
-	t := ev.Time / 1000
+	t := eventTime(ev)
 	if !d.known(p, t) {
 		s.reason = learningReason
 		return s
@@ -110,12 +152,12 @@ func (d *Detector) score(ev *event.Event, p *profile, b *burst) scoring {
 	newAccount := d.fs[fAccount].ok && !knownAccount
 	for f := feature(0); f < fActor; f++ {
 		v := d.fs[f]
-		if !v.ok || (!located && (f == fCountry || f == fCity)) || f == fCategory && ev.StatusID == event.StatusFailure {
+		if !v.ok || (!located && (f == fCountry || f == fCity)) || (f == fCategory && ev.StatusID == event.StatusFailure) {
 			continue
 		}
 		share, seen := p.lookup(f, v.h)
 		if !seen {
-			if f == fPrefix && s.isNovel(fASN) || f == fCity && s.isNovel(fCountry) {
+			if (f == fPrefix && s.isNovel(fASN)) || (f == fCity && s.isNovel(fCountry)) {
 				continue // said by the network or the country already
 			}
 			s.novel |= 1 << f
@@ -124,41 +166,41 @@ func (d *Detector) score(ev *event.Event, p *profile, b *burst) scoring {
 			}
 			c := featureInfo[f].novelty * diversity(p.distinct(f))
 			if peer != nil {
-				if ps, ok := peer.lookup(f, v.h); ok && ps >= 0.05 {
-					c *= 0.3
+				if ps, ok := peer.lookup(f, v.h); ok && ps >= peerCommonShare {
+					c *= peerCommonFactor
 					s.peerCommon |= 1 << f
 				}
 			}
 			if f == fASN {
 				// A network many colleagues use (the national carrier, a partner's office)
 				// is less of a surprise than one nobody here has used.
-				if np := d.st.Contexts[ctxKey{Kind: ctxASN, Num: int(v.h)}]; np != nil && np.distinct(fActor) >= 5 {
-					c *= 0.5
+				if np := d.st.Contexts[ctxKey{Kind: ctxASN, Num: int(v.h)}]; np != nil && np.distinct(fActor) >= sharedNetworkUsers {
+					c *= sharedNetworkFactor
 					s.networkUsers = np.distinct(fActor)
 				}
 			}
 			s.add(part{c: c, kind: partNew, f: f})
-		} else if share < 0.01 && p.N >= 100 {
-			s.add(part{c: featureInfo[f].novelty * 0.3, kind: partRare, f: f, share: share})
+		} else if share < rareShare && p.N >= rareMinEvents {
+			s.add(part{c: featureInfo[f].novelty * rareFactor, kind: partRare, f: f, share: share})
 		}
 	}
-	if ev.Vigil.Entity.Type == event.EntityUser && p.R != nil && p.R.HoursN >= 50 {
+	if ev.Vigil.Entity.Type == event.EntityUser && p.R != nil && p.R.HoursN >= hourMinEvents {
 		near, kind := p.R.hourShare(t)
-		if near < 0.02 {
-			s.add(part{c: 0.25 * (1 - near/0.02), kind: partHour, share: near})
+		if near < hourRareShare {
+			s.add(part{c: hourWeight * (1 - near/hourRareShare), kind: partHour, share: near})
 		}
-		if kind < 0.03 {
-			s.add(part{c: 0.15 * (1 - kind/0.03), kind: partWeekend, share: kind})
+		if kind < dayKindRareShare {
+			s.add(part{c: dayKindWeight * (1 - kind/dayKindRareShare), kind: partWeekend, share: kind})
 		}
 	}
 	if b != nil {
-		s.add(part{c: math.Min(0.6, 0.2*math.Log2(float64(b.count)/math.Max(b.peak, 1))), kind: partBurst})
+		s.add(part{c: math.Min(burstMax, burstPerDoubling*math.Log2(float64(b.count)/math.Max(b.peak, 1))), kind: partBurst})
 	}
 	if acct := d.st.Contexts[ctxKey{Kind: ctxAccount, Name: ev.Cloud.Account.UID}]; d.known(acct, t) {
 		for _, f := range [...]feature{fRegion, fASN} {
 			if v := d.fs[f]; v.ok && s.isNovel(f) {
 				if _, seen := acct.lookup(f, v.h); !seen {
-					s.add(part{c: 0.3, kind: partAccountNew, f: f})
+					s.add(part{c: accountNewWeight, kind: partAccountNew, f: f})
 				}
 			}
 		}
@@ -185,7 +227,7 @@ func (d *Detector) explain(ev *event.Event, p *profile, s *scoring) string {
 	slices.SortStableFunc(parts, func(a, b part) int { return cmp.Compare(b.c, a.c) })
 	var out []string
 	for _, pt := range parts {
-		if pt.c < 0.01 {
+		if pt.c < minShownPart {
 			continue
 		}
 		out = append(out, d.describe(ev, p, s, pt))
@@ -263,7 +305,7 @@ func (d *Detector) describe(ev *event.Event, p *profile, s *scoring, pt part) st
 	case partRare:
 		return fmt.Sprintf("rare %s %s (%.1f%% of its activity)", name, d.valueText(ev, pt.f), 100*pt.share)
 	case partHour:
-		how := p.R.hourOfWeek(ev.Time / 1000)
+		how := p.R.hourOfWeek(eventTime(ev))
 		return fmt.Sprintf("active at %02d:00 on %s in its own time (%.1f%% of its activity within an hour of that)",
 			how%24, time.Weekday((how/24+1)%7), 100*pt.share)
 	case partWeekend:

@@ -77,15 +77,15 @@ func (d *Detector) Restore(r io.Reader) error {
 
 // Position is the event time of the latest event observed: after a Restore, replay the
 // events from it on, skipping those Replayed reports.
-func (d *Detector) Position() time.Time { return time.UnixMilli(d.st.Last).UTC() }
+func (d *Detector) Position() time.Time { return d.st.Last.Time() }
 
 // Replayed reports whether ev was observed before the snapshot was taken: older than
 // Position, or at Position and among the events observed then.
 func (d *Detector) Replayed(ev *event.Event) bool {
-	switch {
-	case ev.Time < d.st.Last:
+	switch t := eventTime(ev); {
+	case t < d.st.Last:
 		return true
-	case ev.Time > d.st.Last:
+	case t > d.st.Last:
 		return false
 	}
 	h := tailHash(ev)

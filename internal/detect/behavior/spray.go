@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/event"
@@ -14,8 +15,8 @@ import (
 // with its recent failures and successes. Fields are exported for the snapshot only.
 type source struct {
 	Fails    []attempt
-	Success  []int64 // ms
-	Reported int64
+	Success  []millis // times of recent successful sign-ins
+	Reported millis   // when a spray from it was last reported
 	// Users and IPs count Fails by account and address, kept as Fails changes, so a spray
 	// of thousands of guesses is not recounted at every guess.
 	Users, IPs map[string]int
@@ -55,13 +56,14 @@ const maxSourceFails = 5000
 func (d *Detector) spray(ev *event.Event, raise func(alert.Alert)) {
 	cfg := d.cfg.Spray
 	src := &ev.SrcEndpoint
-	if src.IP != "" {
+	// A minimum of 0 watches no source of that kind.
+	if src.IP != "" && cfg.MinUsersIP > 0 {
 		d.sprayFrom(ctxKey{Kind: ctxIP, Name: src.IP}, cfg.MinUsersIP, ev, raise)
 	}
-	if as := src.AutonomousSystem; as != nil && as.Number > 0 {
+	if as := src.AutonomousSystem; as != nil && as.Number > 0 && cfg.MinUsersASN > 0 {
 		d.sprayFrom(ctxKey{Kind: ctxASN, Num: as.Number}, cfg.MinUsersASN, ev, raise)
 	}
-	if ua := ev.HTTPRequest.UserAgent; ua != "" {
+	if ua := ev.HTTPRequest.UserAgent; ua != "" && cfg.MinUsersAgent > 0 {
 		d.sprayFrom(ctxKey{Kind: ctxAgent, Name: ua}, cfg.MinUsersAgent, ev, raise)
 	}
 }
@@ -91,7 +93,8 @@ func (d *Detector) sprayFrom(key ctxKey, minUsers int, ev *event.Event, raise fu
 		key.Name = strings.Clone(key.Name)
 		d.st.Sources[key] = n
 	}
-	cut := ev.Time - cfg.Window.Milliseconds()
+	t := eventTime(ev)
+	cut := t.Add(-cfg.Window)
 	n.dropFails(len(n.Fails) - len(trim(n.Fails, cut)))
 	i := 0
 	for i < len(n.Success) && n.Success[i] < cut {
@@ -100,7 +103,7 @@ func (d *Detector) sprayFrom(key ctxKey, minUsers int, ev *event.Event, raise fu
 	n.Success = n.Success[i:]
 	switch {
 	case success:
-		n.Success = append(n.Success, ev.Time)
+		n.Success = append(n.Success, t)
 		if len(n.Success) > maxSourceFails {
 			n.Success = n.Success[1:]
 		}
@@ -108,7 +111,7 @@ func (d *Detector) sprayFrom(key ctxKey, minUsers int, ev *event.Event, raise fu
 		if len(n.Fails) >= maxSourceFails {
 			n.dropFails(1)
 		}
-		n.addFail(attempt{T: ev.Time, User: strings.Clone(ev.Vigil.Entity.Name), UID: strings.Clone(ev.Metadata.UID),
+		n.addFail(attempt{T: t, User: strings.Clone(ev.Vigil.Entity.Name), UID: strings.Clone(ev.Metadata.UID),
 			IP: strings.Clone(ev.SrcEndpoint.IP)})
 	}
 	if len(n.Fails) == 0 && len(n.Success) == 0 {
@@ -124,16 +127,16 @@ func (d *Detector) sprayFrom(key ctxKey, minUsers int, ev *event.Event, raise fu
 	if len(users) < minUsers || perUser > cfg.MaxPerUser || float64(len(n.Success)) > cfg.MaxSuccessShare*float64(total) {
 		return
 	}
-	if n.Reported != 0 && ev.Time-n.Reported < cfg.Window.Milliseconds() {
+	if n.Reported != 0 && t.Sub(n.Reported) < cfg.Window {
 		return // one alert per window
 	}
-	n.Reported = ev.Time
+	n.Reported = t
 	ent, what := sprayEntity(key)
 	uids := uidsOf(n.Fails)
 	sort.Strings(uids)
-	span := ev.Timestamp().Sub(n.Fails[0].timestamp())
+	span := t.Sub(n.Fails[0].T)
 	raise(newAlert("vigil-password-spray", "Password spray", alert.KindBuiltin, alert.SeverityHigh, min(100, 60+len(users)),
 		ev.Timestamp(), ent, uids, []string{"T1110.003"},
 		fmt.Sprintf("%d accounts failed to sign in from %s within %s (%.1f attempts each, %d addresses); %d successful sign-ins from it",
-			len(users), what, span.Round(60e9), perUser, len(ips), len(n.Success))))
+			len(users), what, span.Round(time.Minute), perUser, len(ips), len(n.Success))))
 }

@@ -13,7 +13,7 @@ import (
 
 // place is where a person signed in. Fields are exported for the snapshot only.
 type place struct {
-	T         int64 // ms
+	T         millis
 	Lat, Long float64
 	City, CC  string
 	IP, UID   string
@@ -41,7 +41,7 @@ func (d *Detector) travel(ev *event.Event, p *profile, raise func(alert.Alert)) 
 	}
 	prev := *slot // the slot is reused: a sign-in costs no new place
 	cur := slot
-	cur.T, cur.Lat, cur.Long, cur.UID = ev.Time, *loc.Lat, *loc.Long, strings.Clone(ev.Metadata.UID)
+	cur.T, cur.Lat, cur.Long, cur.UID = eventTime(ev), *loc.Lat, *loc.Long, strings.Clone(ev.Metadata.UID)
 	// Most sign-ins are from where the last one was: keep its strings.
 	if prev.City != loc.City || prev.CC != loc.Country || prev.IP != ev.SrcEndpoint.IP {
 		cur.City, cur.CC, cur.IP = strings.Clone(loc.City), strings.Clone(loc.Country), strings.Clone(ev.SrcEndpoint.IP)
@@ -55,7 +55,7 @@ func (d *Detector) travel(ev *event.Event, p *profile, raise func(alert.Alert)) 
 	if as := ev.SrcEndpoint.AutonomousSystem; as != nil {
 		cur.ASN = as.Number
 	}
-	if prev.T == 0 || d.sharedAddress(prev.IP, ev.Time) { // the earlier address has since shown to be shared
+	if prev.T == 0 || d.sharedAddress(prev.IP, cur.T) { // the earlier address has since shown to be shared
 		return
 	}
 	cfg := d.cfg.ImpossibleTravel
@@ -74,12 +74,12 @@ func (d *Detector) travel(ev *event.Event, p *profile, raise func(alert.Alert)) 
 	if km < cfg.MinDistanceKm {
 		return
 	}
-	if r := d.st.Returns[user]; r != nil && cur.T-r.T < 24*3_600_000 && haversineKm(r.Lat, r.Long, cur.Lat, cur.Long) < cfg.MinDistanceKm {
+	if r := d.st.Returns[user]; r != nil && cur.T.Sub(r.T) < day && haversineKm(r.Lat, r.Long, cur.Lat, cur.Long) < cfg.MinDistanceKm {
 		// Back where the person was before the jump already reported: the same story.
 		delete(d.st.Returns, user)
 		return
 	}
-	elapsed := time.Duration(cur.T-prev.T) * time.Millisecond
+	elapsed := cur.T.Sub(prev.T)
 	effective := math.Max(0, km-prev.ErrKm-cur.ErrKm) // both ends may be off by their geolocation error
 	speed := effective / math.Max(elapsed.Hours(), 1.0/60)
 	if speed <= cfg.MaxSpeedKmh {
@@ -104,7 +104,7 @@ func (d *Detector) travel(ev *event.Event, p *profile, raise func(alert.Alert)) 
 // person: a listed shared network or range, or an address many people use.
 func (d *Detector) sharedEgress(ev *event.Event) bool {
 	src := &ev.SrcEndpoint
-	if as := src.AutonomousSystem; as != nil && d.asns[as.Number] || d.info.Satellite || d.info.AnonymousProxy {
+	if as := src.AutonomousSystem; (as != nil && d.asns[as.Number]) || d.info.Satellite || d.info.AnonymousProxy {
 		return true
 	}
 	if len(d.egress) > 0 && src.IP != "" {
@@ -117,20 +117,20 @@ func (d *Detector) sharedEgress(ev *event.Event) bool {
 			}
 		}
 	}
-	return d.sharedAddress(src.IP, ev.Time)
+	return d.sharedAddress(src.IP, eventTime(ev))
 }
 
 // sharedAddress reports whether several people use an address again and again (a VPN
 // egress, a carrier NAT): an attacker's address where each victim signs in once is not.
-func (d *Detector) sharedAddress(ip string, tms int64) bool {
-	if ip == "" {
+func (d *Detector) sharedAddress(ip string, t millis) bool {
+	if ip == "" || d.cfg.ImpossibleTravel.SharedAddressUsers == 0 {
 		return false
 	}
 	p := d.st.Contexts[ctxKey{Kind: ctxIP, Name: ip}]
 	if p == nil || p.distinct(fActor) < d.cfg.ImpossibleTravel.SharedAddressUsers {
 		return false
 	}
-	one := 1.5 * p.weightNow(tms/3_600_000, d.cfg.Baseline.HalfLife.Hours())
+	one := 1.5 * p.weightNow(t, d.cfg.Baseline.HalfLife.Hours())
 	regulars := 0
 	for _, e := range p.Entries {
 		if e.feature() == fActor && float64(e.W) >= one {
