@@ -42,6 +42,9 @@ type Options struct {
 	// address (accuracy radius, anonymisers, satellite networks).
 	AddressInfo func(ip string) (behavior.AddressInfo, bool)
 	Logger      *slog.Logger
+	// Suppressed, when set, hears of every candidate the behavioural detections remove or
+	// lower, with its reason.
+	Suppressed detect.Suppressed
 }
 
 // Summary counts what a hunt read and raised.
@@ -70,7 +73,11 @@ func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Aler
 		if opts.AddressInfo != nil {
 			bopts = append(bopts, behavior.WithAddressInfo(opts.AddressInfo))
 		}
+		if opts.Suppressed != nil {
+			bopts = append(bopts, behavior.WithSuppressed(opts.Suppressed))
+		}
 		bd = behavior.New(behavior.DefaultConfig(), bopts...)
+		detectors[0] = bd.InContext(detectors[0]) // Sigma hits scored against the identity's history
 		if opts.Baseline != "" {
 			if err := loadBaseline(bd, opts.Baseline); err != nil {
 				return sum, err
