@@ -181,8 +181,11 @@ func (s *sim) rootBilling(h time.Time) []Record {
 		root := map[string]any{"type": "Root", "principalId": acct, "arn": "arn:aws:iam::" + acct + ":root", "accountId": acct}
 		recs = append(recs, s.ct(t, acct, "us-east-1", root, "signin.amazonaws.com", "ConsoleLogin", ip, agent, nil, map[string]any{"ConsoleLogin": "Success"}, "",
 			map[string]any{"eventType": "AwsConsoleSignIn", "additionalEventData": map[string]any{"MFAUsed": "Yes", "LoginTo": "https://console.aws.amazon.com/billing/home"}}))
+		// The console session's calls carry its MFA, as CloudTrail records a console session's.
+		session := map[string]any{"type": "Root", "principalId": acct, "arn": "arn:aws:iam::" + acct + ":root", "accountId": acct, "accessKeyId": "ASIA4EXAMPLEROOT0001",
+			"sessionContext": map[string]any{"attributes": map[string]any{"creationDate": t.UTC().Format(time.RFC3339), "mfaAuthenticated": "true"}}}
 		for j, op := range [][2]string{{"ce.amazonaws.com", "GetCostAndUsage"}, {"ce.amazonaws.com", "GetCostForecast"}, {"account.amazonaws.com", "GetContactInformation"}} {
-			recs = append(recs, s.ct(t.Add(time.Duration(j+1)*time.Minute), acct, "us-east-1", root, op[0], op[1], ip, agent, map[string]any{}, nil, "", map[string]any{"readOnly": true}))
+			recs = append(recs, s.ct(t.Add(time.Duration(j+1)*time.Minute), acct, "us-east-1", session, op[0], op[1], ip, agent, map[string]any{}, nil, "", map[string]any{"readOnly": true}))
 		}
 	}
 	return recs
