@@ -171,7 +171,18 @@ func (d *Detector) travel(ev *event.Event, p *profile, raise func(alert.Alert)) 
 	// Both networks took part in an impossible hop of this person: what the population
 	// learns shared egress from (egress.go).
 	far, near := d.awayEnd(p, &prev, &cur)
-	d.creditEgress(far, user, cur.T)
+	if d.usualNetwork(p, far) {
+		if prev.CC == cur.CC {
+			// Two networks the person uses every week, in one country: a carrier's hub
+			// placing their phone in another city, not a journey.
+			suppress(detect.ReasonUsualNetworks, func() string {
+				return fmt.Sprintf("%s and %s are both networks the person uses regularly, in %s", asText(prev.ASN), asText(cur.ASN), cur.CC)
+			})
+			return
+		}
+	} else {
+		d.creditEgress(far, user, cur.T) // only a network that is new or rare for them moved
+	}
 	if cur.Device != 0 && prev.Device != 0 && p != nil && d.ownDevice(p, cur.Device) && d.ownDevice(p, prev.Device) {
 		// Both ends are registered devices the person already used — the desktop left at
 		// home refreshing while its owner travels, the laptop behind the service edge and
@@ -210,6 +221,18 @@ func (d *Detector) travel(ev *event.Event, p *profile, raise func(alert.Alert)) 
 	a.Details = map[string]any{"distance_km": math.Round(h.km), "speed_kmh": math.Round(h.speed), "from": prev.City, "to": strings.Clone(cur.City),
 		"from_ip": prev.IP, "to_ip": strings.Clone(cur.IP), "from_client": prev.Client.String(), "to_client": cur.Client.String()}
 	d.hold(a, far, near, strings.Clone(cur.UID), raise)
+}
+
+// usualShare is the share of a person's sign-ins a network must have to be one they use
+// regularly (home, office, their carrier, their service edge).
+const usualShare = 0.1
+
+func (d *Detector) usualNetwork(p *profile, asn int) bool {
+	if p == nil || asn == 0 {
+		return false
+	}
+	share, _ := p.lookup(fASN, uint64(asn))
+	return share >= usualShare
 }
 
 func (d *Detector) ownDevice(p *profile, dev uint64) bool {
