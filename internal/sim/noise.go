@@ -205,9 +205,15 @@ func newNoise(seed uint64, o *org, busy map[*user]bool, start time.Time, days in
 		n.ropc = append(n.ropc, &user{upn: name + "@" + o.domain, display: name, id: uuid(n.rng), home: cities()[0], ipSuffix: 10 + i})
 	}
 	cs := cities()
+	seen := map[string]bool{}
 	for i := 0; i < max(3, len(o.users)/30); i++ {
 		first, last := firstNames()[n.rng.IntN(30)], lastNames()[n.rng.IntN(20)]
-		g := &user{upn: fmt.Sprintf("%s.%s_fabrikam-partner.example#EXT#@%s", first, last, o.domain), display: first + " " + last + " (Fabrikam)",
+		name := first + "." + last
+		for k := 2; seen[name]; k++ { // one guest per account: two people sharing one would be travel
+			name = fmt.Sprintf("%s.%s%d", first, last, k)
+		}
+		seen[name] = true
+		g := &user{upn: fmt.Sprintf("%s_fabrikam-partner.example#EXT#@%s", name, o.domain), display: first + " " + last + " (Fabrikam)",
 			id: uuid(n.rng), home: cs[n.rng.IntN(len(cs))], ipSuffix: 2 + n.rng.IntN(250), guestTenant: n.partner}
 		os, browser := "Windows10", "Edge 129.0.0"
 		g.device = device{os: os, browser: browser, agent: userAgent(os, browser)}

@@ -143,19 +143,22 @@ func (d *Detector) releaseHeld(now millis, raise func(alert.Alert)) {
 // end that moved when it was that for several people (the person's own home network being
 // a carrier others roam through says nothing about where this hop went).
 func (d *Detector) decide(h heldHop, raise func(alert.Alert)) {
-	for _, end := range [...]struct {
-		asn int
-		far bool
-	}{{h.Far, true}, {h.Near, false}} {
-		if why := d.sharedNetwork(end.asn, end.far); why != "" {
-			if d.suppressed != nil {
-				d.suppressed(detect.Suppression{Detection: h.Alert.Rule.ID, Reason: detect.ReasonSharedEgress, Entity: h.Entity, Time: h.Alert.Time,
-					EventUID: h.UID, Detail: why + ": shared egress, not travel (" + h.Alert.Reason + ")"})
-			}
-			return
+	if why := d.sharedEnd(h.Far, h.Near); why != "" {
+		if d.suppressed != nil {
+			d.suppressed(detect.Suppression{Detection: h.Alert.Rule.ID, Reason: detect.ReasonSharedEgress, Entity: h.Entity, Time: h.Alert.Time,
+				EventUID: h.UID, Detail: why + ": shared egress, not travel (" + h.Alert.Reason + ")"})
 		}
+		return
 	}
 	raise(h.Alert)
+}
+
+// sharedEnd says which end of a hop the population has shown to be shared egress, or "".
+func (d *Detector) sharedEnd(far, near int) string {
+	if why := d.sharedNetwork(far, true); why != "" {
+		return why
+	}
+	return d.sharedNetwork(near, false)
 }
 
 // suppress reports a candidate a detection removed (or lowered) and why.

@@ -180,7 +180,15 @@ func (d *Detector) travel(ev *event.Event, p *profile, raise func(alert.Alert)) 
 			})
 			return
 		}
-	} else {
+	}
+	if why := d.sharedEnd(far, near); why != "" {
+		// Explained already: it teaches nothing about the other end either (a Sydney
+		// service-edge user's own home ISP is not shared egress because their laptop's
+		// node is in Singapore).
+		suppress(detect.ReasonSharedEgress, func() string { return why })
+		return
+	}
+	if !d.usualNetwork(p, far) {
 		d.creditEgress(far, user, cur.T) // only a network that is new or rare for them moved
 	}
 	if cur.Device != 0 && prev.Device != 0 && p != nil && d.ownDevice(p, cur.Device) && d.ownDevice(p, prev.Device) {
