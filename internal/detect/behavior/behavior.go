@@ -278,16 +278,7 @@ func (d *Detector) sweep() {
 			delete(st.SignedIn, u)
 		}
 	}
-	for k, hits := range st.Routine {
-		if len(hits) == 0 || now.Sub(hits[len(hits)-1]) > routineWindow {
-			delete(st.Routine, k)
-		}
-	}
-	for asn, n := range st.Egress {
-		if now.Sub(n.Last) > forget {
-			delete(st.Egress, asn)
-		}
-	}
+	d.sweepLearned(now, forget)
 	for u, p := range st.Returns {
 		if now.Sub(p.T) > day {
 			delete(st.Returns, u)

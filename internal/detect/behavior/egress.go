@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/detect"
@@ -173,3 +174,18 @@ func (d *Detector) suppress(ev *event.Event, detection string, r detect.Suppress
 // WithSuppressed has the detections report every candidate they remove or lower, with a
 // countable reason (vigil hunt and eval --show-suppressed).
 func WithSuppressed(f detect.Suppressed) Option { return func(d *Detector) { d.suppressed = f } }
+
+// sweepLearned forgets learned networks unseen for forget and routine hits past their window.
+func (d *Detector) sweepLearned(now millis, forget time.Duration) {
+	st := d.st
+	for k, hits := range st.Routine {
+		if len(hits) == 0 || now.Sub(hits[len(hits)-1]) > routineWindow {
+			delete(st.Routine, k)
+		}
+	}
+	for asn, n := range st.Egress {
+		if now.Sub(n.Last) > forget {
+			delete(st.Egress, asn)
+		}
+	}
+}
