@@ -18,7 +18,7 @@ type SuppressReason string
 const (
 	ReasonSharedEgress   SuppressReason = "shared-egress"     // an address or network many people use (VPN, relay, carrier, cloud)
 	ReasonSameNetwork    SuppressReason = "same-network"      // both sign-ins from one network: its geolocation moved, not the person
-	ReasonUsualNetworks  SuppressReason = "usual-networks"    // two networks the person uses regularly, in one country (a carrier's hubs)
+	ReasonUsualNetworks  SuppressReason = "usual-networks"    // two networks the person uses regularly (home, carrier, service edge, VPN)
 	ReasonOwnDevice      SuppressReason = "own-device"        // a token refresh by another registered device the person owns
 	ReasonCloudClient    SuppressReason = "cloud-client"      // a client that runs in a cloud (a SaaS app's server), not where the person is
 	ReasonSameJourney    SuppressReason = "same-journey"      // another hop of a journey already raised

@@ -269,6 +269,7 @@ func (d *Detector) riskySignIn(ev *event.Event, p *profile, s *scoring, raise fu
 		why := "only the network is new, it is shared egress, and the device is the person's"
 		a.Severity, a.Score = alert.SeverityMedium, min(a.Score, alert.SeverityScore(alert.SeverityMedium))
 		a.Reason += "; lowered: " + why
+		a.Details = map[string]any{"lowered": why} // and no link of a chain: it is explained
 		d.suppress(ev, a.Rule.ID, detect.ReasonSharedEgress, true, why)
 	}
 	raise(a)

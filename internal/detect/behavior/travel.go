@@ -171,15 +171,14 @@ func (d *Detector) travel(ev *event.Event, p *profile, raise func(alert.Alert)) 
 	// Both networks took part in an impossible hop of this person: what the population
 	// learns shared egress from (egress.go).
 	far, near := d.awayEnd(p, &prev, &cur)
-	if d.usualNetwork(p, far) {
-		if prev.CC == cur.CC {
-			// Two networks the person uses every week, in one country: a carrier's hub
-			// placing their phone in another city, not a journey.
-			suppress(detect.ReasonUsualNetworks, func() string {
-				return fmt.Sprintf("%s and %s are both networks the person uses regularly, in %s", asText(prev.ASN), asText(cur.ASN), cur.CC)
-			})
-			return
-		}
+	if d.usualNetwork(p, far) && d.usualNetwork(p, near) {
+		// Two networks the person uses regularly — home and their carrier, their laptop's
+		// service edge, their VPN: the hop is between two of their own egresses, not a
+		// journey. (An attacker's network is new to them.)
+		suppress(detect.ReasonUsualNetworks, func() string {
+			return fmt.Sprintf("%s and %s are both networks the person uses regularly", asText(prev.ASN), asText(cur.ASN))
+		})
+		return
 	}
 	if why := d.sharedEnd(far, near); why != "" {
 		// Explained already: it teaches nothing about the other end either (a Sydney
@@ -188,8 +187,10 @@ func (d *Detector) travel(ev *event.Event, p *profile, raise func(alert.Alert)) 
 		suppress(detect.ReasonSharedEgress, func() string { return why })
 		return
 	}
-	if !d.usualNetwork(p, far) {
-		d.creditEgress(far, user, cur.T) // only a network that is new or rare for them moved
+	if d.usualNetwork(p, near) {
+		// The person's anchor is known and the other end is new or rare for them: that
+		// end moved. Before the anchor is known nothing is learned.
+		d.creditEgress(far, user, cur.T)
 	}
 	if cur.Device != 0 && prev.Device != 0 && p != nil && d.ownDevice(p, cur.Device) && d.ownDevice(p, prev.Device) {
 		// Both ends are registered devices the person already used — the desktop left at
@@ -232,15 +233,22 @@ func (d *Detector) travel(ev *event.Event, p *profile, raise func(alert.Alert)) 
 }
 
 // usualShare is the share of a person's sign-ins a network must have to be one they use
-// regularly (home, office, their carrier, their service edge).
+// regularly (home, office, their carrier, their service edge, their VPN).
 const usualShare = 0.1
+
+// usualSignIns is how many (decayed) sign-ins from a network make it regular, whatever its share.
+const usualSignIns = 3
 
 func (d *Detector) usualNetwork(p *profile, asn int) bool {
 	if p == nil || asn == 0 {
 		return false
 	}
+	i, ok := p.find(uint64(fASN)<<keyBits | uint64(asn)&(1<<keyBits-1))
+	if !ok {
+		return false
+	}
 	share, _ := p.lookup(fASN, uint64(asn))
-	return share >= usualShare
+	return share >= usualShare && p.Entries[i].W >= usualSignIns
 }
 
 func (d *Detector) ownDevice(p *profile, dev uint64) bool {
