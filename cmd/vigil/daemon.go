@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/console"
+	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/detect/behavior"
 	"github.com/vigil-sec/vigil/internal/enrich/geoip"
 	"github.com/vigil-sec/vigil/internal/hunt"
@@ -82,8 +83,12 @@ func buildDaemon(ctx context.Context, spec daemonSpec) (*daemon, error) {
 		return nil, err
 	}
 	var bd *behavior.Detector
+	var arrival detect.Detector = rs.ArrivalDetector()
 	if !spec.noBehav {
 		bd = behavior.New(behavior.DefaultConfig(), behavior.WithLogger(log), behavior.WithAddressInfo(addressInfo(d.geo)))
+		// Rule hits are scored against the identity's history as the baselines hold it
+		// (up to the watermark): routine work lowered, a first privileged act raised.
+		arrival = bd.InContext(arrival)
 	}
 	n := normalize.New(formats.All()...)
 	srcs, err := spec.sources(n)
@@ -94,7 +99,7 @@ func buildDaemon(ctx context.Context, spec daemonSpec) (*daemon, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.pipeline, err = pipeline.New(pipeline.Options{
 		Config: spec.pipeline, Store: st, Normalizer: n, Sources: srcs,
-		Arrival: rs.ArrivalDetector(), Ordered: rs.OrderedDetector(), Baseline: bd,
+		Arrival: arrival, Ordered: rs.OrderedDetector(), Baseline: bd,
 		Enrich: d.geo.Enrich, Outputs: spec.outputs, OnAlert: spec.onAlert, Clock: spec.clock,
 		Logger: log, Metrics: pipeline.NewMetrics(reg),
 	})

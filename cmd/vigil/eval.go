@@ -21,9 +21,11 @@ func runEval(ctx context.Context, args []string, std stdio) error {
 	maxFP := fl.Float64("max-fp", 1.0, "fail above this many false positives per 1,000 user-days")
 	byDetection := fl.Bool("by-detection", false, "also print each detection's alerts, precision and the attacks it found")
 	showFalse := fl.Bool("show-false", false, "also print the high and critical alerts that match no attack")
+	showSuppressed := fl.Bool("show-suppressed", false, "also print every candidate a detection removed or lowered, with its reason")
+	foldWindow := fl.Duration("fold-window", alert.DefaultFoldWindow, "fold alerts of one detection on one entity within this window into one, as vigil hunt does (0: no folding)")
 	positional, err := parseFlags(fl, args)
 	if err != nil || len(positional) != 1 {
-		fmt.Fprintln(std.err, "usage: vigil eval DIR [--by-detection] [--show-false] [--min-recall R] [--min-precision P] [--max-fp F]")
+		fmt.Fprintln(std.err, "usage: vigil eval DIR [--by-detection] [--show-false] [--fold-window D] [--show-suppressed] [--min-recall R] [--min-precision P] [--max-fp F]")
 		return errUsage
 	}
 	dir := positional[0]
@@ -36,18 +38,24 @@ func runEval(ctx context.Context, args []string, std stdio) error {
 		paths = append(paths, filepath.Join(dir, sub))
 	}
 	var alerts []alert.Alert
-	sum, err := hunt.Run(ctx, paths, hunt.Options{}, func(a alert.Alert) error {
+	add, flush := foldAlerts(*foldWindow, func(a alert.Alert) error {
 		alerts = append(alerts, a)
 		return nil
 	})
+	supp := newSuppressionLog(*showSuppressed, std.out)
+	sum, err := hunt.Run(ctx, paths, hunt.Options{Suppressed: supp.suppressed}, supp.count(add))
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return err
 	}
 	score := eval.Evaluate(truth, alerts, m.Users, m.Days)
-	fmt.Fprintf(std.out, "events: %d (%d unparsed), alerts: %d, rules: %d\n", sum.Events, sum.Unparsed, sum.Alerts, sum.Rules)
+	fmt.Fprintf(std.out, "events: %d (%d unparsed), alerts: %d (%d after folding), rules: %d\n", sum.Events, sum.Unparsed, sum.Alerts, len(alerts), sum.Rules)
 	if *byDetection {
 		score.PrintRules(std.out)
 	}
+	supp.print(std.out)
 	if *showFalse {
 		for _, a := range score.FalseAlerts {
 			fmt.Fprintf(std.out, "false %s %s %s %s: %s\n", a.Severity, a.Rule.ID, a.Entity.Name, a.Time.Format("2006-01-02T15:04:05Z"), a.Reason)

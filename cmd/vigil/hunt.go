@@ -37,10 +37,12 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 	fl.StringVar(&geo.CityPath, "geoip-city", "", "a MaxMind City database (.mmdb) to locate addresses the provider did not")
 	fl.StringVar(&geo.ASNPath, "geoip-asn", "", "a MaxMind ASN database (.mmdb) to name the networks of addresses")
 	format := fl.String("format", "json", "output: json (one alert per line) or table")
+	showSuppressed := fl.Bool("show-suppressed", false, "print every candidate a detection removed or lowered, with its reason, on stderr")
+	foldWindow := fl.Duration("fold-window", alert.DefaultFoldWindow, "fold alerts of one detection on one entity within this window into one (0: no folding)")
 	placeholders := placeholderFlag{}
 	fl.Var(placeholders, "placeholder", "value(s) for a %name% placeholder of |expand rules: name=v1,v2 (repeatable)")
 	fl.Usage = func() {
-		fmt.Fprintln(std.err, "usage: vigil hunt [--rules DIR]... [--no-builtin] [--baseline FILE] [--geoip-city F] [--geoip-asn F] [--format json|table] PATH...")
+		fmt.Fprintln(std.err, "usage: vigil hunt [--rules DIR]... [--no-builtin] [--baseline FILE] [--geoip-city F] [--geoip-asn F] [--format json|table] [--fold-window D] [--show-suppressed] PATH...")
 		fl.PrintDefaults()
 	}
 	positional, err := parseFlags(fl, args)
@@ -59,7 +61,9 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 	out := bufio.NewWriter(std.out)
 	defer out.Flush()
 	var table []alert.Alert
+	emitted := new(int)
 	emit := func(a alert.Alert) error {
+		*emitted++
 		if *format == "table" {
 			table = append(table, a)
 			return nil
@@ -71,8 +75,13 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 		out.Write(b)
 		return out.WriteByte('\n')
 	}
+	supp := newSuppressionLog(*showSuppressed, std.err)
+	add, flush := foldAlerts(*foldWindow, emit)
 	sum, err := hunt.Run(ctx, positional, hunt.Options{RuleDirs: ruleDirs, NoBuiltin: *noBuiltin, Placeholders: placeholders, Baseline: *baseline,
-		Logger: logger, Enrich: enricher.Enrich, AddressInfo: addressInfo(enricher), Stdin: std.in}, emit)
+		Logger: logger, Enrich: enricher.Enrich, AddressInfo: addressInfo(enricher), Suppressed: supp.suppressed, Stdin: std.in}, supp.count(add))
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return err
 	}
@@ -82,8 +91,9 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 	for _, e := range sum.LoadErrors {
 		fmt.Fprintln(std.err, "vigil hunt: rule not loaded:", e)
 	}
-	fmt.Fprintf(std.err, "vigil hunt: %d files, %d events (%d unparsed), %d rules, %d alerts\n",
-		sum.Files, sum.Events, sum.Unparsed, sum.Rules, sum.Alerts)
+	fmt.Fprintf(std.err, "vigil hunt: %d files, %d events (%d unparsed), %d rules, %d alerts (%d after folding)\n",
+		sum.Files, sum.Events, sum.Unparsed, sum.Rules, sum.Alerts, *emitted)
+	supp.print(std.err)
 	for _, e := range sum.ReadErrors {
 		fmt.Fprintln(std.err, "vigil hunt:", e)
 	}
@@ -109,4 +119,13 @@ func addressInfo(e *geoip.Enricher) func(string) (behavior.AddressInfo, bool) {
 		r, ok := e.Lookup(ip)
 		return behavior.AddressInfo{AccuracyKm: r.AccuracyKm, AnonymousProxy: r.IsAnonymousProxy, Satellite: r.IsSatelliteProvider}, ok
 	}
+}
+
+// foldAlerts puts an alert folder in front of emit (one page per story, see alert.Folder);
+// a window of 0 passes every alert as raised.
+func foldAlerts(window time.Duration, emit func(alert.Alert) error) (add func(alert.Alert) error, flush func() error) {
+	if window <= 0 {
+		return emit, func() error { return nil }
+	}
+	return alert.NewFolder(window).Stream(emit)
 }

@@ -93,6 +93,12 @@ type Alert struct {
 	Count   int               `json:"count,omitempty"`
 	// Details holds detector-specific evidence (distances, speeds, baselines) for people.
 	Details map[string]any `json:"details,omitempty"`
+	// Occurrences, FirstSeen, LastSeen and Latest are set when a Folder folded several
+	// alerts of one detection on one entity into this one (the story's first alert).
+	Occurrences int       `json:"occurrences,omitempty"`
+	FirstSeen   time.Time `json:"first_seen,omitzero"`
+	LastSeen    time.Time `json:"last_seen,omitzero"`
+	Latest      string    `json:"latest_reason,omitempty"`
 }
 
 // StableID derives an alert id from what makes an alert the same alert: the rule, the

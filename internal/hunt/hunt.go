@@ -49,6 +49,9 @@ type Options struct {
 	// system's temporary folder).
 	Stdin   io.Reader
 	TempDir string
+	// Suppressed, when set, hears of every candidate the behavioural detections remove or
+	// lower, with its reason.
+	Suppressed detect.Suppressed
 }
 
 // Summary counts what a hunt read and raised.
@@ -80,6 +83,9 @@ func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Aler
 		if opts.AddressInfo != nil {
 			bopts = append(bopts, behavior.WithAddressInfo(opts.AddressInfo))
 		}
+		if opts.Suppressed != nil {
+			bopts = append(bopts, behavior.WithSuppressed(opts.Suppressed))
+		}
 		bd = behavior.New(behavior.DefaultConfig(), bopts...)
 		if opts.Baseline != "" {
 			if err := loadBaseline(bd, opts.Baseline); err != nil {
@@ -87,7 +93,12 @@ func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Aler
 			}
 		}
 	}
-	ordered := detect.Fanout{rs.Detector()}
+	// Offline there is no latency to save: every rule runs in event order.
+	var sigmaRules detect.Detector = rs.Detector()
+	if bd != nil {
+		sigmaRules = bd.InContext(sigmaRules) // Sigma hits scored against the identity's history
+	}
+	ordered := detect.Fanout{sigmaRules}
 	ordered = append(ordered, opts.Extra...)
 
 	tmp, err := os.MkdirTemp(opts.TempDir, "vigil-hunt-")

@@ -37,38 +37,41 @@ func (s *sim) background(h time.Time) []Record {
 		}
 		if s.rng.Float64() < p {
 			t := h.Add(time.Duration(s.rng.IntN(3600)) * time.Second)
-			ip := s.userIP(u)
+			dev := u.devices[s.rng.IntN(len(u.devices))]
+			ip, at := s.place(u, dev, t)
 			if s.rng.Float64() < 0.03 { // a mistyped password, then the right one
-				recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, code: 50126, reason: "Invalid username or password or Invalid on-premise username or password."}))
+				recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, city: at, code: 50126, reason: "Invalid username or password or Invalid on-premise username or password."}))
 				t = t.Add(time.Duration(20+s.rng.IntN(60)) * time.Second)
 			}
 			if s.rng.Float64() < 0.02 { // an MFA prompt that timed out
-				recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, code: 50074, reason: "Strong Authentication is required."}))
+				recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, city: at, code: 50074, reason: "Strong Authentication is required."}))
 				t = t.Add(time.Duration(30+s.rng.IntN(90)) * time.Second)
 			}
 			switch r := s.rng.Float64(); { // the other everyday interruptions
 			case r < 0.02:
-				recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, code: 50140, reason: "This error occurred due to 'Keep me signed in' interrupt when the user was signing in."}))
+				recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, city: at, code: 50140, reason: "This error occurred due to 'Keep me signed in' interrupt when the user was signing in."}))
 				t = t.Add(20 * time.Second)
 			case r < 0.03:
-				recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, code: 50076, reason: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication."}))
+				recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, city: at, code: 50076, reason: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication."}))
 				t = t.Add(40 * time.Second)
 			case r < 0.033 && u.device.id != "":
 				// Signing in from an unmanaged browser: conditional access blocks it, then the
 				// person switches to their laptop.
-				recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, code: 53003, reason: "Access has been blocked by Conditional Access policies.", os: "Windows10", browser: "Chrome 129.0.0", agent: userAgent("Windows10", "Chrome")}))
+				recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, city: at, code: 53003, reason: "Access has been blocked by Conditional Access policies.", os: "Windows10", browser: "Chrome 129.0.0", agent: userAgent("Windows10", "Chrome")}))
 				t = t.Add(2 * time.Minute)
 			case r < 0.034:
 				// Identity Protection flags an unfamiliar sign-in, the user passes MFA, risk remediated.
 				c := u.home
+				if at != nil {
+					c = *at
+				}
 				recs = append(recs, s.risk(t, u, ip, &c, "unfamiliarFeatures", "low", "remediated"))
 			}
 			app := []string{"Office 365 Exchange Online", "Microsoft Teams", "Office 365 SharePoint Online"}[s.rng.IntN(3)]
 			if u.admin && s.rng.Float64() < 0.4 {
 				app = "Azure Portal"
 			}
-			dev := u.devices[s.rng.IntN(len(u.devices))]
-			recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, code: 0, app: app, mfa: true, deviceID: dev.id, os: dev.os, browser: dev.browser, agent: dev.agent}))
+			recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, city: at, code: 0, app: app, mfa: true, deviceID: dev.id, os: dev.os, browser: dev.browser, agent: dev.agent}))
 			if u.awsSSO && working && s.rng.Float64() < 0.3 {
 				recs = append(recs, s.awsWork(t.Add(5*time.Minute), u, ip)...)
 			}
@@ -78,21 +81,25 @@ func (s *sim) background(h time.Time) []Record {
 		}
 		if working && s.rng.Float64() < 0.0005 { // a phone retrying an old password until smart lockout
 			t := h.Add(time.Duration(s.rng.IntN(3000)) * time.Second)
+			ip, at := s.place(u, u.devices[len(u.devices)-1], t)
 			for i := 0; i < 4; i++ {
-				recs = append(recs, s.signIn(t.Add(time.Duration(i)*time.Minute), signInSpec{u: u, ip: s.userIP(u), code: 50126, reason: "Invalid username or password.", app: "Office 365 Exchange Online", client: "Exchange ActiveSync", nonInteractive: true}))
+				recs = append(recs, s.signIn(t.Add(time.Duration(i)*time.Minute), signInSpec{u: u, ip: ip, city: at, code: 50126, reason: "Invalid username or password.", app: "Office 365 Exchange Online", client: "Exchange ActiveSync", nonInteractive: true}))
 			}
-			recs = append(recs, s.signIn(t.Add(5*time.Minute), signInSpec{u: u, ip: s.userIP(u), code: 50053, reason: "Account is locked because user tried to sign in too many times with an incorrect user ID or password.", app: "Office 365 Exchange Online", client: "Exchange ActiveSync", nonInteractive: true}))
+			recs = append(recs, s.signIn(t.Add(5*time.Minute), signInSpec{u: u, ip: ip, city: at, code: 50053, reason: "Account is locked because user tried to sign in too many times with an incorrect user ID or password.", app: "Office 365 Exchange Online", client: "Exchange ActiveSync", nonInteractive: true}))
 		}
 		if working && s.rng.Float64() < 0.5 { // token refreshes from the desktop apps
 			t := h.Add(time.Duration(s.rng.IntN(3600)) * time.Second)
-			recs = append(recs, s.signIn(t, signInSpec{u: u, ip: s.userIP(u), app: "Microsoft Teams", nonInteractive: true}))
+			ip, at := s.place(u, u.device, t)
+			recs = append(recs, s.signIn(t, signInSpec{u: u, ip: ip, city: at, app: "Microsoft Teams", nonInteractive: true}))
 		}
 		if u.abroadAt(h) {
 			// Abroad: nothing from home, but the draws were made, so every other record of
 			// the seed stays as it was.
 			recs = recs[:mark]
 		}
+		recs = append(recs, s.personNoise(h, u)...)
 	}
+	recs = append(recs, s.tenantNoise(h)...)
 	for _, sp := range o.sps { // automation signs in every hour
 		recs = append(recs, s.spSignIn(h.Add(time.Duration(60+s.rng.IntN(600))*time.Second), sp, sp.ip, 0))
 	}
@@ -109,17 +116,6 @@ func (s *sim) background(h time.Time) []Record {
 	}
 	recs = append(recs, s.awsAutomation(h)...)
 	return append(recs, s.behaviorBackground(h)...)
-}
-
-// userIP is where a user signs in from: home broadband, the corporate VPN, or the phone.
-func (s *sim) userIP(u *user) string {
-	switch r := s.rng.Float64(); {
-	case r < 0.18:
-		return s.org.vpnIP
-	case r < 0.28:
-		return fmt.Sprintf("%s.200.%d", u.home.prefix, 10+s.rng.IntN(20)) // the mobile carrier's CGNAT pool
-	}
-	return u.ip()
 }
 
 // adminWork is routine administration by an admin.

@@ -52,6 +52,7 @@ type user struct {
 	ipSuffix         int
 	awayUntil        time.Time    // travelling: no sign-ins until then
 	abroad           [2]time.Time // away from home: background drawn but not emitted
+	guestTenant      string       // a partner's tenant id, for a guest
 }
 
 type device struct {

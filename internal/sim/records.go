@@ -49,6 +49,10 @@ type signInSpec struct {
 	os, browser    string
 	agent          string
 	risk           string
+	appID          string // a third-party app's id (appID(app) otherwise)
+	protocol       string // authenticationProtocol: ropc, deviceCode…; none by default
+	bare           bool   // no device at all: a server-side client (a SaaS cloud refreshing its token)
+	resource       string // resourceDisplayName when it is not the app itself
 }
 
 func appID(app string) string {
@@ -87,8 +91,24 @@ func (s *sim) signIn(t time.Time, sp signInSpec) Record {
 		req = "multiFactorAuthentication"
 	}
 	dev := sp.u.device
-	if sp.os != "" {
+	if sp.os != "" || sp.bare {
 		dev = device{id: sp.deviceID, os: sp.os, browser: sp.browser, agent: sp.agent}
+	}
+	aid := sp.appID
+	if aid == "" {
+		aid = appID(app)
+	}
+	resource := sp.resource
+	if resource == "" {
+		resource = app
+	}
+	protocol := sp.protocol
+	if protocol == "" {
+		protocol = "none"
+	}
+	userType, home, access := "member", s.org.tenantID, "none"
+	if sp.u.guestTenant != "" {
+		userType, home, access = "Guest", sp.u.guestTenant, "b2bCollaboration"
 	}
 	risk := sp.risk
 	if risk == "" {
@@ -100,11 +120,12 @@ func (s *sim) signIn(t time.Time, sp signInSpec) Record {
 	}
 	body := map[string]any{
 		"id": id, "createdDateTime": ts(t), "userDisplayName": sp.u.display, "userPrincipalName": sp.u.upn, "userId": sp.u.id,
-		"appId": appID(app), "appDisplayName": app, "ipAddress": sp.ip, "clientAppUsed": client, "userAgent": dev.agent,
+		"appId": aid, "appDisplayName": app, "ipAddress": sp.ip, "clientAppUsed": client, "userAgent": dev.agent,
 		"correlationId": uuid(s.rng), "conditionalAccessStatus": "success", "isInteractive": !sp.nonInteractive,
 		"riskDetail": "none", "riskLevelAggregated": risk, "riskLevelDuringSignIn": risk, "riskState": map[bool]string{true: "atRisk", false: "none"}[risk != "none"],
-		"resourceDisplayName": app, "authenticationRequirement": req, "signInEventTypes": []string{typ}, "homeTenantId": s.org.tenantID,
-		"resourceTenantId": s.org.tenantID, "autonomousSystemNumber": c.asn, "userType": "member",
+		"resourceDisplayName": resource, "authenticationRequirement": req, "signInEventTypes": []string{typ}, "homeTenantId": home,
+		"resourceTenantId": s.org.tenantID, "autonomousSystemNumber": c.asn, "userType": userType, "crossTenantAccessType": access,
+		"authenticationProtocol": protocol, "incomingTokenType": map[bool]string{true: "refreshToken", false: "none"}[sp.nonInteractive],
 		"status":       map[string]any{"errorCode": sp.code, "failureReason": sp.reason},
 		"deviceDetail": map[string]any{"deviceId": dev.id, "displayName": "", "operatingSystem": dev.os, "browser": dev.browser, "isCompliant": dev.id != "", "isManaged": dev.id != "", "trustType": map[bool]string{true: "Azure AD joined", false: ""}[dev.id != ""]},
 		"location":     map[string]any{"city": c.name, "state": c.region, "countryOrRegion": c.country, "geoCoordinates": map[string]any{"latitude": c.lat, "longitude": c.long}},

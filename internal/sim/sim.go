@@ -75,6 +75,7 @@ type sim struct {
 	plan          []plannedAttack
 	victim, admin *user // the actors of the scenario being generated
 	cast          *behaviorCast
+	noise         *noise
 }
 
 // Run emits every record in time order, then returns the ground truth. Memory holds one
@@ -86,6 +87,11 @@ func (s *Simulator) Run(ctx context.Context, emit func(Record) error) ([]Truth, 
 	st.plan = st.planAttacks()
 	st.cast = newBehaviorCast(s.cfg.Seed, st.org, st.plan)
 	st.plan = append(st.plan, st.planBehavior()...)
+	busy := map[*user]bool{st.cast.engineer: true, st.cast.traveller: true, st.cast.oncall: true}
+	for _, p := range st.plan {
+		busy[p.victim], busy[p.admin] = true, true
+	}
+	st.noise = newNoise(s.cfg.Seed, st.org, busy, st.start, s.cfg.Days)
 	var truth []Truth
 	var later []Record // records generated so far that fall in a coming hour
 	for h := st.start; h.Before(s.cfg.End); h = h.Add(time.Hour) {

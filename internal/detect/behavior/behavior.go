@@ -31,10 +31,12 @@ type Detector struct {
 	shared bool        // the event comes from shared egress (see sharedEgress)
 	info   AddressInfo // what the geo database says of the event's address, when asked
 	lookup func(ip string) (AddressInfo, bool)
-	rated  map[event.Category]uint8
-	priv   map[event.Category]bool
-	egress []netip.Prefix
-	asns   map[int]bool
+	// suppressed, when set, hears of every candidate a detection removes or lowers.
+	suppressed detect.Suppressed
+	rated      map[event.Category]uint8
+	priv       map[event.Category]bool
+	egress     []netip.Prefix
+	asns       map[int]bool
 	// families are the hashes of activityFamilies' categories, as profiles keep them.
 	families [len(activityFamilies)][]uint64
 	// warnedLocation and warnedTime: degradations and dropped input are said once.
@@ -48,7 +50,8 @@ type state struct {
 	Profiles    map[event.Entity]*profile
 	Peers       map[uint32]*profile
 	Contexts    map[ctxKey]*profile // addresses, networks, apps, accounts, resource groups, keys
-	Travel      map[string]*place   // person → last successful located sign-in
+	Travel      map[string]*place   // person → last successful located sign-in of a client on their device
+	SignedIn    map[string]*place   // person → last successful located interactive sign-in
 	Returns     map[string]*place   // person → where they were before a reported jump
 	Sources     map[ctxKey]*source  // address, network, user agent → failed sign-ins (sprays)
 	Auth        map[string]*authLog // person → recent failures and MFA denials
@@ -56,15 +59,18 @@ type state struct {
 	ActiveDays  map[int64]int       // day since the epoch (millis.day) → people whose latest activity fell on it
 	Seen        map[string]millis   // sign-in uid → event time: one sign-in, many transports
 	Chains      map[event.Entity]*chain
-	SeenPruned  millis   // event time of the last pruning of Seen
-	Tail        []uint64 // events observed at Last (see Replayed)
-	SweptAt     millis   // event time of the last sweep of stale state
+	SeenPruned  millis              // event time of the last pruning of Seen
+	Tail        []uint64            // events observed at Last (see Replayed)
+	SweptAt     millis              // event time of the last sweep of stale state
+	Egress      map[int]*egressNet  // ASN → people it was the far end of an impossible hop for
+	Held        []heldHop           // impossible-travel candidates waiting for the travel hold
+	Routine     map[string][]millis // rule and identity → earlier paging hits (see contextualize)
 }
 
 func newState() *state {
-	return &state{Profiles: map[event.Entity]*profile{}, Peers: map[uint32]*profile{}, Contexts: map[ctxKey]*profile{}, Travel: map[string]*place{},
+	return &state{Profiles: map[event.Entity]*profile{}, Peers: map[uint32]*profile{}, Contexts: map[ctxKey]*profile{}, Travel: map[string]*place{}, SignedIn: map[string]*place{},
 		Returns: map[string]*place{}, Sources: map[ctxKey]*source{}, Auth: map[string]*authLog{}, Created: map[string]bool{},
-		ActiveDays: map[int64]int{}, Seen: map[string]millis{}, Chains: map[event.Entity]*chain{}}
+		ActiveDays: map[int64]int{}, Seen: map[string]millis{}, Chains: map[event.Entity]*chain{}, Egress: map[int]*egressNet{}, Routine: map[string][]millis{}}
 }
 
 // Option configures a Detector.
@@ -200,6 +206,9 @@ func (d *Detector) Observe(ctx context.Context, ev *event.Event, emit detect.Emi
 		return nil // a provider's finding about an identity is not its behaviour
 	}
 	raise := func(a alert.Alert) { d.raise(a, emit) }
+	if len(st.Held) > 0 {
+		d.releaseHeld(st.Last, raise)
+	}
 
 	actor := ev.Vigil.Entity
 	if !isIdentity(actor.Type) {
@@ -264,6 +273,12 @@ func (d *Detector) sweep() {
 			delete(st.Travel, u)
 		}
 	}
+	for u, p := range st.SignedIn {
+		if now.Sub(p.T) > forget {
+			delete(st.SignedIn, u)
+		}
+	}
+	d.sweepLearned(now, forget)
 	for u, p := range st.Returns {
 		if now.Sub(p.T) > day {
 			delete(st.Returns, u)
@@ -313,7 +328,8 @@ func createdKey(name string) string {
 }
 
 // Advance forgets what has aged out; detections decide on the event that completes them.
-func (d *Detector) Advance(_ context.Context, now time.Time, _ detect.Emit) error {
+func (d *Detector) Advance(_ context.Context, now time.Time, emit detect.Emit) error {
+	d.releaseHeld(toMillis(now), func(a alert.Alert) { d.raise(a, emit) })
 	d.pruneSeen()
 	return nil
 }

@@ -47,8 +47,12 @@ func signIn(user string, at time.Duration, c city, ip string, ok bool, asn int) 
 func run(evs []*event.Event) []alert.Alert {
 	d := New(DefaultConfig())
 	var out []alert.Alert
+	keep := func(a alert.Alert) { out = append(out, a) }
 	for _, ev := range evs {
-		d.Observe(context.Background(), ev, func(a alert.Alert) { out = append(out, a) })
+		d.Observe(context.Background(), ev, keep)
+	}
+	if len(evs) > 0 { // the end of the stream: held candidates are decided
+		d.Advance(context.Background(), time.UnixMilli(evs[len(evs)-1].Time).Add(24*time.Hour), keep)
 	}
 	return out
 }

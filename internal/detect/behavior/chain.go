@@ -34,8 +34,8 @@ const maxLinks = 32
 // detections within the window, they are one story: an alert whose score combines theirs
 // (1 − Π(1 − score/100)), raised again each time a new kind of detection joins.
 func (d *Detector) chain(a alert.Alert, emit detect.Emit) {
-	if a.Entity.IsZero() || !isIdentity(a.Entity.Type) {
-		return
+	if a.Entity.IsZero() || !isIdentity(a.Entity.Type) || a.Details["lowered"] != nil {
+		return // a finding lowered for what explains it is no evidence of a story
 	}
 	c := d.st.Chains[a.Entity]
 	if c == nil {

@@ -84,6 +84,14 @@ type TravelConfig struct {
 	// relays, carrier NAT): its location says nothing about where a person is. 0 learns no
 	// address as shared (listed networks and ranges still are).
 	SharedAddressUsers int `yaml:"shared_address_users"`
+	// SharedNetworkPeople marks a network as shared egress once it was the far end of
+	// impossible hops of this many people (a service edge, VPN, relay, carrier or cloud
+	// shows itself so within hours; an attacker's network does for its few victims). 0
+	// learns no network as shared.
+	SharedNetworkPeople int `yaml:"shared_network_people"`
+	// Hold is how long a candidate waits before it is raised, so the population can show
+	// its far end to be shared egress from the first day (0: raised at once).
+	Hold time.Duration `yaml:"hold"`
 }
 
 // SprayConfig tunes password sprays: many accounts, a few guesses each, from one address,
@@ -191,8 +199,9 @@ func DefaultConfig() Config {
 		Anomaly: AnomalyConfig{Threshold: 70, Cooldown: 6 * time.Hour},
 		// Public relays and satellite networks, not any one organisation's: Cloudflare
 		// (WARP, Private Relay), Akamai's Private Relay egress, Starlink.
-		SharedEgress:     SharedEgressConfig{ASNs: []int{13335, 36183, 14593}},
-		ImpossibleTravel: TravelConfig{MaxSpeedKmh: 1000, MinDistanceKm: 500, LocationErrorKm: 100, SharedAddressUsers: 5},
+		SharedEgress: SharedEgressConfig{ASNs: []int{13335, 36183, 14593}},
+		ImpossibleTravel: TravelConfig{MaxSpeedKmh: 1000, MinDistanceKm: 500, LocationErrorKm: 100, SharedAddressUsers: 5,
+			SharedNetworkPeople: 3, Hold: time.Hour},
 		Spray: SprayConfig{Window: 24 * time.Hour, MinUsersIP: 10, MinUsersASN: 20, MinUsersAgent: 20, MaxPerUser: 3,
 			MaxSuccessShare: 0.2},
 		BruteForce: BruteForceConfig{Window: time.Hour, MinFailures: 10, MinFailuresBeforeSuccess: 5,
@@ -235,6 +244,8 @@ func (c Config) Validate() error {
 	nonNegative(tr.MinDistanceKm, "impossible_travel.min_distance_km")
 	nonNegative(tr.LocationErrorKm, "impossible_travel.location_error_km")
 	nonNegative(float64(tr.SharedAddressUsers), "impossible_travel.shared_address_users")
+	nonNegative(float64(tr.SharedNetworkPeople), "impossible_travel.shared_network_people")
+	nonNegative(tr.Hold.Hours(), "impossible_travel.hold")
 	sp := c.Spray
 	window(sp.Disabled, sp.Window, "password_spray.window")
 	nonNegative(float64(sp.MinUsersIP), "password_spray.min_users_ip")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/event"
 )
 
@@ -260,8 +261,18 @@ func (d *Detector) riskySignIn(ev *event.Event, p *profile, s *scoring, raise fu
 	}
 	reason := fmt.Sprintf("sign-in from new %s %s with %s; %d earlier events%s", strings.Join(what, ", new "), where(ev),
 		strings.Join(signals, ", "), p.N, usually(p))
-	raise(newAlert("vigil-risky-new-signin", "Sign-in from somewhere new with a risky signal", alert.KindBehavior, alert.SeverityHigh,
-		max(75, s.total), ev.Timestamp(), ev.Vigil.Entity, []string{ev.Metadata.UID}, []string{"T1078.004"}, reason))
+	a := newAlert("vigil-risky-new-signin", "Sign-in from somewhere new with a risky signal", alert.KindBehavior, alert.SeverityHigh,
+		max(75, s.total), ev.Timestamp(), ev.Vigil.Entity, []string{ev.Metadata.UID}, []string{"T1078.004"}, reason)
+	if d.shared && !s.isNovel(fDevice) {
+		// Only the network is new, and it is shared egress (a relay, a VPN) on the person's
+		// own device: the provider rates such egress risky by itself.
+		why := "only the network is new, it is shared egress, and the device is the person's"
+		a.Severity, a.Score = alert.SeverityMedium, min(a.Score, alert.SeverityScore(alert.SeverityMedium))
+		a.Reason += "; lowered: " + why
+		a.Details = map[string]any{"lowered": why} // and no link of a chain: it is explained
+		d.suppress(ev, a.Rule.ID, detect.ReasonSharedEgress, true, why)
+	}
+	raise(a)
 }
 
 // legacyAuth reports protocols that cannot do MFA.

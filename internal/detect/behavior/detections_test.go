@@ -20,14 +20,20 @@ func history(n int) (*tenant, []*event.Event) {
 }
 
 // observe runs evs through d and returns the alerts of rule (all when rule is "").
+// Like the end of a hunt, event time is then advanced past every hold, so held
+// candidates are decided.
 func observe(d *Detector, evs []*event.Event, rule string) []alert.Alert {
 	var out []alert.Alert
+	keep := func(a alert.Alert) {
+		if rule == "" || a.Rule.ID == rule {
+			out = append(out, a)
+		}
+	}
 	for _, ev := range evs {
-		d.Observe(context.Background(), ev, func(a alert.Alert) {
-			if rule == "" || a.Rule.ID == rule {
-				out = append(out, a)
-			}
-		})
+		d.Observe(context.Background(), ev, keep)
+	}
+	if len(evs) > 0 {
+		d.Advance(context.Background(), time.UnixMilli(evs[len(evs)-1].Time).Add(24*time.Hour), keep)
 	}
 	return out
 }
