@@ -59,6 +59,7 @@ sources:
     paths: [`+abs+`]
 `), 0o644)
 	t.Setenv("VIGIL_TEST_TOKEN", token)
+	t.Setenv("VIGIL_API_TOKEN", token)
 	if out, errOut, code := runCmd(t, "config", "check", "--config", cfgFile); code != 0 || !strings.Contains(out, "config ok: 1 sources") {
 		t.Fatalf("config check: exit %d %s %s", code, out, errOut)
 	}
@@ -100,6 +101,14 @@ sources:
 	}
 	if s := status.Sources[0]; s.Events < 40 || s.New != s.Events {
 		t.Errorf("source status %+v", s)
+	}
+	out, errOut, code := runCmd(t, "status", "--url", "http://"+addr)
+	if code != 0 || !strings.Contains(out, "exported") || !strings.Contains(out, "finished") {
+		t.Errorf("vigil status: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Setenv("VIGIL_API_TOKEN", "wrong-token-0123456789")
+	if _, errOut, code := runCmd(t, "status", "--url", "http://"+addr); code != 1 || !strings.Contains(errOut, "401") {
+		t.Errorf("vigil status with a wrong token: exit %d %s", code, errOut)
 	}
 	cancel()
 	if code := <-done; code != 0 {
