@@ -10,7 +10,6 @@ import (
 	"github.com/vigil-sec/vigil/internal/source"
 )
 
-
 // TestSilentSourceRaisesOneAlert: a source that delivered every few minutes and then
 // nothing for far longer than that raises one high alert naming it, and only once.
 func TestSilentSourceRaisesOneAlert(t *testing.T) {
