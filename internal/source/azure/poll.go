@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vigil-sec/vigil/internal/rawjson"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/source"
@@ -179,8 +181,9 @@ func (p *Poller) poll(ctx context.Context, s Stream, emit source.Emit) (int, err
 		}
 		available := p.Now()
 		kept, fresh := make([][]byte, 0, len(page.Values)), map[string]time.Time{}
+		var probe rawjson.Probe
 		for _, raw := range page.Values {
-			id, at := recordKey(raw, s.IDField, s.TimeField)
+			id, at := recordKey(&probe, raw, s.IDField, s.TimeField)
 			if id != "" {
 				if _, dup := st.seen[id]; dup {
 					continue
@@ -235,7 +238,24 @@ func laterOf(a, b time.Time) time.Time {
 
 // recordKey reads a record's id and event time; either is zero when absent or
 // unreadable (the record is still emitted: the normalizer reports what it cannot parse).
-func recordKey(raw []byte, idField, timeField string) (string, time.Time) {
+// The key probe reads both without decoding the record (a full decode was most of a
+// catch-up's cost); a value with escapes in it is decoded properly.
+func recordKey(p *rawjson.Probe, raw []byte, idField, timeField string) (string, time.Time) {
+	p.Reset(raw)
+	id, idOK := p.String(idField)
+	ts, tsOK := p.String(timeField)
+	if idOK && tsOK && !strings.Contains(id, `\`) && !strings.Contains(ts, `\`) {
+		at, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil {
+			return id, time.Time{}
+		}
+		return id, at.UTC()
+	}
+	return decodeRecordKey(raw, idField, timeField)
+}
+
+// decodeRecordKey is recordKey by a full decode, for records the probe cannot read simply.
+func decodeRecordKey(raw []byte, idField, timeField string) (string, time.Time) {
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(raw, &fields) != nil {
 		return "", time.Time{}
