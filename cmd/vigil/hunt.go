@@ -49,7 +49,12 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return errUsage
 	}
-	if len(positional) == 0 || (*format != "json" && *format != "table") {
+	if *format != "json" && *format != "table" {
+		fmt.Fprintf(std.err, "vigil hunt: --format %q: want json or table\n", *format)
+		fl.Usage()
+		return errUsage
+	}
+	if len(positional) == 0 {
 		fl.Usage()
 		return errUsage
 	}

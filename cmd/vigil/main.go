@@ -1,5 +1,6 @@
-// Command vigil is Vigil's single binary: collectors, detection, console and the offline
-// tools (parse, hunt, simulate, eval). main only wires: each subcommand lives in its own file.
+// Command vigil is Vigil's single binary: the daemon (serve: Graph and Activity Log
+// collectors, detection, the HTTP API), the demo, and the offline tools (parse, ingest,
+// hunt, simulate, eval, rules). main only wires: each subcommand lives in its own file.
 package main
 
 import (

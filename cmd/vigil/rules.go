@@ -15,6 +15,9 @@ import (
 // report each failure as file:line: reason, and end with "N loaded, M failed".
 func runRules(ctx context.Context, args []string, std stdio) error {
 	if len(args) == 0 || args[0] != "lint" {
+		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			fmt.Fprintf(std.err, "vigil rules: unknown subcommand %q (the one there is: lint)\n", args[0])
+		}
 		fmt.Fprintln(std.err, "usage: vigil rules lint [--placeholder name=v1,v2]... DIR...")
 		return errUsage
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,10 +24,30 @@ func runSimulate(ctx context.Context, args []string, std stdio) error {
 	users := fl.Int("users", 300, "people in the tenant")
 	scen := fl.String("scenarios", "", "attack scenarios to inject, comma-separated (default all): "+strings.Join(sim.ScenarioNames(), ","))
 	end := fl.String("end", "", "end of the simulated period, RFC 3339 (default "+sim.DefaultEnd().Format(time.RFC3339)+")")
+	force := fl.Bool("force", false, "write into a folder that already holds a simulation (its files are replaced, not mixed)")
+	fl.Usage = func() {
+		fmt.Fprintln(std.err, "usage: vigil simulate --out DIR [--seed N] [--days N] [--users N] [--scenarios a,b] [--end RFC3339] [--force]")
+		fl.PrintDefaults()
+	}
 	positional, err := parseFlags(fl, args)
 	if err != nil || *out == "" || len(positional) > 0 {
-		fmt.Fprintln(std.err, "usage: vigil simulate --out DIR [--seed N] [--days N] [--users N] [--scenarios a,b] [--end RFC3339]")
+		if err == nil {
+			fl.Usage()
+		}
 		return errUsage
+	}
+	if _, err := os.Stat(filepath.Join(*out, "manifest.json")); err == nil {
+		if !*force {
+			return &exitError{code: 2, err: fmt.Errorf("%s already holds a simulation: a second one would mix with it (eval would score both); choose another --out or add --force to replace it", *out)}
+		}
+		for _, sub := range []string{"graph", "activitylog", "eventhub", "AWSLogs", "truth.jsonl", "manifest.json"} {
+			if err := os.RemoveAll(filepath.Join(*out, sub)); err != nil {
+				return fmt.Errorf("replace %s: %w", *out, err)
+			}
+		}
+	}
+	if *days < 14 {
+		fmt.Fprintf(std.err, "vigil simulate: warning: with --days %d the pattern-of-life scenarios (dormant account, first privileged operation, new network for a key) have less than the 14 days of history their detections learn from; expect them to be missed\n", *days)
 	}
 	cfg := sim.Config{Seed: *seed, Users: *users, Days: *days}
 	if *scen != "" {
@@ -35,15 +56,13 @@ func runSimulate(ctx context.Context, args []string, std stdio) error {
 	if *end != "" {
 		t, err := time.Parse(time.RFC3339, *end)
 		if err != nil {
-			fmt.Fprintf(std.err, "simulate: --end: %v\n", err)
-			return errUsage
+			return &exitError{code: 2, err: fmt.Errorf("--end: %v", err)}
 		}
 		cfg.End = t
 	}
 	s, err := sim.New(cfg)
 	if err != nil {
-		fmt.Fprintln(std.err, err)
-		return errUsage
+		return &exitError{code: 2, err: err}
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("simulate: %w", err)

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestRefusesWhatIsWrong: the traps a first hour hits are refused with what to do.
+func TestRefusesWhatIsWrong(t *testing.T) {
+	dir := t.TempDir()
+	if _, errOut, code := runCmd(t, "simulate", "--out", dir, "--users", "10", "--days", "3"); code != 0 || !strings.Contains(errOut, "warning: with --days 3") {
+		t.Fatalf("first simulate: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := runCmd(t, "simulate", "--out", dir, "--users", "10", "--days", "3", "--seed", "2"); code != 2 || !strings.Contains(errOut, "already holds a simulation") || !strings.Contains(errOut, "--force") {
+		t.Errorf("a second simulation into the same folder: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := runCmd(t, "simulate", "--out", dir, "--users", "10", "--days", "3", "--seed", "2", "--force"); code != 0 {
+		t.Errorf("--force: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := runCmd(t, "simulate", "--out", t.TempDir(), "--bogus"); code != 2 || strings.Count(errOut, "usage:") != 1 || strings.Contains(errOut, "Usage of") {
+		t.Errorf("a bad flag prints one usage: exit %d\n%s", code, errOut)
+	}
+	if _, errOut, code := runCmd(t, "rules", "foo"); code != 2 || !strings.Contains(errOut, `unknown subcommand "foo"`) {
+		t.Errorf("vigil rules foo: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := runCmd(t, "hunt", "--format", "csv", exampleLogs); code != 2 || !strings.Contains(errOut, `--format "csv": want json or table`) {
+		t.Errorf("hunt --format csv: exit %d %s", code, errOut)
+	}
+}
