@@ -2,24 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 
-	"github.com/goccy/go-json"
-
-	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
 	"github.com/vigil-sec/vigil/internal/normalize/formats"
-	"github.com/vigil-sec/vigil/internal/store"
+	sourcepkg "github.com/vigil-sec/vigil/internal/source"
+	"github.com/vigil-sec/vigil/internal/source/file"
 	"github.com/vigil-sec/vigil/internal/store/sqlite"
 )
-
-// fileCheckpoint is the position `vigil ingest` records with each batch.
-type fileCheckpoint struct {
-	File    string `json:"file"`
-	Records int    `json:"records"`
-}
 
 // runIngest is `vigil ingest [--data DIR] [--source NAME] PATH...`: native log files into
 // the store, in batches stored atomically with their position. Re-running it on the same
@@ -42,54 +33,46 @@ func runIngest(ctx context.Context, args []string, std stdio) error {
 		fl.Usage()
 		return errUsage
 	}
+	n := normalize.New(formats.All()...)
+	src, err := file.New(*source, file.Config{Paths: positional, BatchSize: *batchSize}, n, std.in)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if files, errs := normalize.Files(positional); len(files) == 0 && len(errs) > 0 {
+		// Nothing to read: report it without creating a store.
+		for _, err := range errs {
+			fmt.Fprintln(std.err, "vigil ingest:", err)
+		}
+		return &exitError{code: 1, err: fmt.Errorf("none of the paths could be read")}
+	}
 	st, err := sqlite.Open(ctx, *dataDir)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	n := normalize.New(formats.All()...)
-	files, readErrs := normalize.Files(positional)
-	var total normalize.Stats
-	inserted, stored := 0, 0
-	for _, f := range files {
-		var batch []*event.Event
-		flush := func(records int) error {
-			if len(batch) == 0 {
-				return nil
-			}
-			cp, _ := json.Marshal(fileCheckpoint{File: f, Records: records})
-			added, err := st.Append(ctx, *source, batch, store.Checkpoint(cp))
-			if err != nil {
-				return err
-			}
-			inserted += added
-			stored += len(batch)
-			batch = batch[:0]
-			return nil
-		}
-		records := 0
-		stats, err := n.StreamFile(ctx, f, std.in, func(ev *event.Event) error {
-			batch = append(batch, ev)
-			records++
-			if len(batch) >= *batchSize {
-				return flush(records)
-			}
-			return nil
-		})
-		// Store what was read even when the file failed part way, then report the failure.
-		if ferr := flush(records); ferr != nil {
-			err = errors.Join(err, ferr)
-		}
-		total.Add(stats)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			readErrs = append(readErrs, fmt.Errorf("%s: %w", f, err))
-		}
+	// The files source batches across files and remembers the files done with each batch,
+	// so a second run reads only new or changed files and an interrupted one resumes.
+	cp, err := st.Checkpoint(ctx, *source)
+	if err != nil {
+		return err
 	}
+	inserted, stored := 0, 0
+	err = src.Run(ctx, cp, func(ctx context.Context, b sourcepkg.Batch) error {
+		fresh, err := st.AppendNew(ctx, *source, b.Events, b.Checkpoint)
+		inserted += len(fresh)
+		stored += len(b.Events)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	fs := src.Stats()
+	files, total, readErrs := fs.Files, fs.Normalize, fs.ReadErrors
 	fmt.Fprintf(std.err, "vigil ingest: %d files, %d records, %d events, %d new, %d already stored, %d unparsed, %d repaired\n",
-		len(files), total.Records, stored, inserted, stored-inserted, total.Unparsed, total.Repaired)
+		files, total.Records, stored, inserted, stored-inserted, total.Unparsed, total.Repaired)
 	for _, err := range readErrs {
 		fmt.Fprintln(std.err, "vigil ingest:", err)
 	}

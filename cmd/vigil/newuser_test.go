@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -25,5 +26,23 @@ func TestRefusesWhatIsWrong(t *testing.T) {
 	}
 	if _, errOut, code := runCmd(t, "hunt", "--format", "csv", exampleLogs); code != 2 || !strings.Contains(errOut, `--format "csv": want json or table`) {
 		t.Errorf("hunt --format csv: exit %d %s", code, errOut)
+	}
+}
+
+func TestIngestSkipsTheSimulatorsOwnFilesAndCreatesNoStoreForNothing(t *testing.T) {
+	sim := t.TempDir()
+	if _, errOut, code := runCmd(t, "simulate", "--out", sim, "--users", "10", "--days", "3"); code != 0 {
+		t.Fatal(errOut)
+	}
+	_, errOut, code := runCmd(t, "ingest", "--data", t.TempDir(), sim)
+	if code != 0 || !strings.Contains(errOut, " 0 unparsed") {
+		t.Errorf("ingest of a simulated folder: exit %d %s (truth.jsonl and manifest.json are not logs)", code, errOut)
+	}
+	data := t.TempDir() + "/data"
+	if _, _, code := runCmd(t, "ingest", "--data", data, t.TempDir()+"/missing"); code != 1 {
+		t.Errorf("ingest of a missing path: exit %d", code)
+	}
+	if _, err := os.Stat(data); err == nil {
+		t.Error("ingest of a missing path created a store")
 	}
 }

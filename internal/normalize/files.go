@@ -13,10 +13,14 @@ import (
 // read, whatever their name.
 var logExtensions = []string{".json", ".jsonl", ".ndjson", ".log", ".gz", ".csv", ".txt"}
 
+// notLogs are files a directory walk meets beside logs that are not logs: a simulated
+// tenant's ground truth and manifest (vigil simulate writes them next to its logs).
+var notLogs = map[string]bool{"truth.jsonl": true, "manifest.json": true}
+
 // IsLogFile reports whether a directory walk should read the file.
 func IsLogFile(name string) bool {
 	base := strings.ToLower(filepath.Base(name))
-	if strings.HasPrefix(base, ".") {
+	if strings.HasPrefix(base, ".") || notLogs[base] {
 		return false
 	}
 	ext := filepath.Ext(base)
