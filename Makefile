@@ -2,8 +2,9 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 DEMO_DIR ?= /tmp/vigil-demo
-# DEMO_ARGS are vigil demo's flags, e.g. make demo DEMO_ARGS="--duration 2m --users 300".
-DEMO_ARGS ?=
+# DEMO_ARGS are vigil demo's flags; by default it ends after two minutes with its summary line
+# (make demo DEMO_ARGS= runs until Ctrl-C; DEMO_ARGS="--users 300 --speed 120" for more).
+DEMO_ARGS ?= --duration 2m
 
 .PHONY: build test bench bench-large demo demo-offline setup vet fuzz samples
 
