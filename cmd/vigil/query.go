@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -149,18 +148,15 @@ func runAlerts(ctx context.Context, args []string, std stdio) error {
 	var f storeFilter
 	f.flags(fl, true)
 	var source, category string
-	fl.StringVar(&source, "source", "", "accepted for symmetry with vigil events; alerts are not per source")
-	fl.StringVar(&category, "category", "", "accepted for symmetry with vigil events; alerts are filtered by --rule and --severity")
+	fl.StringVar(&source, "source", "", "only alerts with evidence collected by this source")
+	fl.StringVar(&category, "category", "", "only alerts with evidence of this Vigil category (login.failed, admin.role_assignment, …)")
 	fl.Usage = func() {
-		fmt.Fprintln(std.err, "usage: vigil alerts [--data DIR] [--since T] [--until T] [--entity E] [--severity S] [--rule ID] [--limit N]")
+		fmt.Fprintln(std.err, "usage: vigil alerts [--data DIR] [--since T] [--until T] [--source S] [--entity E] [--category C] [--severity S] [--rule ID] [--limit N]")
 		fl.PrintDefaults()
 	}
 	if rest, err := parseFlags(fl, args); err != nil || len(rest) > 0 {
 		fl.Usage()
 		return errUsage
-	}
-	if source != "" || category != "" {
-		return &exitError{code: 2, err: errors.New("--source and --category select events; for alerts use --rule, --severity or --entity")}
 	}
 	from, to, err := f.times()
 	if err != nil {
@@ -190,6 +186,12 @@ func runAlerts(ctx context.Context, args []string, std stdio) error {
 			if f.limit > 0 && n == f.limit {
 				return nil
 			}
+			if ok, err := evidenceMatches(ctx, st, a, source, event.Category(category)); err != nil || !ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			b, err := json.Marshal(a)
 			if err != nil {
 				return err
@@ -202,5 +204,40 @@ func runAlerts(ctx context.Context, args []string, std stdio) error {
 			return nil
 		}
 		q.Cursor = page.Next
+	}
+}
+
+// evidenceWindow is how far before an alert its evidence is looked for (correlations and
+// behavioural detections gather events over up to a day).
+const evidenceWindow = 25 * time.Hour
+
+// evidenceMatches reports whether an alert has evidence collected by source (when set)
+// and of category (when set), read from the stored events.
+func evidenceMatches(ctx context.Context, st store.Store, a alert.Alert, source string, cat event.Category) (bool, error) {
+	if source == "" && cat == "" {
+		return true, nil
+	}
+	uids := make(map[string]bool, len(a.EventUIDs))
+	for _, u := range a.EventUIDs {
+		uids[u] = true
+	}
+	q := store.Query{From: a.Time.Add(-evidenceWindow), To: a.Time.Add(time.Millisecond), Source: source, Category: cat, Limit: 10000}
+	if !a.Entity.IsZero() && a.Entity.Type != event.EntityIP && a.Entity.Type != event.EntityASN && a.Entity.Type != event.EntityUserAgent {
+		q.Entity = a.Entity
+	}
+	for {
+		p, err := st.Query(ctx, q)
+		if err != nil {
+			return false, err
+		}
+		for _, ev := range p.Events {
+			if uids[ev.Metadata.UID] {
+				return true, nil
+			}
+		}
+		if p.Next == "" {
+			return false, nil
+		}
+		q.Cursor = p.Next
 	}
 }

@@ -118,9 +118,20 @@ sources:
 		t.Error("the daemon logged its API token")
 	}
 	stored, _, _ := runCmd(t, "alerts", "--data", filepath.Join(dir, "data"))
-	hunted, _, _ := runCmd(t, "hunt", exampleLogs)
+	hunted, _, _ := runCmd(t, "hunt", "--fold-window", "0", exampleLogs)
 	if ids(t, stored) == nil || !slices.Equal(ids(t, stored), ids(t, hunted)) {
 		t.Errorf("the daemon stored alerts %v; vigil hunt raises %v", ids(t, stored), ids(t, hunted))
+	}
+	bySource, _, _ := runCmd(t, "alerts", "--data", filepath.Join(dir, "data"), "--source", "exported")
+	if !slices.Equal(ids(t, bySource), ids(t, stored)) {
+		t.Errorf("--source exported kept %d of %d alerts", len(ids(t, bySource)), len(ids(t, stored)))
+	}
+	if none, _, code := runCmd(t, "alerts", "--data", filepath.Join(dir, "data"), "--source", "elsewhere"); code != 0 || none != "" {
+		t.Errorf("--source elsewhere: exit %d %q", code, none)
+	}
+	byCat, _, _ := runCmd(t, "alerts", "--data", filepath.Join(dir, "data"), "--category", "logging.change")
+	if n := len(ids(t, byCat)); n == 0 || n >= len(ids(t, stored)) {
+		t.Errorf("--category logging.change kept %d of %d alerts", n, len(ids(t, stored)))
 	}
 }
 
