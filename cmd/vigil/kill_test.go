@@ -92,6 +92,7 @@ api:
   token: kill-test-token-0123456789
 pipeline:
   snapshot_interval: 1s
+  drain_on_stop: true
 sources:
   - name: entra
     type: graph
@@ -139,7 +140,7 @@ func stored(t *testing.T, dataDir string) map[string]int {
 func runUntilCollected(t *testing.T, bin, cfg string, w *killWorld, kills int, rng *rand.Rand) int {
 	t.Helper()
 	dataDir := filepath.Join(filepath.Dir(cfg), "data")
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(6 * time.Minute)
 	killed := 0
 	for {
 		cmd := exec.Command(bin, "serve", "--config", cfg)
@@ -155,15 +156,15 @@ func runUntilCollected(t *testing.T, bin, cfg string, w *killWorld, kills int, r
 			killed++
 			continue
 		}
-		for len(stored(t, dataDir)) < len(w.records) {
+		started := time.Now()
+		for len(stored(t, dataDir)) < len(w.records) || time.Since(started) < 3*time.Second {
 			if time.Now().After(deadline) {
 				cmd.Process.Kill()
 				t.Fatalf("after %d kills, %d of %d records stored; log:\n%s", killed, len(stored(t, dataDir)), len(w.records), logs.String())
 			}
 			time.Sleep(200 * time.Millisecond) // polling the store for the daemon's progress
 		}
-		time.Sleep(2 * time.Second) // a poll or two more, so detection reaches the same watermark
-		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Process.Signal(syscall.SIGTERM) // drain_on_stop: everything collected is detected
 		if err := cmd.Wait(); err != nil {
 			t.Fatalf("the daemon did not stop cleanly on SIGTERM: %v\n%s", err, logs.String())
 		}

@@ -71,6 +71,7 @@ func pipelineConfig(p config.Pipeline) pipeline.Config {
 	c := pipeline.DefaultConfig()
 	c.AllowedLateness, c.IdleTimeout, c.QueueBatches = p.AllowedLateness.D(), p.IdleTimeout.D(), p.QueueBatches
 	c.SnapshotInterval, c.ReplayWindow = p.SnapshotInterval.D(), p.ReplayWindow.D()
+	c.FoldWindow, c.DrainOnStop = p.FoldWindow.D(), p.DrainOnStop
 	return c
 }
 

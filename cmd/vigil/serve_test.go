@@ -53,6 +53,8 @@ func TestServeFilesSourceRaisesTheHuntsAlerts(t *testing.T) {
 listen: `+addr+`
 api:
   token: ${VIGIL_TEST_TOKEN}
+pipeline:
+  fold_window: 0s  # each alert stored, to compare with vigil hunt --fold-window 0
 sources:
   - name: exported
     type: files

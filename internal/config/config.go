@@ -48,6 +48,8 @@ type Pipeline struct {
 	QueueBatches     int      `yaml:"queue_batches"`
 	SnapshotInterval Duration `yaml:"snapshot_interval"`
 	ReplayWindow     Duration `yaml:"replay_window"`
+	FoldWindow       Duration `yaml:"fold_window"`
+	DrainOnStop      bool     `yaml:"drain_on_stop"`
 }
 
 // Detect chooses the detections.
@@ -80,6 +82,7 @@ func Default() Config {
 			// non-interactive sign-ins arriving up to the Graph collector's 30 min overlap.
 			AllowedLateness: Duration(30 * time.Minute), IdleTimeout: Duration(5 * time.Minute), QueueBatches: 64,
 			SnapshotInterval: Duration(15 * time.Minute), ReplayWindow: Duration(24 * time.Hour),
+			FoldWindow: Duration(24 * time.Hour),
 		},
 	}
 }

@@ -36,7 +36,7 @@ func (c *Config) Validate() error {
 		key string
 		v   Duration
 	}{{"allowed_lateness", p.AllowedLateness}, {"idle_timeout", p.IdleTimeout},
-		{"snapshot_interval", p.SnapshotInterval}, {"replay_window", p.ReplayWindow}} {
+		{"snapshot_interval", p.SnapshotInterval}, {"replay_window", p.ReplayWindow}, {"fold_window", p.FoldWindow}} {
 		if d.v < 0 {
 			add("pipeline."+d.key, "must not be negative")
 		}

@@ -21,6 +21,7 @@ type detectStage struct {
 	last    time.Time
 	sources map[string]*watermark
 	pending []alert.Alert
+	stories *storyFolder // nil when alerts are not folded
 	saved   time.Time // when the baselines were last saved (wall clock)
 }
 
@@ -34,6 +35,9 @@ type watermark struct {
 
 func newDetectStage(p *Pipeline) *detectStage {
 	d := &detectStage{p: p, sources: map[string]*watermark{}, saved: time.Now()}
+	if p.cfg.FoldWindow > 0 {
+		d.stories = newStoryFolder(p.cfg.FoldWindow, p.opts.Store)
+	}
 	now := p.clock()
 	for _, s := range p.opts.Sources {
 		d.sources[s.Name()] = &watermark{polled: now}
@@ -258,6 +262,12 @@ func (d *detectStage) flush(ctx context.Context) error {
 		}
 	}
 	d.pending = nil
+	if d.stories != nil {
+		var err error
+		if batch, err = d.fold(ctx, batch); err != nil {
+			return err
+		}
+	}
 	fresh, err := p.putNew(context.WithoutCancel(ctx), batch)
 	if err != nil {
 		return err
@@ -277,6 +287,32 @@ func (d *detectStage) flush(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// fold turns alerts into the stories they belong to (a story once, as it stands after
+// the last of them), leaving out repeats that change nothing.
+func (d *detectStage) fold(ctx context.Context, batch []alert.Alert) ([]alert.Alert, error) {
+	var out []alert.Alert
+	at := map[string]int{}
+	for _, a := range batch {
+		s, _, changed, err := d.stories.add(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		if !changed {
+			continue
+		}
+		if i, ok := at[s.ID]; ok {
+			out[i] = s
+			continue
+		}
+		at[s.ID] = len(out)
+		out = append(out, s)
+	}
+	if w := d.p.health.Watermark(); !w.IsZero() {
+		d.stories.forget(w.Add(-d.p.cfg.FoldWindow))
+	}
+	return out, nil
 }
 
 // save writes the baselines and the position they cover, baselines first: a crash

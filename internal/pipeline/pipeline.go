@@ -46,6 +46,9 @@ type Config struct {
 	EndWindow time.Duration
 	// MinBackoff and MaxBackoff bound a failing source's restarts.
 	MinBackoff, MaxBackoff time.Duration
+	// FoldWindow folds the alerts of one detection on one entity within a window of
+	// event time into one stored alert that grows (one page per story); 0 stores each.
+	FoldWindow time.Duration
 	// DrainOnStop makes a stop read every stored event and close every window, as if
 	// the sources had finished (a demo with a duration; tests): what a later start would
 	// have detected is detected now, out of the watermark's order for the newest events.
@@ -162,6 +165,9 @@ func (p *Pipeline) Health() *Health { return p.health }
 func (p *Pipeline) Run(ctx context.Context) error {
 	d := newDetectStage(p)
 	if err := d.restore(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while restoring: nothing ran, nothing to save
+		}
 		return err
 	}
 	queue := make(chan storedBatch, p.cfg.QueueBatches)
