@@ -22,7 +22,7 @@ type detectStage struct {
 	sources map[string]*watermark
 	pending []alert.Alert
 	stories *storyFolder // nil when alerts are not folded
-	saved   time.Time // when the baselines were last saved (wall clock)
+	saved   time.Time    // when the baselines were last saved (wall clock)
 }
 
 // watermark is one source's progress: every record it will deliver is newer than at, less
