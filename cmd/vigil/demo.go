@@ -192,6 +192,7 @@ func demo(ctx context.Context, o demoOptions, outputs []pipeline.Output, std std
 	pcfg.SnapshotInterval = time.Minute
 	// A demo with a duration ends by detecting everything it collected.
 	pcfg.DrainOnStop = o.duration > 0
+	pcfg.FoldWindow = alert.DefaultFoldWindow // one stored alert per story, as vigil serve
 	d, err := buildDaemon(ctx, daemonSpec{
 		dataDir: o.data, listen: o.listen, token: token, pipeline: pcfg, sources: mkSources, outputs: outputs,
 		clock: world.clock.Now, onAlert: table.add, logger: log,
