@@ -214,7 +214,7 @@ func demo(ctx context.Context, o demoOptions, outputs []pipeline.Output, std std
 		return err
 	}
 	if n := table.folded(); n > 0 {
-		fmt.Fprintf(std.out, "vigil demo: %d repeats of a detection on the same entity within a day were folded into the row above them (vigil alerts --data DIR lists each)\n", n)
+		fmt.Fprintf(std.out, "vigil demo: %d repeats of a detection on the same entity within a day were folded into the row above them\n", n)
 	}
 	fmt.Fprintf(std.out, "demo: events=%d alerts=%d sources=%d\n", events, alerts, len(d.pipeline.Health().Sources(time.Now())))
 	return runErr
