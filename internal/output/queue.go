@@ -253,15 +253,16 @@ func (q *Queue) Run(ctx context.Context) error {
 			}
 		}
 		err := q.deliver(ctx, batch)
-		if ctx.Err() != nil {
-			return nil
-		}
 		if err == nil {
-			if err := q.done(ctx, batch); err != nil {
+			// Accepted: record it even when ctx ended meanwhile, or the next start resends.
+			if err := q.done(context.WithoutCancel(ctx), batch); err != nil {
 				return err
 			}
 			backoff, single = q.opts.MinBackoff, false
 			continue
+		}
+		if ctx.Err() != nil {
+			return nil
 		}
 		q.failed(err)
 		if IsPermanent(err) && len(batch) > 1 {
