@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -102,7 +100,14 @@ func (q *Queue) Name() string { return q.sender.Name() }
 
 func (q *Queue) queueKey(seq uint64) string { return q.opts.Prefix + "q/" + seqString(seq) }
 func (q *Queue) deadKey(seq uint64) string  { return q.opts.Prefix + "dead/" + seqString(seq) }
-func (q *Queue) seenKey(id string) string   { return q.opts.Prefix + "seen/" + id }
+func (q *Queue) seenKey(seq uint64) string  { return q.opts.Prefix + "seen/" + seqString(seq) }
+
+// deliveredBatch is what a seen/ key holds: the ids and versions of one delivered batch
+// (one key per batch, not per alert, halves the store writes of a delivery).
+type deliveredBatch struct {
+	At  time.Time `json:"at"`
+	IDs []string  `json:"ids"` // id/version
+}
 
 // seqString is fixed-width, so key order is sequence order.
 func seqString(seq uint64) string { return fmt.Sprintf("%020d", seq) }
@@ -185,8 +190,14 @@ func (q *Queue) loadLocked(ctx context.Context) error {
 		return fmt.Errorf("output %s: load delivered ids: %w", q.Name(), err)
 	}
 	for k, v := range seen {
-		ms, _ := strconv.ParseInt(string(v), 10, 64)
-		q.known[strings.TrimPrefix(k, q.opts.Prefix+"seen/")] = time.UnixMilli(ms)
+		var d deliveredBatch
+		if err := json.Unmarshal(v, &d); err != nil {
+			q.log.Error("unreadable delivery record skipped", "key", k, "error", err.Error())
+			continue
+		}
+		for _, id := range d.IDs {
+			q.known[id] = d.At
+		}
 	}
 	q.loaded = true
 	return nil
@@ -313,23 +324,30 @@ func (q *Queue) deliver(ctx context.Context, batch []*Entry) error {
 	return nil
 }
 
-// done records the delivery (the id first, then the entry goes: a crash between the two
-// leaves an entry known as delivered, which the next start skips) and pops the batch.
+// done records the delivery (the ids first, then the entries go: a crash between the two
+// leaves entries known as delivered, which the next start skips) and pops the batch.
 func (q *Queue) done(ctx context.Context, batch []*Entry) error {
-	now := q.opts.Now()
+	now := q.opts.Now().UTC()
+	rec := deliveredBatch{At: now, IDs: make([]string, len(batch))}
+	for i, e := range batch {
+		rec.IDs[i] = e.Alert.ID + "/" + e.Version
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("output %s: encode delivery record: %w", q.Name(), err)
+	}
+	if err := q.kv.PutState(ctx, q.seenKey(batch[0].Seq), b); err != nil {
+		return fmt.Errorf("output %s: record delivery of %d alerts: %w", q.Name(), len(batch), err)
+	}
 	for _, e := range batch {
-		id := e.Alert.ID + "/" + e.Version
-		if err := q.kv.PutState(ctx, q.seenKey(id), []byte(strconv.FormatInt(now.UnixMilli(), 10))); err != nil {
-			return fmt.Errorf("output %s: record delivery of %s: %w", q.Name(), id, err)
-		}
 		if err := q.kv.DeleteState(ctx, q.queueKey(e.Seq)); err != nil {
-			return fmt.Errorf("output %s: delete delivered %s: %w", q.Name(), id, err)
+			return fmt.Errorf("output %s: delete delivered %s: %w", q.Name(), e.Alert.ID, err)
 		}
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for _, e := range batch {
-		q.known[e.Alert.ID+"/"+e.Version] = now
+	for _, id := range rec.IDs {
+		q.known[id] = now
 	}
 	q.pending = q.pending[len(batch):]
 	q.stats.Delivered += int64(len(batch))
@@ -366,27 +384,27 @@ func (q *Queue) reject(ctx context.Context, e *Entry, cause error) (dead bool, e
 	return true, nil
 }
 
-// prune forgets delivered ids older than the dedupe window.
+// prune forgets delivery records older than the dedupe window.
 func (q *Queue) prune(ctx context.Context) error {
 	cutoff := q.opts.Now().Add(-q.opts.DedupeWindow)
-	q.mu.Lock()
-	waiting := map[string]bool{}
-	for _, e := range q.pending {
-		waiting[e.Alert.ID+"/"+e.Version] = true
+	seen, err := q.kv.ListState(ctx, q.opts.Prefix+"seen/")
+	if err != nil {
+		return fmt.Errorf("output %s: list delivery records: %w", q.Name(), err)
 	}
-	var old []string
-	for id, t := range q.known {
-		if t.Before(cutoff) && !waiting[id] {
-			old = append(old, id)
+	for k, v := range seen {
+		var d deliveredBatch
+		if json.Unmarshal(v, &d) == nil && !d.At.Before(cutoff) {
+			continue
 		}
-	}
-	q.mu.Unlock()
-	for _, id := range old {
-		if err := q.kv.DeleteState(ctx, q.seenKey(id)); err != nil {
-			return fmt.Errorf("output %s: prune delivered ids: %w", q.Name(), err)
+		if err := q.kv.DeleteState(ctx, k); err != nil {
+			return fmt.Errorf("output %s: prune delivery records: %w", q.Name(), err)
 		}
 		q.mu.Lock()
-		delete(q.known, id)
+		for _, id := range d.IDs {
+			if t, ok := q.known[id]; ok && t.Equal(d.At) {
+				delete(q.known, id)
+			}
+		}
 		q.mu.Unlock()
 	}
 	return nil

@@ -248,3 +248,51 @@ func TestStatsAge(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 }
+
+// TestDedupeWindow: a delivered id is refused until its record is older than the window,
+// then pruned on the next start, so the store does not grow with every alert ever sent.
+func TestDedupeWindow(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	recv := &receiver{}
+	opts := fast
+	opts.Now, opts.DedupeWindow = clock, 24*time.Hour
+	q := output.NewQueue(st, recv, opts)
+	if err := q.Send(ctx, alerts(0, 3)); err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, q)
+	waitFor(t, "delivery", func() bool { return q.Stats().Delivered == 3 })
+	stop()
+	records, err := st.ListState(ctx, "output/test/seen/")
+	if err != nil || len(records) != 1 {
+		t.Fatalf("%d delivery records (%v), want one per batch", len(records), err)
+	}
+	mu.Lock()
+	now = now.Add(25 * time.Hour)
+	mu.Unlock()
+	q = output.NewQueue(st, recv, opts)
+	if err := q.Send(ctx, alerts(0, 1)); err != nil { // still remembered before the prune
+		t.Fatal(err)
+	}
+	if d := q.Stats().Depth; d != 0 {
+		t.Fatalf("depth %d before prune", d)
+	}
+	stop = run(t, q)
+	waitFor(t, "prune", func() bool {
+		r, err := st.ListState(ctx, "output/test/seen/")
+		return err == nil && len(r) == 0
+	})
+	if err := q.Send(ctx, alerts(0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "redelivery", func() bool { return q.Stats().Delivered == 1 })
+	stop()
+	if got := recv.received(); len(got) != 4 {
+		t.Errorf("received %v", got)
+	}
+}
