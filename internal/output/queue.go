@@ -115,6 +115,9 @@ func seqString(seq uint64) string { return fmt.Sprintf("%020d", seq) }
 // Send writes the alerts the filter lets through to the queue, in order, and returns
 // once they are stored; an alert id and version already queued or delivered is skipped.
 func (q *Queue) Send(ctx context.Context, alerts []alert.Alert) error {
+	// The alerts are already in the alert store as sent: a stop now must not leave them
+	// out of the queue, or this output would never see them.
+	ctx = context.WithoutCancel(ctx)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if err := q.loadLocked(ctx); err != nil {

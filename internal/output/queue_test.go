@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/output"
+	"github.com/vigil-sec/vigil/internal/pipeline"
 	"github.com/vigil-sec/vigil/internal/store/sqlite"
 )
 
@@ -294,5 +295,24 @@ func TestDedupeWindow(t *testing.T) {
 	stop()
 	if got := recv.received(); len(got) != 4 {
 		t.Errorf("received %v", got)
+	}
+}
+
+// The queue is what the pipeline hands alerts to.
+var _ pipeline.Output = (*output.Queue)(nil)
+
+// TestSendAfterStop: the pipeline's context may end while it hands over fresh alerts;
+// they are queued all the same.
+func TestSendAfterStop(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	q := output.NewQueue(st, &receiver{}, fast)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := q.Send(ctx, alerts(0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if d := q.Stats().Depth; d != 2 {
+		t.Fatalf("depth %d", d)
 	}
 }
