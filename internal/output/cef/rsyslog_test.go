@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,11 @@ const rsyslogd = "/usr/sbin/rsyslogd"
 // file output, and returns the port and the two files it writes: the raw messages, and
 // the fields rsyslog parsed from the syslog header (tab-separated).
 func startRsyslog(t *testing.T) (port int, rawFile, fieldsFile string) {
+	return startRsyslogOn(t, 0)
+}
+
+// startRsyslogOn is startRsyslog on a given port (0: one the system picks).
+func startRsyslogOn(t *testing.T, listenPort int) (port int, rawFile, fieldsFile string) {
 	t.Helper()
 	if _, err := os.Stat(rsyslogd); err != nil {
 		t.Skipf("%s not found: install Debian's rsyslog package (scripts/setup.sh does) to run the CEF end-to-end test", rsyslogd)
@@ -28,14 +34,14 @@ func startRsyslog(t *testing.T) (port int, rawFile, fieldsFile string) {
 	rawFile, fieldsFile = filepath.Join(dir, "raw.log"), filepath.Join(dir, "fields.log")
 	conf := fmt.Sprintf(`global(workDirectory=%[1]q maxMessageSize="64k")
 module(load="imtcp")
-input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName=%[2]q ruleset="cef")
+input(type="imtcp" address="127.0.0.1" port="%[5]d" listenPortFileName=%[2]q ruleset="cef")
 template(name="raw" type="string" string="%%rawmsg%%\n")
 template(name="fields" type="string" string="%%hostname%%\t%%app-name%%\t%%syslogfacility%%\t%%syslogseverity%%\t%%msg%%\n")
 ruleset(name="cef") {
   action(type="omfile" file=%[3]q template="raw")
   action(type="omfile" file=%[4]q template="fields")
 }
-`, dir, portFile, rawFile, fieldsFile)
+`, dir, portFile, rawFile, fieldsFile, listenPort)
 	confFile := filepath.Join(dir, "rsyslog.conf")
 	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -54,6 +60,13 @@ ruleset(name="cef") {
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
+		if listenPort != 0 {
+			// rsyslog writes the port file only for port 0: wait until the port answers.
+			if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", listenPort), time.Second); err == nil {
+				c.Close()
+				return listenPort, rawFile, fieldsFile
+			}
+		}
 		b, err := os.ReadFile(portFile)
 		if p, perr := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && perr == nil && p > 0 {
 			return p, rawFile, fieldsFile
