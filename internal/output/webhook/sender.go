@@ -44,8 +44,8 @@ func (s *Sender) Name() string { return s.cfg.Name }
 
 // Deliver posts the batch: one request for json, one per alert for Slack and Teams (in
 // order; a failure stops there and the queue resends the batch, so a chat may show an
-// alert twice). A 2xx answer is success; 408, 429 and 5xx are retried; any other status
-// is permanent.
+// alert twice). A 2xx answer is success; 400, 413, 415 and 422 (the receiver refuses the
+// content) are permanent; every other answer is retried.
 func (s *Sender) Deliver(ctx context.Context, alerts []alert.Alert) error {
 	if s.cfg.Format == FormatJSON {
 		return s.post(ctx, newJSONBody(s.now(), alerts), len(alerts))
@@ -99,11 +99,15 @@ func (s *Sender) post(ctx context.Context, payload any, n int) error {
 		return nil
 	}
 	err = fmt.Errorf("webhook %s: post %d alerts: %s: %s", s.cfg.Name, n, resp.Status, bytes.TrimSpace(snippet))
-	switch {
-	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
-		return err
+	switch resp.StatusCode {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
+		// The receiver refuses this content: retrying it alone, then setting it aside,
+		// lets the alerts behind it through.
+		return output.Permanent(err)
 	}
-	return output.Permanent(err)
+	// 5xx, 408 and 429 pass; 401, 403 and 404 are a wrong secret, token or URL, which the
+	// operator fixes: retrying keeps the alerts instead of dead-lettering every one.
+	return err
 }
 
 var _ output.Sender = (*Sender)(nil)

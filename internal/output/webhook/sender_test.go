@@ -125,7 +125,7 @@ func TestSignKnownValue(t *testing.T) {
 func TestStatusClasses(t *testing.T) {
 	srv := newServer(t)
 	s := newSender(t, srv.URL, FormatJSON)
-	for status, permanent := range map[int]bool{500: false, 503: false, 429: false, 408: false, 400: true, 401: true, 404: true, 413: true} {
+	for status, permanent := range map[int]bool{500: false, 503: false, 429: false, 408: false, 401: false, 403: false, 404: false, 400: true, 413: true, 422: true} {
 		srv.mu.Lock()
 		srv.status = status
 		srv.mu.Unlock()
