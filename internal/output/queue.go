@@ -249,7 +249,9 @@ func (q *Queue) Run(ctx context.Context) error {
 	}
 	pruned := q.opts.Now()
 	backoff := q.opts.MinBackoff
-	single := false // after a permanent batch failure: find the poison alert one by one
+	// singles is how many alerts to send one by one: after a permanent failure of a batch,
+	// that batch's alerts, so the poison one is found without resending the rest as batches.
+	singles := 0
 	for {
 		if q.opts.Now().Sub(pruned) > time.Hour {
 			if err := q.prune(ctx); err != nil {
@@ -257,7 +259,7 @@ func (q *Queue) Run(ctx context.Context) error {
 			}
 			pruned = q.opts.Now()
 		}
-		batch := q.head(single)
+		batch := q.head(singles > 0)
 		if len(batch) == 0 {
 			select {
 			case <-ctx.Done():
@@ -272,7 +274,8 @@ func (q *Queue) Run(ctx context.Context) error {
 			if err := q.done(context.WithoutCancel(ctx), batch); err != nil {
 				return err
 			}
-			backoff, single = q.opts.MinBackoff, false
+			backoff = q.opts.MinBackoff
+			singles = max(singles-len(batch), 0)
 			continue
 		}
 		if ctx.Err() != nil {
@@ -280,16 +283,16 @@ func (q *Queue) Run(ctx context.Context) error {
 		}
 		q.failed(err)
 		if IsPermanent(err) && len(batch) > 1 {
-			single = true
+			singles = len(batch)
 			continue
 		}
 		if IsPermanent(err) {
-			dead, err2 := q.reject(ctx, batch[0], err)
+			dead, err2 := q.reject(context.WithoutCancel(ctx), batch[0], err)
 			if err2 != nil {
 				return err2
 			}
 			if dead {
-				single = false
+				singles = max(singles-1, 0)
 				continue
 			}
 		}

@@ -194,6 +194,14 @@ func TestPoisonAlertIsDeadLettered(t *testing.T) {
 	if got := recv.received(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("received %v\nwant %v", got, want)
 	}
+	// One failed batch, five alerts alone, three tries of the poison one, the last of its
+	// batch alone, then two batches: the alerts behind the poison are not resent as batches.
+	recv.mu.Lock()
+	calls := recv.calls
+	recv.mu.Unlock()
+	if calls != 12 {
+		t.Errorf("%d Deliver calls, want 12", calls)
+	}
 	dead, err := q.DeadLetters(ctx)
 	if err != nil {
 		t.Fatal(err)
