@@ -102,13 +102,6 @@ func (q *Queue) queueKey(seq uint64) string { return q.opts.Prefix + "q/" + seqS
 func (q *Queue) deadKey(seq uint64) string  { return q.opts.Prefix + "dead/" + seqString(seq) }
 func (q *Queue) seenKey(seq uint64) string  { return q.opts.Prefix + "seen/" + seqString(seq) }
 
-// deliveredBatch is what a seen/ key holds: the ids and versions of one delivered batch
-// (one key per batch, not per alert, halves the store writes of a delivery).
-type deliveredBatch struct {
-	At  time.Time `json:"at"`
-	IDs []string  `json:"ids"` // id/version
-}
-
 // seqString is fixed-width, so key order is sequence order.
 func seqString(seq uint64) string { return fmt.Sprintf("%020d", seq) }
 
@@ -216,23 +209,6 @@ func (q *Queue) Stats() Stats {
 		s.OldestAge = max(q.opts.Now().Sub(q.pending[0].Enqueued), 0)
 	}
 	return s
-}
-
-// DeadLetters returns the dead-lettered entries, oldest first.
-func (q *Queue) DeadLetters(ctx context.Context) ([]Entry, error) {
-	m, err := q.kv.ListState(ctx, q.opts.Prefix+"dead/")
-	if err != nil {
-		return nil, fmt.Errorf("output %s: list dead letters: %w", q.Name(), err)
-	}
-	out := make([]Entry, 0, len(m))
-	for _, v := range m {
-		var e Entry
-		if err := json.Unmarshal(v, &e); err == nil {
-			out = append(out, e)
-		}
-	}
-	slices.SortFunc(out, func(a, b Entry) int { return cmp.Compare(a.Seq, b.Seq) })
-	return out, nil
 }
 
 // Run delivers the queue until ctx ends, oldest first, and returns nil then; it returns
@@ -388,30 +364,4 @@ func (q *Queue) reject(ctx context.Context, e *Entry, cause error) (dead bool, e
 	q.pending = q.pending[1:]
 	q.stats.DeadLettered++
 	return true, nil
-}
-
-// prune forgets delivery records older than the dedupe window.
-func (q *Queue) prune(ctx context.Context) error {
-	cutoff := q.opts.Now().Add(-q.opts.DedupeWindow)
-	seen, err := q.kv.ListState(ctx, q.opts.Prefix+"seen/")
-	if err != nil {
-		return fmt.Errorf("output %s: list delivery records: %w", q.Name(), err)
-	}
-	for k, v := range seen {
-		var d deliveredBatch
-		if json.Unmarshal(v, &d) == nil && !d.At.Before(cutoff) {
-			continue
-		}
-		if err := q.kv.DeleteState(ctx, k); err != nil {
-			return fmt.Errorf("output %s: prune delivery records: %w", q.Name(), err)
-		}
-		q.mu.Lock()
-		for _, id := range d.IDs {
-			if t, ok := q.known[id]; ok && t.Equal(d.At) {
-				delete(q.known, id)
-			}
-		}
-		q.mu.Unlock()
-	}
-	return nil
 }
