@@ -213,3 +213,11 @@ func (s *Sender) Close() error {
 }
 
 var _ output.Sender = (*Sender)(nil)
+
+// Check connects to the receiver (and, for tls://, completes the handshake), as `vigil
+// config check --online` does; the connection stays open for the first Deliver.
+func (s *Sender) Check(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connect(ctx)
+}

@@ -296,3 +296,23 @@ func TestConfigValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestCheck(t *testing.T) {
+	r := listen(t, FramingOctetCounting, nil)
+	s, err := New(testConfig(t, "tcp://"+r.ln.Addr().String()), "1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.ln.Close()
+	down, err := New(testConfig(t, "tcp://"+r.ln.Addr().String()), "1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := down.Check(context.Background()); err == nil {
+		t.Error("Check passed with the receiver down")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -108,6 +109,27 @@ func (s *Sender) post(ctx context.Context, payload any, n int) error {
 	// 5xx, 408 and 429 pass; 401, 403 and 404 are a wrong secret, token or URL, which the
 	// operator fixes: retrying keeps the alerts instead of dead-lettering every one.
 	return err
+}
+
+// Check opens a TCP connection to the URL's host, as `vigil config check --online` does:
+// it posts nothing, so no receiver sees a test message.
+func (s *Sender) Check(ctx context.Context) error {
+	u, err := url.Parse(s.cfg.URL)
+	if err != nil {
+		return fmt.Errorf("webhook %s: url: %w", s.cfg.Name, err)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.D())
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return fmt.Errorf("webhook %s: connect %s: %w", s.cfg.Name, host, err)
+	}
+	return c.Close()
 }
 
 var _ output.Sender = (*Sender)(nil)

@@ -196,3 +196,18 @@ func TestConfigValidate(t *testing.T) {
 }
 
 const knownHMAC = "9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae"
+
+func TestCheck(t *testing.T) {
+	srv := newServer(t)
+	s := newSender(t, srv.URL, FormatJSON)
+	if err := s.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(srv.reqs) != 0 {
+		t.Error("Check posted a request")
+	}
+	srv.Close()
+	if err := s.Check(context.Background()); err == nil {
+		t.Error("Check passed with the receiver down")
+	}
+}
