@@ -8,6 +8,7 @@ need=()
 command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+[ -x /usr/sbin/rsyslogd ] || need+=(rsyslog) # the CEF output's end-to-end test receives into a real rsyslog
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
