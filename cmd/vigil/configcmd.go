@@ -62,7 +62,10 @@ func checkConfig(ctx context.Context, file string, online bool) (configCounts, e
 		return configCounts{}, err
 	}
 	srcs, serr := buildSources(cfg, providerDeps{norm: normalize.New(formats.All()...), logger: slog.New(slog.DiscardHandler), budgets: azure.NewBudgets()})
-	_, oerr := buildOutputs(cfg)
+	outs, oerr := buildOutputs(cfg, slog.New(slog.DiscardHandler))
+	for _, o := range outs {
+		o.close()
+	}
 	if err := errors.Join(err, serr, oerr); err != nil {
 		return configCounts{}, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/hunt"
 	"github.com/vigil-sec/vigil/internal/normalize"
 	"github.com/vigil-sec/vigil/internal/normalize/formats"
+	"github.com/vigil-sec/vigil/internal/output"
 	"github.com/vigil-sec/vigil/internal/pipeline"
 	"github.com/vigil-sec/vigil/internal/source"
 	"github.com/vigil-sec/vigil/internal/store/sqlite"
@@ -37,7 +38,7 @@ type daemonSpec struct {
 	noBehav   bool
 	geo       geoip.Config
 	sources   func(n *normalize.Normalizer) ([]source.Source, error)
-	outputs   []pipeline.Output
+	outputs   []builtOutput
 	clock     func() time.Time
 	onAlert   func(alert.Alert)
 	onListen  func(addr string) // told the console's address once it listens
@@ -55,6 +56,7 @@ type daemon struct {
 	console  *console.Server
 	geo      *geoip.Enricher
 	listener net.Listener
+	queues   []*output.Queue
 }
 
 // buildDaemon opens the store, loads the rules, builds the sources, the pipeline and the
@@ -97,10 +99,21 @@ func buildDaemon(ctx context.Context, spec daemonSpec) (*daemon, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Each output delivers from its own durable queue in the store: down for an hour, it
+	// receives everything when it is back, in order, once per alert id and version.
+	var outs []pipeline.Output
+	for _, o := range spec.outputs {
+		q := output.NewQueue(st, o.sender, o.opts)
+		d.queues = append(d.queues, q)
+		outs = append(outs, q)
+	}
+	if len(d.queues) > 0 {
+		reg.MustRegister(output.NewCollector(d.queues...))
+	}
 	d.pipeline, err = pipeline.New(pipeline.Options{
 		Config: spec.pipeline, Store: st, Normalizer: n, Sources: srcs,
 		Arrival: arrival, Ordered: rs.OrderedDetector(), Baseline: bd,
-		Enrich: d.geo.Enrich, Outputs: spec.outputs, OnAlert: spec.onAlert, Clock: spec.clock,
+		Enrich: d.geo.Enrich, Outputs: outs, OnAlert: spec.onAlert, Clock: spec.clock,
 		Logger: log, Metrics: pipeline.NewMetrics(reg),
 	})
 	if err != nil {
@@ -135,6 +148,9 @@ func (d *daemon) run(ctx context.Context) error {
 		return err
 	})
 	g.Go(func() error { return d.console.Serve(srvCtx, d.listener) })
+	for _, q := range d.queues {
+		g.Go(func() error { return q.Run(srvCtx) })
+	}
 	g.Go(func() error {
 		err := d.geo.Run(srvCtx)
 		if srvCtx.Err() != nil {
@@ -146,6 +162,9 @@ func (d *daemon) run(ctx context.Context) error {
 }
 
 func (d *daemon) close() {
+	for _, o := range d.spec.outputs {
+		o.close()
+	}
 	if d.listener != nil {
 		d.listener.Close()
 	}

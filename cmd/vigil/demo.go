@@ -71,10 +71,10 @@ func runDemo(ctx context.Context, args []string, std stdio) error {
 		fmt.Fprintln(std.err, "vigil demo: --speed must be positive, --users at least 10, --history at least 1 day, --duration not negative")
 		return errUsage
 	}
-	var outputs []pipeline.Output
+	var outputs []builtOutput
 	if o.configFile != "" {
 		var err error
-		if outputs, err = demoOutputs(o.configFile); err != nil {
+		if outputs, err = demoOutputs(o.configFile, slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn}))); err != nil {
 			return &exitError{code: 2, err: err}
 		}
 	}
@@ -155,7 +155,7 @@ func newDemoWorld(o demoOptions, log *slog.Logger) (*demoWorld, error) {
 }
 
 // demo runs the world and the daemon until ctx ends, printing alerts as they come.
-func demo(ctx context.Context, o demoOptions, outputs []pipeline.Output, std stdio) error {
+func demo(ctx context.Context, o demoOptions, outputs []builtOutput, std stdio) error {
 	log := slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	fmt.Fprintf(std.out, "vigil demo: simulating %d people and their tenant (%d days of history, then live at %gx)…\n", o.users, o.historyDays, o.speed)
 	world, err := newDemoWorld(o, log)

@@ -15,6 +15,9 @@ import (
 	"github.com/vigil-sec/vigil/internal/config"
 	"github.com/vigil-sec/vigil/internal/enrich/geoip"
 	"github.com/vigil-sec/vigil/internal/normalize"
+	"github.com/vigil-sec/vigil/internal/output"
+	"github.com/vigil-sec/vigil/internal/output/cef"
+	"github.com/vigil-sec/vigil/internal/output/webhook"
 	"github.com/vigil-sec/vigil/internal/pipeline"
 	"github.com/vigil-sec/vigil/internal/source"
 	"github.com/vigil-sec/vigil/internal/source/azure"
@@ -38,7 +41,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 		return configErrors(std, err)
 	}
 	log := newLogger(std, cfg.LogLevel)
-	outputs, err := buildOutputs(cfg)
+	outputs, err := buildOutputs(cfg, log)
 	if err != nil {
 		return configErrors(std, err)
 	}
@@ -108,26 +111,68 @@ func newLogger(std stdio, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: l}))
 }
 
-// buildOutputs builds the configured outputs.
-func buildOutputs(cfg *config.Config) ([]pipeline.Output, error) {
-	var errs config.Errors
+// builtOutput is a configured output's sender and how its queue delivers.
+type builtOutput struct {
+	sender output.Sender
+	opts   output.QueueOptions
+	close  func() error
+}
+
+// buildOutputs builds the configured outputs' senders, every item's errors at once.
+// The daemon puts each behind a durable queue in its store.
+func buildOutputs(cfg *config.Config, log *slog.Logger) ([]builtOutput, error) {
+	var outs []builtOutput
+	var errs []error
 	for _, it := range cfg.Outputs {
-		errs = append(errs, config.Error{Path: it.Path + ".type", Line: it.Line,
-			Reason: fmt.Sprintf("the %s output is not in this build of Vigil yet: alerts are kept in the store (vigil alerts, GET /api/v1/alerts)", it.Type)})
+		switch it.Type {
+		case "cef":
+			c := cef.DefaultConfig()
+			if err := it.Decode(&c); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			s, err := cef.New(c, versionString(), log)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", it.Path, err))
+				continue
+			}
+			opts := c.QueueOptions()
+			opts.Logger = log
+			outs = append(outs, builtOutput{sender: s, opts: opts, close: s.Close})
+		case "webhook":
+			c := webhook.DefaultConfig()
+			if err := it.Decode(&c); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			s, err := webhook.New(c, nil, log)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", it.Path, err))
+				continue
+			}
+			opts := c.QueueOptions()
+			opts.Logger = log
+			outs = append(outs, builtOutput{sender: s, opts: opts, close: func() error { return nil }})
+		default:
+			errs = append(errs, config.Errors{{Path: it.Path + ".type", Line: it.Line, Reason: "no output of type " + it.Type}})
+		}
 	}
-	if len(errs) > 0 {
-		return nil, errs
+	if err := errors.Join(errs...); err != nil {
+		for _, o := range outs {
+			o.close()
+		}
+		return nil, err
 	}
-	return nil, nil
+	return outs, nil
 }
 
 // demoOutputs are the outputs of the config `vigil demo --config` names.
-func demoOutputs(path string) ([]pipeline.Output, error) {
+func demoOutputs(path string, log *slog.Logger) ([]builtOutput, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	return buildOutputs(cfg)
+	return buildOutputs(cfg, log)
 }
 
 // randomToken is 24 random bytes in hex: an API token or a demo app's secret.

@@ -49,8 +49,9 @@ func (f filesConfig) Validate() error {
 }
 
 type cefConfig struct {
-	Address Address `yaml:"address"`
-	Format  string  `yaml:"format"`
+	Address  Address `yaml:"address"`
+	Format   string  `yaml:"format"`
+	MinScore int     `yaml:"min_score"`
 }
 
 func (c cefConfig) Validate() error {
