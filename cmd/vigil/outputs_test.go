@@ -67,7 +67,9 @@ outputs:
 	defer cancel()
 	var logs syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--config", cfgFile}, stdio{in: strings.NewReader(""), out: &logs, err: &logs}) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", cfgFile}, stdio{in: strings.NewReader(""), out: &logs, err: &logs})
+	}()
 	want := 0
 	deadline := time.Now().Add(time.Minute)
 	for {
