@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/eval"
@@ -29,9 +32,12 @@ func runEval(ctx context.Context, args []string, std stdio) error {
 		return errUsage
 	}
 	dir := positional[0]
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); errors.Is(err, os.ErrNotExist) {
+		return &exitError{code: 2, err: fmt.Errorf("%s is not a simulated folder (it has no manifest.json): make one with vigil simulate --out %s", dir, dir)}
+	}
 	truth, m, err := eval.ReadTruth(dir)
 	if err != nil {
-		return &exitError{code: 1, err: err}
+		return &exitError{code: 1, err: errors.New(strings.TrimPrefix(err.Error(), "eval: "))}
 	}
 	var paths []string
 	for _, sub := range []string{"graph", "activitylog", "eventhub", "AWSLogs"} {

@@ -46,3 +46,14 @@ func TestIngestSkipsTheSimulatorsOwnFilesAndCreatesNoStoreForNothing(t *testing.
 		t.Error("ingest of a missing path created a store")
 	}
 }
+
+func TestEvalOfAFolderThatIsNotASimulation(t *testing.T) {
+	dir := t.TempDir()
+	_, errOut, code := runCmd(t, "eval", dir)
+	if code != 2 || !strings.Contains(errOut, "is not a simulated folder") || strings.Contains(errOut, "eval: eval") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := runCmd(t, "rules", "lint", dir); code != 1 || !strings.Contains(errOut, "no Sigma rule") {
+		t.Errorf("rules lint of an empty folder: exit %d %s", code, errOut)
+	}
+}

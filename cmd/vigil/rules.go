@@ -51,7 +51,10 @@ func runRules(ctx context.Context, args []string, std stdio) error {
 	}
 	fmt.Fprintf(std.out, "%d loaded, %d failed\n", loaded, failed)
 	if failed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d rules did not load", failed)}
+		return &exitError{code: 1, err: fmt.Errorf("%d %s did not load", failed, plural(failed, "rule", "rules"))}
+	}
+	if loaded == 0 {
+		return &exitError{code: 1, err: fmt.Errorf("no Sigma rule (.yml or .yaml) found in %s", strings.Join(positional, ", "))}
 	}
 	return nil
 }
@@ -68,4 +71,11 @@ func (p placeholderFlag) Set(s string) error {
 	}
 	p[name] = append(p[name], strings.Split(vals, ",")...)
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -276,6 +276,9 @@ func compileDoc(doc *yaml.Node, opts Options) (*Rule, error) {
 	if err := top.Decode(&d); err != nil {
 		return nil, lineErr(top, err.Error())
 	}
+	if err := checkMetadata(top); err != nil {
+		return nil, err
+	}
 	if d.Correlation.Kind != 0 {
 		if d.ID == "" && d.Name == "" {
 			return nil, lineErr(top, "a correlation rule needs an id or a name")
@@ -373,4 +376,40 @@ func firstOf(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// The values the Sigma specification allows for a rule's level and status, and the keys of
+// its logsource: anything else is a typo that would load quietly as something else (a
+// `level: hgih` rule ran as low).
+var (
+	ruleLevels    = map[string]bool{"informational": true, "low": true, "medium": true, "high": true, "critical": true}
+	ruleStatuses  = map[string]bool{"stable": true, "test": true, "experimental": true, "deprecated": true, "unsupported": true}
+	logsourceKeys = map[string]bool{"product": true, "service": true, "category": true, "definition": true}
+)
+
+// checkMetadata refuses an unknown level, status or logsource key, naming its line.
+func checkMetadata(top *yaml.Node) error {
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		k, v := top.Content[i], top.Content[i+1]
+		switch k.Value {
+		case "level":
+			if !ruleLevels[strings.ToLower(v.Value)] {
+				return lineErr(v, fmt.Sprintf("unknown level %q (informational, low, medium, high or critical)", v.Value))
+			}
+		case "status":
+			if !ruleStatuses[strings.ToLower(v.Value)] {
+				return lineErr(v, fmt.Sprintf("unknown status %q (stable, test, experimental, deprecated or unsupported)", v.Value))
+			}
+		case "logsource":
+			if v.Kind != yaml.MappingNode {
+				return lineErr(v, "logsource must be a mapping of product, service, category")
+			}
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				if lk := v.Content[j]; !logsourceKeys[lk.Value] {
+					return lineErr(lk, fmt.Sprintf("unknown logsource key %q (product, service, category, definition)", lk.Value))
+				}
+			}
+		}
+	}
+	return nil
 }
