@@ -19,6 +19,9 @@ const peekSize = 64 << 10
 // maxLine bounds one JSON line; a longer one is kept as an unparsed record.
 const maxLine = 64 << 20
 
+// ErrNotLog is returned for an input that is not text or gzip: nothing of it is a record.
+var ErrNotLog = errors.New("not a log file")
+
 var wrapperKeys = []string{"Records", "value", "records", "Events"}
 
 func (n *Normalizer) stream(ctx context.Context, r io.Reader, name string, emit EmitFunc) (Stats, error) {
@@ -38,6 +41,12 @@ func (n *Normalizer) stream(ctx context.Context, r io.Reader, name string, emit 
 	}
 	rs := &recordSink{n: n, ctx: ctx, emit: emit}
 	head, _ := br.Peek(peekSize)
+	if nul := bytes.Count(head, []byte{0}); nul*100 > len(head) && !bytes.HasPrefix(head, []byte{0xff, 0xfe}) && !bytes.HasPrefix(head, []byte{0xfe, 0xff}) {
+		// Logs are text: more than 1% NUL bytes in the first 64 KiB (UTF-16 aside) is an
+		// executable, an image or a database, not hundreds of unparsed records. A stray
+		// NUL in a text export is repaired like any control character.
+		return Stats{}, fmt.Errorf("normalize: %s: %w (binary data: %d NUL bytes in the first %d)", name, ErrNotLog, nul, len(head))
+	}
 	start := rawjson.SkipSpace(head, 0)
 	var err error
 	switch {
