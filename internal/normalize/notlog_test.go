@@ -26,3 +26,20 @@ func TestBinaryInputIsNotALogFile(t *testing.T) {
 		t.Errorf("csv: %v", err)
 	}
 }
+
+func TestUnparsedNamesFileAndRecord(t *testing.T) {
+	var got []string
+	in := "{\"a\":1}\nnot json at all\n"
+	_, err := New().Stream(context.Background(), bytes.NewReader([]byte(in)), "exports/day1.jsonl", func(ev *event.Event) error {
+		if ev.IsUnparsed() {
+			got = append(got, ev.Vigil.ParseError)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || !bytes.Contains([]byte(got[len(got)-1]), []byte("(exports/day1.jsonl, record 2)")) {
+		t.Errorf("reasons %q: want the file and record number", got)
+	}
+}

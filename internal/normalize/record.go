@@ -25,6 +25,7 @@ type recordSink struct {
 	stats Stats
 
 	rowRepair string // a repair the CSV reader adds to the record it hands over
+	name      string // the input's name (a file's path), for unparsed records' reasons
 }
 
 // record normalizes one JSON object. Invalid JSON is repaired when it can be; anything
@@ -124,6 +125,10 @@ func (rs *recordSink) unparsed(b []byte, reason string) error {
 func (rs *recordSink) emitUnparsed(b []byte, reason string) error {
 	rs.stats.Unparsed++
 	rs.stats.Events++
+	if rs.name != "" {
+		// Say where it was, so "1 unparsed" can be found.
+		reason = fmt.Sprintf("%s (%s, record %d)", reason, rs.name, rs.stats.Records)
+	}
 	return rs.emit(Unparsed(b, reason, rs.n.now()))
 }
 

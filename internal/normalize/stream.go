@@ -39,7 +39,7 @@ func (n *Normalizer) stream(ctx context.Context, r io.Reader, name string, emit 
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
 	}
-	rs := &recordSink{n: n, ctx: ctx, emit: emit}
+	rs := &recordSink{n: n, ctx: ctx, emit: emit, name: name}
 	head, _ := br.Peek(peekSize)
 	if nul := bytes.Count(head, []byte{0}); nul*100 > len(head) && !bytes.HasPrefix(head, []byte{0xff, 0xfe}) && !bytes.HasPrefix(head, []byte{0xfe, 0xff}) {
 		// Logs are text: more than 1% NUL bytes in the first 64 KiB (UTF-16 aside) is an
