@@ -16,6 +16,7 @@ setup:
 	./scripts/setup.sh
 
 vet:
+	@echo "vet, staticcheck, gofmt (the first run builds staticcheck and SQLite through cgo: a minute or two)"
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above are not formatted"; exit 1)
 
@@ -28,6 +29,7 @@ samples:
 # test: setup, vet, a short run of every fuzz target, the third-party sample check, then
 # every Go test (last, so its summary closes the output).
 test: setup vet fuzz samples
+	@echo "go test ./... (every package; the daemon, emulator and kill-and-restart tests take a few minutes)"
 	$(GO) test -count=1 ./...
 
 bench:
