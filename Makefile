@@ -3,7 +3,7 @@ GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 DEMO_DIR ?= /tmp/vigil-demo
 
-.PHONY: build test bench bench-large demo setup vet lint fuzz samples
+.PHONY: build test bench bench-large demo setup vet fuzz samples
 
 # staticcheck, pinned; go run builds it once into the Go cache (the first run downloads it
 # through the module proxy, later runs take a few seconds).
@@ -28,6 +28,7 @@ vet: lint
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above are not formatted"; exit 1)
 
+.PHONY: lint
 lint:
 	$(STATICCHECK) $$($(GO) list ./... | grep -vxF $(foreach e,$(LINT_EXCEPT),-e $(MODULE)/$(firstword $(subst =, ,$(e)))))
 	@set -e; for e in $(LINT_EXCEPT); do $(STATICCHECK) -checks "inherit,$${e#*=}" ./$${e%%=*}; done
