@@ -2,8 +2,10 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 DEMO_DIR ?= /tmp/vigil-demo
+# DEMO_ARGS are vigil demo's flags, e.g. make demo DEMO_ARGS="--duration 2m --users 300".
+DEMO_ARGS ?=
 
-.PHONY: build test bench bench-large demo setup vet fuzz samples
+.PHONY: build test bench bench-large demo demo-offline setup vet fuzz samples
 
 # staticcheck, pinned; go run builds it once into the Go cache (the first run downloads it
 # through the module proxy, later runs take a few seconds).
@@ -19,6 +21,7 @@ LINT_EXCEPT := internal/sim/emulate=-ST1005 internal/normalize=-SA5000,-U1000 in
 MODULE := $(shell sed -n 's/^module //p' go.mod)
 
 build:
+	@test -x bin/vigil || echo "building vigil (the first build compiles SQLite through cgo: a minute or two)..."
 	$(GO) build -o bin/vigil ./cmd/vigil
 
 setup:
@@ -51,5 +54,11 @@ bench:
 bench-large:
 	VIGIL_BENCH_LARGE=1 $(GO) test -run '^$$' -bench 'Observe/entities=1000000' -benchtime 1000000x -timeout 30m ./internal/detect/behavior
 
-demo:
+# demo: the main job — vigil demo, a simulated tenant served live over the real protocols
+# on loopback, collected, detected, alerts printed as they come (Ctrl-C ends it).
+demo: build
+	./bin/vigil demo $(DEMO_ARGS)
+
+# demo-offline: the offline tools on the simulated tenant and the example logs.
+demo-offline:
 	DEMO_DIR=$(DEMO_DIR) ./scripts/demo.sh

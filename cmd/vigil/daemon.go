@@ -94,7 +94,7 @@ func buildDaemon(ctx context.Context, spec daemonSpec) (*daemon, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.pipeline, err = pipeline.New(pipeline.Options{
 		Config: spec.pipeline, Store: st, Normalizer: n, Sources: srcs,
-		Ordered: rs.Detector(), Baseline: bd,
+		Arrival: rs.ArrivalDetector(), Ordered: rs.OrderedDetector(), Baseline: bd,
 		Enrich: d.geo.Enrich, Outputs: spec.outputs, OnAlert: spec.onAlert, Clock: spec.clock,
 		Logger: log, Metrics: pipeline.NewMetrics(reg),
 	})

@@ -156,3 +156,12 @@ outputs:
 		t.Errorf("a type not built yet: exit %d\n%s", code, errOut)
 	}
 }
+
+func TestExampleConfigChecks(t *testing.T) {
+	t.Setenv("VIGIL_API_TOKEN", "an-example-token-0123456789")
+	t.Setenv("VIGIL_GRAPH_SECRET", "an-example-secret")
+	out, errOut, code := runCmd(t, "config", "check", "--config", filepath.Join("..", "..", "vigil.example.yaml"))
+	if code != 0 || !strings.Contains(out, "config ok: 3 sources") {
+		t.Fatalf("vigil.example.yaml: exit %d\n%s%s", code, out, errOut)
+	}
+}

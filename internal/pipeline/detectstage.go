@@ -91,7 +91,7 @@ func (d *detectStage) run(stop context.Context, queue <-chan storedBatch) error 
 		select {
 		case sb, ok := <-queue:
 			if !ok {
-				if stop.Err() != nil {
+				if stop.Err() != nil && !d.p.cfg.DrainOnStop {
 					return d.stop(ctx)
 				}
 				return d.finish(ctx)

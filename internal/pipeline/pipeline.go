@@ -27,7 +27,8 @@ import (
 type Config struct {
 	// AllowedLateness is how long after a source's watermark its records may still arrive
 	// and be detected in event-time order. The default covers CloudTrail's documented 5–15
-	// minutes of delivery delay and Entra sign-ins arriving minutes late.
+	// minutes of delivery delay and Entra's non-interactive sign-ins arriving up to half
+	// an hour late (the Graph collector's overlap).
 	AllowedLateness time.Duration
 	// IdleTimeout: a source that completed no poll for this long stops holding the
 	// watermark back (its records then count as late when they come).
@@ -45,12 +46,16 @@ type Config struct {
 	EndWindow time.Duration
 	// MinBackoff and MaxBackoff bound a failing source's restarts.
 	MinBackoff, MaxBackoff time.Duration
+	// DrainOnStop makes a stop read every stored event and close every window, as if
+	// the sources had finished (a demo with a duration; tests): what a later start would
+	// have detected is detected now, out of the watermark's order for the newest events.
+	DrainOnStop bool
 }
 
 // DefaultConfig is the daemon's default tuning.
 func DefaultConfig() Config {
 	return Config{
-		AllowedLateness:  20 * time.Minute,
+		AllowedLateness:  30 * time.Minute,
 		IdleTimeout:      5 * time.Minute,
 		QueueBatches:     64,
 		SnapshotInterval: 15 * time.Minute,

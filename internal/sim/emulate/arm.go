@@ -13,7 +13,9 @@ import (
 // The Activity Log API has one version; subscriptions accept the ones clients send.
 const activityLogAPIVersion = "2015-04-01"
 
-var subscriptionAPIVersions = []string{"2014-04-01", "2016-06-01", "2018-06-01", "2019-06-01", "2020-01-01", "2021-01-01", "2022-12-01"}
+func subscriptionAPIVersions() []string {
+	return []string{"2014-04-01", "2016-06-01", "2018-06-01", "2019-06-01", "2020-01-01", "2021-01-01", "2022-12-01"}
+}
 
 // activityLogRetention is how far back the Activity Log answers.
 const activityLogRetention = 90 * 24 * time.Hour
@@ -57,7 +59,7 @@ func (s *Server) subscriptionBody(id string) map[string]any {
 }
 
 func (s *Server) listSubscriptions(q url.Values) response {
-	if bad := checkAPIVersion(q, subscriptionAPIVersions...); bad != nil {
+	if bad := checkAPIVersion(q, subscriptionAPIVersions()...); bad != nil {
 		return *bad
 	}
 	const page = 100
@@ -105,7 +107,7 @@ func (s *Server) subscribed(id string) (string, bool) {
 }
 
 func (s *Server) getSubscription(id string, q url.Values) response {
-	if bad := checkAPIVersion(q, subscriptionAPIVersions...); bad != nil {
+	if bad := checkAPIVersion(q, subscriptionAPIVersions()...); bad != nil {
 		return *bad
 	}
 	sub, ok := s.subscribed(id)
@@ -115,8 +117,15 @@ func (s *Server) getSubscription(id string, q url.Values) response {
 	return jsonResponse(http.StatusOK, s.subscriptionBody(sub))
 }
 
-// ARM spells the continuation $skiptoken or $skipToken; both are taken.
-var activityLogOptions = map[string]bool{"api-version": true, "$filter": true, "$select": true, "$skiptoken": true, "$skipToken": true}
+// activityLogOption reports the query options the Activity Log takes. ARM spells the
+// continuation $skiptoken or $skipToken; both are taken.
+func activityLogOption(k string) bool {
+	switch k {
+	case "api-version", "$filter", "$select", "$skiptoken", "$skipToken":
+		return true
+	}
+	return false
+}
 
 // activityLog is GET /subscriptions/{id}/providers/Microsoft.Insights/eventtypes/management/values.
 func (s *Server) activityLog(subID, rawQuery string, now time.Time) response {
@@ -132,7 +141,7 @@ func (s *Server) activityLog(subID, rawQuery string, now time.Time) response {
 		return armError(http.StatusForbidden, "AuthorizationFailed", fmt.Sprintf("The client '%s' with object id '%s' does not have authorization to perform action 'microsoft.insights/eventtypes/values/read' over scope '/subscriptions/%s/providers/microsoft.insights' or the scope is invalid. If access was recently granted, please refresh your credentials.", s.opts.ClientID, s.opts.ClientID, subID))
 	}
 	for k, v := range vals {
-		if !activityLogOptions[k] {
+		if !activityLogOption(k) {
 			return armError(http.StatusBadRequest, "BadRequest", fmt.Sprintf("The query parameter '%s' is not supported.", k))
 		}
 		if len(v) > 1 {

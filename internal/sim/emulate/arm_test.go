@@ -105,8 +105,8 @@ func TestSubscriptionsAndARMThrottling(t *testing.T) {
 	if err := json.Unmarshal(a.body, &body); err != nil || a.status != 200 || len(body.Value) != 2 || body.Value[0].SubscriptionID != testSub || body.Value[0].TenantID != testTenant {
 		t.Fatalf("subscriptions: %d %s", a.status, a.body)
 	}
-	if a.header.Get("x-ms-ratelimit-remaining-subscription-reads") != "1" {
-		t.Errorf("remaining reads header = %q, want 1", a.header.Get("x-ms-ratelimit-remaining-subscription-reads"))
+	if a.header.Get("x-ms-ratelimit-remaining-tenant-reads") != "1" {
+		t.Errorf("remaining reads header = %q, want 1", a.header.Get("x-ms-ratelimit-remaining-tenant-reads"))
 	}
 	get(t, s, tok, s.URL()+"/subscriptions/"+otherSub+"?api-version=2022-12-01")
 	a = get(t, s, tok, s.URL()+"/subscriptions?api-version=2022-12-01")

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/sim"
 )
 
 func TestAcceleratedClockMapsWallTimeToSimulatedTime(t *testing.T) {
@@ -34,5 +36,28 @@ func TestAcceleratedClockDrivesVisibility(t *testing.T) {
 	wall.c.Advance(30 * time.Second) // one simulated hour: past every sign-in delay
 	if n := len(walk(t, s, tok, list, "@odata.nextLink")); n != 1 {
 		t.Fatalf("served %d after a simulated hour, want 1", n)
+	}
+}
+
+func TestNewRefusesIncompleteOptions(t *testing.T) {
+	ok := Options{TenantID: testTenant, ClientID: testClient, ClientSecret: testSecret}
+	for name, mod := range map[string]func(*Options){
+		"no tenant":        func(o *Options) { o.TenantID = "" },
+		"no client":        func(o *Options) { o.ClientID = "" },
+		"no secret":        func(o *Options) { o.ClientSecret = "" },
+		"duplicate rate 2": func(o *Options) { o.DuplicateRate = 2 },
+		"negative page":    func(o *Options) { o.PageSize = -1 },
+		"max below min": func(o *Options) {
+			o.Delay = map[sim.Kind]DelayRange{sim.KindGraphAudit: {Min: time.Minute, Max: time.Second}}
+		},
+	} {
+		o := ok
+		mod(&o)
+		if _, err := New(o); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := New(ok); err != nil {
+		t.Fatal(err)
 	}
 }

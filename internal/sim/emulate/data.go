@@ -106,8 +106,16 @@ func (s *Server) data(w http.ResponseWriter, r *http.Request, family, endpoint s
 	} else {
 		resp = handle(s.opts.Clock.Now())
 		if family == audARM {
-			resp.header.Set("x-ms-ratelimit-remaining-subscription-reads", strconv.Itoa(left))
+			scope := "subscription"
+			if endpoint == "subscriptions" { // listing subscriptions is a tenant-level read
+				scope = "tenant"
+			}
+			resp.header.Set("x-ms-ratelimit-remaining-"+scope+"-reads", strconv.Itoa(left))
 		}
+	}
+	if id := r.Header.Get("client-request-id"); id != "" && resp.header != nil {
+		resp.header.Set("client-request-id", id) // Graph echoes it; so does ARM as x-ms-client-request-id
+		resp.header.Set("x-ms-client-request-id", id)
 	}
 	if kind == faultTruncate && len(resp.body) > 1 {
 		s.stats.fault(endpoint)

@@ -31,14 +31,20 @@ func graphAPIs() map[string]graphAPI {
 		"auditlogs/directoryaudits": {stream: streamDirectoryAudits, path: "auditLogs/directoryAudits", primary: "activityDateTime",
 			timeFields: []string{"activityDateTime"}, maxTop: 1000, typeName: "microsoft.graph.directoryAudit"},
 		"identityprotection/riskdetections": {stream: streamRiskDetections, path: "identityProtection/riskDetections", primary: "detectedDateTime",
-			timeFields: []string{"detectedDateTime", "lastUpdatedDateTime", "activityDateTime"}, maxTop: 1000, typeName: "microsoft.graph.riskDetection"},
+			timeFields: []string{"detectedDateTime", "lastUpdatedDateTime", "activityDateTime"}, maxTop: 500, typeName: "microsoft.graph.riskDetection"},
 		"security/alerts_v2": {stream: streamAlerts, path: "security/alerts_v2", primary: "createdDateTime",
 			timeFields: []string{"createdDateTime", "lastUpdateDateTime"}, maxTop: 2000, typeName: "microsoft.graph.security.alert"},
 	}
 }
 
-// graphQueryOptions are the OData options the emulator understands; any other is a 400.
-var graphQueryOptions = map[string]bool{"$filter": true, "$top": true, "$orderby": true, "$skiptoken": true, "$select": true}
+// graphQueryOption reports the OData options the emulator understands; any other is a 400.
+func graphQueryOption(k string) bool {
+	switch k {
+	case "$filter", "$top", "$orderby", "$skiptoken", "$select":
+		return true
+	}
+	return false
+}
 
 func (s *Server) graph(w http.ResponseWriter, r *http.Request, version, path string) {
 	api, ok := graphAPIs()[path]
@@ -69,7 +75,7 @@ func parseGraphParams(raw string) (graphParams, error) {
 	}
 	var p graphParams
 	for k, v := range vals {
-		if !graphQueryOptions[k] {
+		if !graphQueryOption(k) {
 			return p, fmt.Errorf("Query option '%s' is not supported by this request.", k)
 		}
 		if len(v) > 1 {

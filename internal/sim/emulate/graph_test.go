@@ -35,6 +35,10 @@ func TestSignInsPagingWalksEachVisibleRecordOnce(t *testing.T) {
 	if len(ids) != want {
 		t.Fatalf("walked %d records, %d visible", len(ids), want)
 	}
+	st := s.Stats()
+	if e := st.Endpoints["signIns"]; e.Records != want || e.OK != (want+332)/333 || st.Endpoints["token"].OK != 1 || st.Visible[sim.KindGraphSignIn] != want {
+		t.Errorf("stats = %+v", st)
+	}
 }
 
 func TestRecordIsInvisibleUntilItsDelayHasPassed(t *testing.T) {
@@ -96,6 +100,7 @@ func TestGraphRefusesWhatItDoesNotSupport(t *testing.T) {
 		"/v1.0/auditLogs/signIns?$count=true",
 		"/v1.0/auditLogs/signIns?foo=bar",
 		"/v1.0/auditLogs/signIns?$top=1001",
+		"/v1.0/identityProtection/riskDetections?$top=501",
 		"/v1.0/auditLogs/signIns?$top=ten",
 		"/v1.0/auditLogs/signIns?$orderby=userPrincipalName",
 		"/v1.0/auditLogs/signIns?$skiptoken=bm90LWEtdG9rZW4",

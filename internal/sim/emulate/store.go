@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -35,26 +36,21 @@ type entry struct {
 	json    []byte
 }
 
-// stream is one list endpoint's records, sorted by (at, seq).
+// stream is one list endpoint's records, kept sorted by (at, seq).
 type stream struct {
 	entries []entry
-	sorted  bool
 }
 
+// insert places e in order: an append for the usual time-ordered arrival, a binary
+// search and a move for a late one.
 func (st *stream) insert(e entry) {
 	n := len(st.entries)
-	if n > 0 && e.at.Before(st.entries[n-1].at) {
-		st.sorted = false
-	}
-	st.entries = append(st.entries, e)
-}
-
-func (st *stream) sort() {
-	if st.sorted {
+	if n == 0 || !entryLess(&e, &st.entries[n-1]) {
+		st.entries = append(st.entries, e)
 		return
 	}
-	sort.Slice(st.entries, func(i, j int) bool { return entryLess(&st.entries[i], &st.entries[j]) })
-	st.sorted = true
+	i := sort.Search(n, func(i int) bool { return entryLess(&e, &st.entries[i]) })
+	st.entries = slices.Insert(st.entries, i, e)
 }
 
 func entryLess(a, b *entry) bool {
@@ -196,7 +192,7 @@ func (s *Server) Add(recs ...sim.Record) {
 		e.visible = e.at.Add(delay)
 		st := s.streams[name]
 		if st == nil {
-			st = &stream{sorted: true}
+			st = &stream{}
 			s.streams[name] = st
 			if r.Kind == sim.KindActivityLog {
 				s.seenSubs = append(s.seenSubs, r.Scope)
@@ -216,9 +212,6 @@ func (s *Server) Add(recs ...sim.Record) {
 			st.insert(d)
 			s.duplicates++
 		}
-	}
-	for _, st := range s.streams {
-		st.sort()
 	}
 }
 

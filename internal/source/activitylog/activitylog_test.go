@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/vigil-sec/vigil/internal/config"
 	"github.com/vigil-sec/vigil/internal/sim"
 	"github.com/vigil-sec/vigil/internal/sim/emulate"
@@ -127,6 +129,7 @@ func TestEverySubscriptionsEventsOnceWithLateAndDuplicateEvents(t *testing.T) {
 		t.Error("the quiet subscription has no cursor in the checkpoint")
 	}
 	t.Logf("%d events over %d polls: %v", len(h.expected), st.Polls(), got)
+	t.Logf("normalized: %v", st.ExpectParsed(t))
 }
 
 func TestRestartsRepeatNothing(t *testing.T) {
@@ -152,18 +155,26 @@ func TestThrottledIsRetryAfter(t *testing.T) {
 	}
 }
 
-func TestUnreadableSubscriptionNamesThePermission(t *testing.T) {
+func TestUnreadableSubscriptionNamesThePermissionAndStopsNoOther(t *testing.T) {
 	h := newHarness(t, nil)
 	c := h.config()
-	c.Subscriptions = []string{quietSub, foreignSub}
+	c.Subscriptions = []string{foreignSub}
+	for s := range h.perStream {
+		c.Subscriptions = append(c.Subscriptions, strings.TrimPrefix(s, "subscriptions/"))
+	}
 	s := h.source(t, c)
 	err := s.Check(t.Context())
-	if err == nil || !strings.Contains(err.Error(), foreignSub) || !strings.Contains(err.Error(), readPermission) || strings.Contains(err.Error(), "subscriptions/"+quietSub+":") {
+	if err == nil || !strings.Contains(err.Error(), foreignSub) || !strings.Contains(err.Error(), readPermission) || strings.Count(err.Error(), "activitylog: subscriptions/") != 1 {
 		t.Fatalf("Check = %v, want the foreign subscription named with %s, and only it", err, readPermission)
 	}
-	err = azuretest.NewStore("eventDataId").Run(t, s, 1, nil)
+	st := azuretest.NewStore("eventDataId")
+	h.catchUp(t, st, s)
+	st.ExpectExactlyOnce(t, h.expected, "beside an unreadable subscription")
+
+	c.Subscriptions = []string{foreignSub}
+	err = azuretest.NewStore("eventDataId").Run(t, h.source(t, c), 1, nil)
 	if !errors.Is(err, source.ErrPermanent) || !strings.Contains(err.Error(), "AuthorizationFailed") {
-		t.Fatalf("Run = %v, want a permanent AuthorizationFailed", err)
+		t.Fatalf("Run with nothing readable = %v, want a permanent AuthorizationFailed", err)
 	}
 }
 
@@ -195,5 +206,37 @@ func TestValidateNamesKeys(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate = %v, want %q", err, want)
 		}
+	}
+}
+
+func TestContractKeysDecodeStrictly(t *testing.T) {
+	const doc = `
+name: azure-prod
+type: activitylog
+tenant_id: 5d3e1f2a-7b6c-4d8e-9f0a-1b2c3d4e5f60
+client_id: a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d
+certificate_file: /etc/vigil/app.pem
+auth: certificate
+cloud: china
+login_endpoint: https://login.example
+arm_endpoint: https://arm.example
+ca_file: /etc/vigil/ca.pem
+subscriptions: [0c0c0c0c-1111-4222-8333-444444444444]
+poll_interval: 30s
+overlap: 20m
+backfill: 2d
+page_size: 200
+`
+	c := DefaultConfig()
+	dec := yaml.NewDecoder(strings.NewReader(doc))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Auth != "certificate" || c.ARMEndpoint != "https://arm.example" || len(c.Subscriptions) != 1 || c.Overlap.D() != 20*time.Minute {
+		t.Fatalf("decoded %+v", c)
 	}
 }

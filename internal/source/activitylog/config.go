@@ -34,6 +34,8 @@ type Config struct {
 	// RequestBudget is how many requests per 10 seconds this app may send to ARM for
 	// this tenant, shared by every source with the same app and tenant.
 	RequestBudget int `yaml:"request_budget"`
+	// RequestWindow is the window RequestBudget counts in (default 10s).
+	RequestWindow config.Duration `yaml:"request_window"`
 }
 
 // DefaultConfig returns the defaults: every readable subscription, a poll a minute, 30
@@ -49,6 +51,7 @@ func DefaultConfig() Config {
 		Backfill:      config.Duration(24 * time.Hour),
 		PageSize:      200,
 		RequestBudget: 100,
+		RequestWindow: config.Duration(10 * time.Second),
 	}
 }
 
@@ -78,6 +81,9 @@ func (c Config) Validate() error {
 	}
 	if c.RequestBudget < 0 {
 		errs = append(errs, errors.New("request_budget: must not be negative (0 is unlimited)"))
+	}
+	if c.RequestBudget > 0 && c.RequestWindow.D() <= 0 {
+		errs = append(errs, errors.New("request_window: must be positive"))
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Subscriptions {

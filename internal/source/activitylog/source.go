@@ -78,9 +78,9 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 	s := &Source{
 		name: name, cfg: cfg, arm: base, log: log,
 		client: &azure.Client{
-			HTTP:   o.HTTP,
+			HTTP: o.HTTP, Base: base, Home: cl.ARM,
 			Tokens: azure.NewTokens(cred, cl.ARMAudience, cfg.TenantID),
-			Budget: o.Budgets.For(cfg.AppKey()+"/arm", cfg.RequestBudget, 10*time.Second),
+			Budget: o.Budgets.For(cfg.AppKey()+"/arm", cfg.RequestBudget, cfg.RequestWindow.D()),
 		},
 	}
 	s.poller = &azure.Poller{

@@ -2,6 +2,7 @@ package azure
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -137,49 +138,78 @@ func TestCheckpointCarriesNewestIDs(t *testing.T) {
 	}
 }
 
-func TestLimiterSpendsItsBudgetThenAsksToWait(t *testing.T) {
+func TestLimiterAllowsNoMoreThanNInAnyWindow(t *testing.T) {
 	l := NewLimiter(5, 10*time.Second)
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	for i := 0; i < 5; i++ {
-		if d := l.reserve(); d != 0 {
+		if d := l.reserve(t0.Add(time.Duration(i) * time.Second)); d != 0 {
 			t.Fatalf("request %d of a budget of 5 had to wait %s", i+1, d)
 		}
 	}
-	if d := l.reserve(); d <= 9*time.Second || d > 10*time.Second {
-		t.Fatalf("the 6th request waits %s, want the rest of the window (10s)", d)
+	// The 6th may go only when the 1st has left the (5%-stretched) window.
+	if d := l.reserve(t0.Add(6 * time.Second)); d != 4500*time.Millisecond {
+		t.Fatalf("the 6th request at +6s waits %s, want 4.5s", d)
 	}
-	// Sent as fast as it allows over a minute, never more than 5 fall in any 10 seconds
-	// (a token bucket would let 10 through in one: the burst and its refill).
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	l = NewLimiter(5, 10*time.Second)
-	l.now = func() time.Time { return now }
-	var sent []time.Time
-	for now.Before(time.Date(2026, 1, 1, 0, 1, 0, 0, time.UTC)) {
-		if d := l.reserve(); d > 0 {
-			now = now.Add(d)
-			continue
-		}
-		sent = append(sent, now)
-		now = now.Add(300 * time.Millisecond)
+	if d := l.reserve(t0.Add(10500 * time.Millisecond)); d != 0 {
+		t.Fatalf("the 6th request at +10.5s waits %s", d)
 	}
-	for i := range sent {
-		n := 0
-		for _, u := range sent[i:] {
-			if u.Sub(sent[i]) < 10*time.Second {
-				n++
-			}
-		}
-		if n > 5 {
-			t.Fatalf("%d requests within 10s from %s", n, sent[i].Format("15:04:05.000"))
-		}
+	if d := l.reserve(t0.Add(10600 * time.Millisecond)); d != 900*time.Millisecond {
+		t.Fatalf("the 7th request waits %s, want until the 2nd leaves", d)
 	}
-	if len(sent) < 25 {
-		t.Fatalf("only %d requests in a minute; the budget allows 30", len(sent))
-	}
-	if d := NewLimiter(0, time.Second).reserve(); d != 0 {
+	if d := NewLimiter(0, time.Second).reserve(t0); d != 0 {
 		t.Fatalf("an unlimited budget made a request wait %s", d)
 	}
 	b := NewBudgets()
 	if b.For("app@t/graph", 5, time.Second) != b.For("app@t/graph", 9, time.Second) || b.For("app@t/graph", 5, time.Second) == b.For("app@u/graph", 5, time.Second) {
 		t.Fatal("budgets are not one per key")
 	}
+}
+
+func TestNextLinksStayOnTheConfiguredHost(t *testing.T) {
+	c := &Client{Base: "https://proxy.example:8443/graph", Home: "https://graph.microsoft.com"}
+	cases := map[string]string{
+		"https://proxy.example:8443/graph/v1.0/auditLogs/signIns?$skiptoken=x": "https://proxy.example:8443/graph/v1.0/auditLogs/signIns?$skiptoken=x",
+		"https://graph.microsoft.com/v1.0/auditLogs/signIns?$skiptoken=y":      "https://proxy.example:8443/graph/v1.0/auditLogs/signIns?$skiptoken=y",
+		"https://evil.example/v1.0/auditLogs/signIns":                          "",
+		"http://graph.microsoft.com/v1.0/auditLogs/signIns":                    "",
+		"/v1.0/relative": "",
+	}
+	for in, want := range cases {
+		got, err := c.follow(in)
+		if (want == "") != (err != nil) || got != want {
+			t.Errorf("follow(%s) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+// BenchmarkCheckpointBigTenant is the checkpoint written with every page when each of
+// seven streams remembers the most ids it may.
+func BenchmarkCheckpointBigTenant(b *testing.B) {
+	base := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	states := map[string]*streamState{}
+	for s := 0; s < 7; s++ {
+		st := &streamState{cursor: base, seen: map[string]time.Time{}}
+		for i := 0; i < maxSeen; i++ {
+			st.seen[fmt.Sprintf("%08x-0000-4000-8000-%012x", s, i)] = base.Add(time.Duration(i) * time.Millisecond)
+		}
+		states[fmt.Sprint("stream", s)] = st
+	}
+	page := map[string]time.Time{}
+	for i := 0; i < 1000; i++ {
+		page[fmt.Sprintf("page-%d", i)] = base.Add(time.Hour + time.Duration(i)*time.Millisecond)
+	}
+	b.Run("end-of-poll", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := encodeCheckpoint(states, "", nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("page-of-1000", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := encodeCheckpoint(states, "stream3", page); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

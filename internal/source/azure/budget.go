@@ -6,19 +6,18 @@ import (
 	"time"
 )
 
-// Limiter keeps requests within n per window over any window of that length: it
-// remembers when the last n were sent and lets the next go only once the oldest is a
-// window old. (A token bucket of n refilled at n per window would let up to 2n through
-// in one window, and the services count in fixed or sliding windows: Graph's reports
-// service allows 5 requests per 10 seconds per app and tenant.) Every source signing in
-// as one app to one tenant shares one Limiter and spends the budget before the service
-// has to say 429.
+// Limiter allows at most n requests in any window of its length (a sliding log of the
+// last n request times). The Microsoft APIs throttle per app and tenant (Graph's reports
+// service: 5 requests per 10 seconds), so every source signing in as one app to one
+// tenant shares one Limiter and stays under the limit before the service has to say 429.
+// A token bucket would not do: its burst plus refill lets up to 2n through one fixed
+// window. The window is stretched by 5% so uneven network latency cannot squeeze n+1
+// requests into one of the service's windows.
 type Limiter struct {
 	mu     sync.Mutex
 	window time.Duration
-	sent   []time.Time // the last n sends, oldest first; nil when unlimited
-	next   int         // ring position of the oldest
-	now    func() time.Time
+	sent   []time.Time // ring of the last n request times
+	next   int
 }
 
 // NewLimiter allows n requests per window; n <= 0 allows everything.
@@ -26,13 +25,13 @@ func NewLimiter(n int, window time.Duration) *Limiter {
 	if n <= 0 || window <= 0 {
 		return &Limiter{}
 	}
-	return &Limiter{window: window, sent: make([]time.Time, n), now: time.Now}
+	return &Limiter{window: window + window/20, sent: make([]time.Time, n)}
 }
 
 // Wait blocks until a request may go, or ctx ends.
 func (l *Limiter) Wait(ctx context.Context) error {
 	for {
-		d := l.reserve()
+		d := l.reserve(time.Now())
 		if d == 0 {
 			return nil
 		}
@@ -46,17 +45,19 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
-// reserve records a send and returns 0, or returns how long until one may go.
-func (l *Limiter) reserve() time.Duration {
+// reserve records a request at now and returns 0, or returns how long until the
+// oldest of the last n requests leaves the window.
+func (l *Limiter) reserve(now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.sent) == 0 {
 		return 0
 	}
-	now := l.now()
 	oldest := l.sent[l.next]
-	if wait := oldest.Add(l.window).Sub(now); !oldest.IsZero() && wait > 0 {
-		return wait
+	if !oldest.IsZero() {
+		if free := oldest.Add(l.window); now.Before(free) {
+			return free.Sub(now)
+		}
 	}
 	l.sent[l.next] = now
 	l.next = (l.next + 1) % len(l.sent)

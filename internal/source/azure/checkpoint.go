@@ -1,6 +1,7 @@
 package azure
 
 import (
+	"container/heap"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -34,6 +35,26 @@ type streamState struct {
 	seen   map[string]time.Time
 	// overlap is the stream's effective overlap, set when it is polled.
 	overlap time.Duration
+	// recent caches newest(seen) for checkpoints; nil when seen changed since.
+	recent []string
+}
+
+// remember adds ids the store now holds.
+func (st *streamState) remember(ids map[string]time.Time) {
+	for id, t := range ids {
+		st.seen[id] = t
+	}
+	if len(ids) > 0 {
+		st.recent = nil
+	}
+}
+
+// newestIDs is the cached newest ids of seen.
+func (st *streamState) newestIDs() []string {
+	if st.recent == nil {
+		st.recent = newest(st.seen, nil, checkpointIDs)
+	}
+	return st.recent
 }
 
 func decodeCheckpoint(b []byte) (map[string]*streamState, error) {
@@ -69,54 +90,81 @@ func encodeCheckpoint(states map[string]*streamState, extraOf string, extra map[
 		if !st.next.IsZero() {
 			cur = st.next
 		}
-		var add map[string]time.Time
-		if name == extraOf {
-			add = extra
+		recent := st.newestIDs()
+		if name == extraOf && len(extra) > 0 {
+			recent = newest(st.seen, extra, checkpointIDs)
 		}
-		cp.Streams[name] = streamCheckpoint{Cursor: cur.UTC(), Recent: newest(st.seen, add, checkpointIDs)}
+		cp.Streams[name] = streamCheckpoint{Cursor: cur.UTC(), Recent: recent}
 	}
 	return json.Marshal(cp)
 }
 
-// newest returns up to n ids of a ∪ b, newest first.
+// newest returns up to n ids of a ∪ b, newest first. It keeps the n newest in a bounded
+// min-heap rather than sorting everything: a big tenant's stream remembers 50,000 ids and
+// a checkpoint is written with every page.
 func newest(a, b map[string]time.Time, n int) []string {
-	type idAt struct {
-		id string
-		t  time.Time
+	if n <= 0 {
+		return nil
 	}
-	all := make([]idAt, 0, len(a)+len(b))
+	h := make(idHeap, 0, min(n, len(a)+len(b)))
+	offer := func(id string, t time.Time) {
+		x := idAt{id, t}
+		if len(h) < n {
+			heap.Push(&h, x)
+		} else if h[0].older(x) {
+			h[0] = x
+			heap.Fix(&h, 0)
+		}
+	}
 	for id, t := range a {
-		all = append(all, idAt{id, t})
+		offer(id, t)
 	}
 	for id, t := range b {
 		if _, dup := a[id]; !dup {
-			all = append(all, idAt{id, t})
+			offer(id, t)
 		}
 	}
-	slices.SortFunc(all, func(x, y idAt) int {
-		if c := y.t.Compare(x.t); c != 0 {
-			return c
+	slices.SortFunc(h, func(x, y idAt) int {
+		if x.older(y) {
+			return 1
 		}
-		return compareStrings(x.id, y.id)
+		if y.older(x) {
+			return -1
+		}
+		return 0
 	})
-	if len(all) > n {
-		all = all[:n]
-	}
-	out := make([]string, len(all))
-	for i, x := range all {
+	out := make([]string, len(h))
+	for i, x := range h {
 		out[i] = x.id
 	}
 	return out
 }
 
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+type idAt struct {
+	id string
+	t  time.Time
+}
+
+// older orders by time, then id, so the choice among equal times is stable.
+func (x idAt) older(y idAt) bool {
+	if !x.t.Equal(y.t) {
+		return x.t.Before(y.t)
 	}
-	return 0
+	return x.id < y.id
+}
+
+// idHeap is a min-heap by age: the oldest of the kept ids on top.
+type idHeap []idAt
+
+func (h idHeap) Len() int           { return len(h) }
+func (h idHeap) Less(i, j int) bool { return h[i].older(h[j]) }
+func (h idHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *idHeap) Push(x any)        { *h = append(*h, x.(idAt)) }
+func (h *idHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // prune forgets ids older than from, and the oldest beyond maxSeen.
@@ -124,6 +172,7 @@ func (st *streamState) prune(from time.Time) {
 	for id, t := range st.seen {
 		if t.Before(from) {
 			delete(st.seen, id)
+			st.recent = nil
 		}
 	}
 	if len(st.seen) <= maxSeen {
@@ -134,5 +183,5 @@ func (st *streamState) prune(from time.Time) {
 	for _, id := range keep {
 		kept[id] = st.seen[id]
 	}
-	st.seen = kept
+	st.seen, st.recent = kept, nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/source"
@@ -43,6 +44,11 @@ type Client struct {
 	HTTP   *http.Client
 	Tokens *Tokens
 	Budget *Limiter
+	// Base is the API's base URL (the configured endpoint); Home is the cloud's own host
+	// for it. A next link must point at Base or Home: one at Home is rewritten onto
+	// Base (the service writes its public host even behind a proxy), any other host is
+	// refused, so the bearer token never goes anywhere else.
+	Base, Home string
 }
 
 // GetPage fetches one page of a list. A throttling reply (429, 503, 504) is a
@@ -94,7 +100,36 @@ func (c *Client) GetPage(ctx context.Context, rawURL string) (Page, error) {
 	if next == "" {
 		next = p.Next
 	}
+	if next != "" {
+		if next, err = c.follow(next); err != nil {
+			return Page{}, fmt.Errorf("GET %s: %w", redact(rawURL), err)
+		}
+	}
 	return Page{Values: *p.Value, NextLink: next}, nil
+}
+
+// follow checks a next link against Base and Home (see Client).
+func (c *Client) follow(next string) (string, error) {
+	if c.Base == "" {
+		return next, nil
+	}
+	n, err := url.Parse(next)
+	if err != nil || !n.IsAbs() {
+		return "", fmt.Errorf("next link %q is not an absolute URL", redact(next))
+	}
+	base, err := url.Parse(c.Base)
+	if err != nil {
+		return "", fmt.Errorf("base %q: %w", c.Base, err)
+	}
+	if strings.EqualFold(n.Host, base.Host) && n.Scheme == base.Scheme {
+		return next, nil
+	}
+	if home, err := url.Parse(c.Home); err == nil && c.Home != "" && strings.EqualFold(n.Host, home.Host) && n.Scheme == home.Scheme {
+		n.Scheme, n.Host = base.Scheme, base.Host
+		n.Path = strings.TrimSuffix(base.Path, "/") + n.Path
+		return n.String(), nil
+	}
+	return "", fmt.Errorf("next link points at %s, not %s: refused, a token is sent with it", n.Host, base.Host)
 }
 
 // classify turns a failed reply into the error the supervisor acts on.

@@ -16,7 +16,8 @@ type Cloud struct {
 	Login string // Entra ID authority host
 	Graph string // Microsoft Graph
 	ARM   string // Azure Resource Manager
-	// ARMAudience is the token audience ARM expects (its scope is this plus "/.default").
+	// ARMAudience is the token audience ARM expects (its scope is this plus "/.default"),
+	// as the Azure SDK's own cloud configurations name it.
 	ARMAudience string
 }
 
@@ -25,9 +26,9 @@ var clouds = map[string]Cloud{
 	"public": {Name: "public", Login: "https://login.microsoftonline.com/", Graph: "https://graph.microsoft.com",
 		ARM: "https://management.azure.com", ARMAudience: "https://management.azure.com"},
 	"usgov": {Name: "usgov", Login: "https://login.microsoftonline.us/", Graph: "https://graph.microsoft.us",
-		ARM: "https://management.usgovcloudapi.net", ARMAudience: "https://management.usgovcloudapi.net"},
+		ARM: "https://management.usgovcloudapi.net", ARMAudience: "https://management.core.usgovcloudapi.net"},
 	"china": {Name: "china", Login: "https://login.chinacloudapi.cn/", Graph: "https://microsoftgraph.chinacloudapi.cn",
-		ARM: "https://management.chinacloudapi.cn", ARMAudience: "https://management.chinacloudapi.cn"},
+		ARM: "https://management.chinacloudapi.cn", ARMAudience: "https://management.core.chinacloudapi.cn"},
 }
 
 // LookupCloud returns the named cloud's defaults; "" is the public cloud.

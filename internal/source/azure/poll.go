@@ -3,6 +3,7 @@ package azure
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -54,6 +55,8 @@ func (p *Poller) Run(ctx context.Context, from []byte, emit source.Emit) error {
 		return source.Permanent(fmt.Errorf("%s: %w", p.Component, err))
 	}
 	p.adopt(stored)
+	p.Log.Info("collecting", "streams_in_checkpoint", len(stored), "first_start", len(from) == 0,
+		"poll_interval", p.Interval, "overlap", p.Overlap)
 	for {
 		start := time.Now()
 		if err := p.cycle(ctx, emit); err != nil {
@@ -85,9 +88,7 @@ func (p *Poller) adopt(stored map[string]*streamState) {
 	}
 	for name, st := range stored {
 		if mine, ok := p.states[name]; ok {
-			for id, t := range mine.seen {
-				st.seen[id] = t
-			}
+			st.remember(mine.seen)
 		}
 	}
 	for _, st := range p.states {
@@ -103,12 +104,26 @@ func (p *Poller) cycle(ctx context.Context, emit source.Emit) error {
 		return err
 	}
 	total := 0
+	var forbidden []error
 	for _, s := range streams {
 		n, err := p.poll(ctx, s, emit)
 		total += n
-		if err != nil {
-			return fmt.Errorf("%s: %s: %w", p.Component, s.Name, err)
+		if err == nil {
+			continue
 		}
+		err = fmt.Errorf("%s: %s: %w", p.Component, s.Name, err)
+		if _, ok := IsForbidden(err); ok {
+			// One stream the credential may not read (a missing permission or licence, a
+			// subscription it lost) must not stop the others: it is skipped, its cursor
+			// kept, and said every cycle. Only when every stream is refused does Run end.
+			p.Log.Warn("stream refused, skipped this cycle", "stream", s.Name, "error", err)
+			forbidden = append(forbidden, err)
+			continue
+		}
+		return err
+	}
+	if len(streams) > 0 && len(forbidden) == len(streams) {
+		return errors.Join(forbidden...)
 	}
 	cp, err := encodeCheckpoint(p.states, "", nil)
 	if err != nil {
@@ -144,7 +159,9 @@ func (p *Poller) poll(ctx context.Context, s Stream, emit source.Emit) (int, err
 	now := p.Now().UTC()
 	from := st.cursor.Add(-st.overlap)
 	if st.cursor.IsZero() {
-		from = now.Add(-p.Backfill)
+		// backfill 0 still reads a moment, so the stream gets a cursor (the overlap then
+		// reaches back before the first poll, as it does after every poll).
+		from = now.Add(-max(p.Backfill, time.Second))
 	}
 	if s.MaxAge > 0 && from.Before(now.Add(-s.MaxAge)) {
 		from = now.Add(-s.MaxAge + time.Minute) // the provider refuses a start older than it keeps
@@ -202,9 +219,7 @@ func (p *Poller) poll(ctx context.Context, s Stream, emit source.Emit) (int, err
 			st.next = time.Time{}
 			return emitted, err
 		}
-		for id, t := range fresh {
-			st.seen[id] = t
-		}
+		st.remember(fresh)
 		emitted += len(kept)
 		p.commit()
 	}

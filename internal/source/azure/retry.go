@@ -65,14 +65,17 @@ func Backoff(n int, base, max time.Duration) time.Duration {
 	return half + time.Duration(rand.Int64N(int64(half)+1))
 }
 
-// throttleWait is the wait a throttling reply asks for: its Retry-After, Graph's
-// x-ms-retry-after-ms, else the default, jittered.
+// throttleWait is the wait a throttling reply asks for: its Retry-After, else the
+// millisecond headers some Azure services send (retry-after-ms, x-ms-retry-after-ms),
+// else the default, jittered.
 func throttleWait(h http.Header, now time.Time) time.Duration {
 	if d, ok := ParseRetryAfter(h.Get("Retry-After"), now); ok {
 		return d
 	}
-	if ms, err := strconv.ParseInt(strings.TrimSpace(h.Get("x-ms-retry-after-ms")), 10, 64); err == nil && ms >= 0 {
-		return min(time.Duration(ms)*time.Millisecond, maxRetryAfter)
+	for _, k := range []string{"Retry-After-Ms", "X-Ms-Retry-After-Ms"} {
+		if ms, err := strconv.ParseInt(strings.TrimSpace(h.Get(k)), 10, 64); err == nil && ms >= 0 {
+			return min(time.Duration(ms)*time.Millisecond, maxRetryAfter)
+		}
 	}
 	return Jitter(DefaultThrottleWait, 0.2)
 }

@@ -36,6 +36,8 @@ type Config struct {
 	// tenant, shared by every source with the same app and tenant; Graph's reports
 	// service throttles beyond 5.
 	RequestBudget int `yaml:"request_budget"`
+	// RequestWindow is the window RequestBudget counts in (default 10s).
+	RequestWindow config.Duration `yaml:"request_window"`
 }
 
 // DefaultConfig returns the defaults: every stream, a poll a minute, 30 minutes of
@@ -52,6 +54,7 @@ func DefaultConfig() Config {
 		Backfill:      config.Duration(24 * time.Hour),
 		PageSize:      1000,
 		RequestBudget: 5,
+		RequestWindow: config.Duration(10 * time.Second),
 	}
 }
 
@@ -79,6 +82,9 @@ func (c Config) Validate() error {
 	if c.RequestBudget < 0 {
 		errs = append(errs, errors.New("request_budget: must not be negative (0 is unlimited)"))
 	}
+	if c.RequestBudget > 0 && c.RequestWindow.D() <= 0 {
+		errs = append(errs, errors.New("request_window: must be positive"))
+	}
 	seen := map[string]bool{}
 	for i, s := range c.Streams {
 		if _, ok := lookupStream(s); !ok {
@@ -91,11 +97,16 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// streamsOf is the configured streams in the table's order (all when none are named).
+// streamsOf is the configured streams in the table's order. When none are named it is
+// all of them, less risk detections in the China cloud, which has no Identity
+// Protection API.
 func (c Config) streamsOf() []streamSpec {
 	var out []streamSpec
 	for _, s := range streams {
-		if len(c.Streams) == 0 || slices.Contains(c.Streams, s.name) {
+		switch {
+		case len(c.Streams) > 0 && !slices.Contains(c.Streams, s.name):
+		case len(c.Streams) == 0 && s.name == "risk_detections" && strings.EqualFold(c.Cloud, "china"):
+		default:
 			out = append(out, s)
 		}
 	}

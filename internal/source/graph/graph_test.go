@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/config"
 	"github.com/vigil-sec/vigil/internal/sim/emulate"
 	"github.com/vigil-sec/vigil/internal/source"
 	"github.com/vigil-sec/vigil/internal/source/azure"
@@ -57,6 +59,7 @@ func TestEveryVisibleRecordOnceAcrossPollsDuplicatesAndLateArrivals(t *testing.T
 		}
 	}
 	t.Logf("%d records in %d batches over %d polls: %v", len(h.expected), pages, st.Polls(), streams)
+	t.Logf("normalized: %v", st.ExpectParsed(t))
 }
 
 func TestRestartFromCheckpointRepeatsNothing(t *testing.T) {
@@ -234,3 +237,57 @@ func TestRequestBudgetIsSharedPerAppAndTenant(t *testing.T) {
 }
 
 func newStore() *azuretest.Store { return azuretest.NewStore("id") }
+
+func TestRequestBudgetKeepsUnderTheServiceLimit(t *testing.T) {
+	h := newHarness(t, func(o *emulate.Options) { o.Budget = emulate.Budget{Requests: 3, Per: time.Second} })
+	c := h.config()
+	c.Streams = []string{"signins", "directory_audits", "risk_detections"}
+	c.RequestBudget, c.RequestWindow = 3, config.Duration(time.Second)
+	if err := newStore().Run(t, h.source(t, c), 3, func() { h.clock.Advance(step) }); err != nil {
+		t.Fatalf("Run within the budget: %v", err)
+	}
+	if n := h.emu.Stats().Throttled; n != 0 {
+		t.Fatalf("%d requests were throttled within the budget", n)
+	}
+	c.RequestBudget = 0 // the control: without a budget the same polls are throttled
+	var ra *source.RetryAfter
+	if err := newStore().Run(t, h.source(t, c), 3, func() { h.clock.Advance(step) }); !errors.As(err, &ra) {
+		t.Fatalf("Run without a budget = %v, want it throttled", err)
+	}
+}
+
+func TestNoBackfillStartsNowAndStillCollects(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.config()
+	c.Backfill = 0
+	st := newStore()
+	start := h.clock.Now()
+	if err := st.Run(t, h.source(t, c), 60, func() { h.clock.Advance(step) }); err != nil {
+		t.Fatal(err)
+	}
+	var got, old int
+	for _, b := range st.Batches() {
+		for _, r := range b.Records {
+			got++
+			var rec struct {
+				Created  time.Time `json:"createdDateTime"`
+				Activity time.Time `json:"activityDateTime"`
+				Detected time.Time `json:"detectedDateTime"`
+			}
+			_ = json.Unmarshal(r, &rec)
+			at := rec.Created
+			if at.IsZero() {
+				at = rec.Activity
+			}
+			if at.IsZero() {
+				at = rec.Detected
+			}
+			if at.Before(start.Add(-3*time.Hour - time.Second)) { // the longest overlap
+				old++
+			}
+		}
+	}
+	if got == 0 || old > 0 {
+		t.Fatalf("backfill 0: %d records collected, %d of them from before the first poll's overlap", got, old)
+	}
+}

@@ -28,7 +28,7 @@ type harness struct {
 	simEnd    time.Time
 }
 
-func newHarness(t *testing.T, mod func(*emulate.Options)) *harness {
+func newHarness(t testing.TB, mod func(*emulate.Options)) *harness {
 	t.Helper()
 	simu, err := sim.New(sim.Config{Seed: 3, Users: 20, Days: 3})
 	if err != nil {
@@ -109,11 +109,20 @@ func (h *harness) config() Config {
 	return c
 }
 
-func (h *harness) source(t *testing.T, c Config) *Source {
+func (h *harness) source(t testing.TB, c Config) *Source {
 	t.Helper()
 	s, err := New(c, WithHTTPClient(h.emu.Client()), WithClock(h.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

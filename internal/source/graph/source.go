@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -68,10 +69,9 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 	s := &Source{
 		name: name, cfg: cfg, graph: base, log: log,
 		client: &azure.Client{
-			HTTP: o.HTTP,
-			// Graph's token audience is the cloud's Graph, even behind an endpoint override.
-			Tokens: azure.NewTokens(cred, cl.Graph, cfg.TenantID),
-			Budget: o.Budgets.For(cfg.AppKey()+"/graph", cfg.RequestBudget, 10*time.Second),
+			HTTP: o.HTTP, Base: base, Home: cl.Graph,
+			Tokens: azure.NewTokens(cred, graphAudience(base, cl.Graph), cfg.TenantID),
+			Budget: o.Budgets.For(cfg.AppKey()+"/graph", cfg.RequestBudget, cfg.RequestWindow.D()),
 		},
 	}
 	specs := cfg.streamsOf()
@@ -90,6 +90,21 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 		},
 	}
 	return s, nil
+}
+
+// graphAudience is the resource tokens are asked for: the endpoint itself when it is one
+// of Microsoft's Graph hosts (DoD's dod-graph.microsoft.us is reached only by override),
+// else the cloud's Graph — a proxy or the emulator in front of it takes Graph's tokens.
+func graphAudience(base, cloudGraph string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return cloudGraph
+	}
+	switch strings.ToLower(u.Host) {
+	case "graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn":
+		return "https://" + strings.ToLower(u.Host)
+	}
+	return cloudGraph
 }
 
 // Name is the configured source name.

@@ -29,14 +29,15 @@ type streamSpec struct {
 // the others from beta, whose signIns list filters by signInEventTypes (v1.0 lists only
 // interactive ones). Risk detections are filtered on detectedDateTime, not
 // activityDateTime: offline detections are made hours after the sign-in they rate and
-// would fall behind a cursor on activity time.
+// would fall behind a cursor on activity time. Identity Protection refuses a $top above
+// 500.
 var streams = []streamSpec{
 	{name: "signins", path: "/v1.0/auditLogs/signIns", timeField: "createdDateTime", permission: "AuditLog.Read.All", maxTop: 1000},
 	{name: "noninteractive", path: "/beta/auditLogs/signIns", timeField: "createdDateTime", eventType: "nonInteractiveUser", permission: "AuditLog.Read.All", maxTop: 1000},
 	{name: "serviceprincipal", path: "/beta/auditLogs/signIns", timeField: "createdDateTime", eventType: "servicePrincipal", permission: "AuditLog.Read.All", maxTop: 1000},
 	{name: "managedidentity", path: "/beta/auditLogs/signIns", timeField: "createdDateTime", eventType: "managedIdentity", permission: "AuditLog.Read.All", maxTop: 1000},
 	{name: "directory_audits", path: "/v1.0/auditLogs/directoryAudits", timeField: "activityDateTime", permission: "AuditLog.Read.All", maxTop: 1000},
-	{name: "risk_detections", path: "/v1.0/identityProtection/riskDetections", timeField: "detectedDateTime", permission: "IdentityRiskEvent.Read.All", maxTop: 1000, minOverlap: 3 * time.Hour},
+	{name: "risk_detections", path: "/v1.0/identityProtection/riskDetections", timeField: "detectedDateTime", permission: "IdentityRiskEvent.Read.All", maxTop: 500, minOverlap: 3 * time.Hour},
 	{name: "alerts", path: "/v1.0/security/alerts_v2", timeField: "createdDateTime", permission: "SecurityAlert.Read.All", maxTop: 2000, minOverlap: time.Hour},
 }
 
