@@ -8,6 +8,19 @@ DEMO_ARGS ?= --duration 2m
 
 .PHONY: build test bench bench-large demo demo-offline setup vet fuzz samples
 
+# staticcheck, pinned; go run builds it once into the Go cache (the first run downloads it
+# through the module proxy, later runs take a few seconds).
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# lint runs staticcheck's default checks on every package, except these checks in these
+# packages (only the package named, not its children), each for findings in code other
+# work owns, to be dropped when it is mended:
+#   internal/sim/emulate  ST1005  its error strings are the emulated Graph and ARM messages, verbatim
+#   internal/normalize    SA5000  normalize_test.go writes to a nil map on purpose, to panic
+#   internal/normalize    U1000   hostile_test.go's helpers, used by a test on another branch
+#   internal/detect/sigma U1000   value.go's unused errorf, left to value.go's owner
+LINT_EXCEPT := internal/sim/emulate=-ST1005 internal/normalize=-SA5000,-U1000 internal/detect/sigma=-U1000
+MODULE := $(shell sed -n 's/^module //p' go.mod)
+
 build:
 	@test -x bin/vigil || echo "building vigil (the first build compiles SQLite through cgo: a minute or two)..."
 	$(GO) build -o bin/vigil ./cmd/vigil
@@ -15,10 +28,16 @@ build:
 setup:
 	./scripts/setup.sh
 
-vet:
-	@echo "vet, staticcheck, gofmt (the first run builds staticcheck and SQLite through cgo: a minute or two)"
+vet: lint
+	@echo "go vet, gofmt"
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above are not formatted"; exit 1)
+
+.PHONY: lint
+lint:
+	@echo "staticcheck (the first run downloads and builds it: a minute or two)"
+	$(STATICCHECK) $$($(GO) list ./... | grep -vxF $(foreach e,$(LINT_EXCEPT),-e $(MODULE)/$(firstword $(subst =, ,$(e)))))
+	@set -e; for e in $(LINT_EXCEPT); do $(STATICCHECK) -checks "inherit,$${e#*=}" ./$${e%%=*}; done
 
 fuzz:
 	./scripts/fuzz-smoke.sh

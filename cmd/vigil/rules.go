@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -67,7 +68,7 @@ func (p placeholderFlag) String() string { return "" }
 func (p placeholderFlag) Set(s string) error {
 	name, vals, ok := strings.Cut(s, "=")
 	if !ok || name == "" {
-		return fmt.Errorf("want name=value[,value...]")
+		return errors.New("want name=value[,value...]")
 	}
 	p[name] = append(p[name], strings.Split(vals, ",")...)
 	return nil

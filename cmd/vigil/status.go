@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,7 +41,7 @@ func runStatus(ctx context.Context, args []string, std stdio) error {
 		token = strings.TrimSpace(string(b))
 	}
 	if token == "" {
-		return &exitError{code: 2, err: fmt.Errorf("no API token: set VIGIL_API_TOKEN or give --token-file")}
+		return &exitError{code: 2, err: errors.New("no API token: set VIGIL_API_TOKEN or give --token-file")}
 	}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

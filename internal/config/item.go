@@ -53,7 +53,7 @@ func (it Item) Decode(into any) error {
 		return Errors{{Path: it.Path, Line: it.Line, Reason: "must be a mapping with name and type"}}
 	}
 	var errs Errors
-	node := it.node
+	var node *yaml.Node
 	if t := reflectType(into); t != nil && t.Kind() == reflect.Struct {
 		// name and type are the list's own keys: a provider config may leave them out.
 		fields := yamlFields(t)

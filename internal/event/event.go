@@ -217,7 +217,7 @@ type Product struct {
 // primary entity, and what normalization had to do.
 type Vigil struct {
 	Category   Category `json:"category"`
-	Source     string   `json:"source"` // the format that parsed it: cloudtrail, entra.signin, ...
+	Source     string   `json:"source"` // the format that parsed it: cloudtrail, entra, activitylog (unparsed: none did)
 	Entity     Entity   `json:"entity"`
 	ParseError string   `json:"parse_error,omitempty"`
 	Repairs    []string `json:"repairs,omitempty"`

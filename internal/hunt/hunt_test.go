@@ -2,6 +2,7 @@ package hunt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -122,7 +123,7 @@ func TestRunEmitErrorStops(t *testing.T) {
 	logs, ruleDir := t.TempDir(), t.TempDir()
 	writeFile(t, ruleDir, "pack.yml", huntRules)
 	writeFile(t, logs, "b.json", `{"Records":[`+ctRecord("ev-user", "CreateUser", 0)+`,`+ctRecord("ev-key", "CreateAccessKey", 5)+`]}`)
-	stop := fmt.Errorf("pipe closed")
+	stop := errors.New("pipe closed")
 	calls := 0
 	_, err := Run(context.Background(), []string{logs}, Options{RuleDirs: []string{ruleDir}, NoBuiltin: true, NoBehavior: true},
 		func(alert.Alert) error { calls++; return stop })

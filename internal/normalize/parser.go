@@ -15,7 +15,7 @@ import (
 // A Parser normalizes records of one native format.
 type Parser interface {
 	// Format is the parser's name, used by `vigil parse --format` and in vigil.source
-	// (e.g. "cloudtrail", "entra", "activitylog", "azmonitor", "sentinel").
+	// ("cloudtrail", "entra", "activitylog"; records no parser takes are "unparsed").
 	Format() string
 	// Detect reports whether the record, seen through its top-level keys, is of this format.
 	// It must be cheap: it runs for every record until one parser claims it.

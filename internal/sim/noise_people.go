@@ -33,9 +33,8 @@ func (s *sim) place(u *user, dev device, t time.Time) (string, *city) {
 	if hb == nil {
 		return u.ip(), nil
 	}
-	home := u.home
 	if hb.tripTo != nil && !t.Before(hb.tripFrom) && t.Before(hb.tripBack) {
-		home = *hb.tripTo
+		home := *hb.tripTo
 		if dev.os == "iOS" && hb.roamingCarry && r < 0.6 {
 			return s.carrierAddr(u, hb) // home-routed roaming: the phone's data leaves at home
 		}

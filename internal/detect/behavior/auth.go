@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/event"
@@ -195,5 +194,3 @@ func addresses(as []attempt) string {
 	shown := ips[:min(3, len(ips))]
 	return fmt.Sprintf("%d addresses (%s%s)", len(ips), strings.Join(shown, ", "), map[bool]string{true: ", …"}[len(ips) > 3])
 }
-
-func (a attempt) timestamp() time.Time { return a.T.Time() }

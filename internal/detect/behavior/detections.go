@@ -60,11 +60,11 @@ func (d *Detector) rateStep(ev *event.Event, p *profile) *burst {
 	frac := t.hourFraction()
 	count := int(float64(r.Cur) + float64(r.Prev)*(1-frac))
 	peak := float64(r.Peak) * math.Exp2(-float64(r.Hour-r.PeakH)/hl)
-	min := d.cfg.Burst.MinEvents
+	least := d.cfg.Burst.MinEvents
 	if ev.Vigil.Category == event.CategoryResourceRead || ev.Vigil.Category == event.CategoryStorageAccess {
-		min = d.cfg.Burst.MinReads
+		least = d.cfg.Burst.MinReads
 	}
-	threshold := max(float64(min), d.cfg.Burst.Factor*peak)
+	threshold := max(float64(least), d.cfg.Burst.Factor*peak)
 	if float64(count) < threshold {
 		return nil
 	}

@@ -20,6 +20,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -142,7 +143,7 @@ func parseExpect(s string) (Expect, error) {
 	case strings.HasPrefix(s, "alerts "):
 		n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(s, "alerts ")))
 		if err != nil {
-			return e, fmt.Errorf("want 'expect alerts N'")
+			return e, errors.New("want 'expect alerts N'")
 		}
 		e.Total = n
 		return e, nil
@@ -152,7 +153,7 @@ func parseExpect(s string) (Expect, error) {
 	case strings.HasPrefix(s, "alert"):
 		s = strings.TrimPrefix(s, "alert")
 	default:
-		return e, fmt.Errorf("want 'expect alert', 'expect no alert' or 'expect alerts N'")
+		return e, errors.New("want 'expect alert', 'expect no alert' or 'expect alerts N'")
 	}
 	for _, f := range fieldsKeepingQuotes(s) {
 		k, v, ok := strings.Cut(f, "=")
@@ -170,7 +171,7 @@ func parseExpect(s string) (Expect, error) {
 		case "count":
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return e, fmt.Errorf("count needs a number")
+				return e, errors.New("count needs a number")
 			}
 			e.Count = n
 		default:
@@ -178,7 +179,7 @@ func parseExpect(s string) (Expect, error) {
 		}
 	}
 	if e.Rule == "" {
-		return e, fmt.Errorf("an alert expectation names its rule")
+		return e, errors.New("an alert expectation names its rule")
 	}
 	return e, nil
 }

@@ -295,15 +295,6 @@ func collectLeaves(v any, out *[]string) {
 	}
 }
 
-func allNil(vals []any) bool {
-	for _, v := range vals {
-		if v != nil {
-			return false
-		}
-	}
-	return true
-}
-
 // lookup resolves a rule's field name: the native record first (ignoring case), then the
 // body of a diagnostic record, then the Log Analytics column aliases, then the normalized
 // event's OCSF fields. Values are read from the raw bytes; only the values found are

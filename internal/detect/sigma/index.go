@@ -270,7 +270,7 @@ func (f *fastLookup) path(obj []byte, field string) ([]byte, int) {
 				return val, fieldFound
 			case isStr:
 				return nil, fieldUnknown // escapes: decode on the slow path
-			case len(val) > 0 && (val[0] == '-' || (val[0] >= '0' && val[0] <= '9')) && bytes.IndexAny(val, ".eE") < 0:
+			case len(val) > 0 && (val[0] == '-' || (val[0] >= '0' && val[0] <= '9')) && !bytes.ContainsAny(val, ".eE"):
 				return val, fieldFound
 			case string(val) == "true" || string(val) == "false":
 				return val, fieldFound

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -128,7 +129,7 @@ func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, text string) (*sql.Stmt,
 func appendEvent(buf []byte, ev *event.Event) ([]byte, error) {
 	raw := ev.Raw
 	if len(raw) > 0 && !json.Valid(raw) {
-		return buf, fmt.Errorf("raw record is not valid JSON")
+		return buf, errors.New("raw record is not valid JSON")
 	}
 	ev.Raw = nil
 	b, err := json.Marshal(ev)

@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -209,7 +210,7 @@ func testGet(t *testing.T, s store.Store) {
 	if string(got.Raw) != string(evs[66].Raw) || got.Time != evs[66].Time || got.Vigil.Entity != evs[66].Vigil.Entity {
 		t.Errorf("Get returned %+v, want %+v", got, evs[66])
 	}
-	if _, err := s.Get(context.Background(), "src", "nope"); err != store.ErrNotFound {
+	if _, err := s.Get(context.Background(), "src", "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("missing event: %v, want ErrNotFound", err)
 	}
 }
