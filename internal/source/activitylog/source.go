@@ -66,7 +66,7 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 		base = cl.ARM
 	}
 	base = strings.TrimSuffix(base, "/")
-	cred, err := azure.NewCredential(cfg.Credentials, o.HTTP)
+	tokens, err := azure.NewTokens(cfg.Credentials, o.HTTP, cl.ARMAudience)
 	if err != nil {
 		return nil, fmt.Errorf("activitylog: %w", err)
 	}
@@ -79,7 +79,7 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 		name: name, cfg: cfg, arm: base, log: log,
 		client: &azure.Client{
 			HTTP: o.HTTP, Base: base, Home: cl.ARM,
-			Tokens: azure.NewTokens(cred, cl.ARMAudience, cfg.TenantID),
+			Tokens: tokens,
 			Budget: o.Budgets.For(cfg.AppKey()+"/arm", cfg.RequestBudget, cfg.RequestWindow.D()),
 		},
 	}

@@ -52,32 +52,21 @@ type Client struct {
 }
 
 // GetPage fetches one page of a list. A throttling reply (429, 503, 504) is a
-// *source.RetryAfter with the server's wait; 401 and 403 are source.Permanent around an
+// *source.RetryAfter with the server's wait; a 401 is tried once more with a fresh
+// token; 401 and 403 are then source.Permanent around an
 // *HTTPError; a body that ends early or does not parse is an error, so the caller keeps
 // its cursor and the page is read again.
 func (c *Client) GetPage(ctx context.Context, rawURL string) (Page, error) {
-	if err := c.Budget.Wait(ctx); err != nil {
-		return Page{}, err
+	resp, body, err := c.get(ctx, rawURL)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		// The service refused a token the cache still holds good (clock skew, a revoked
+		// session): one more try with a fresh token is part of this request.
+		if err = c.Tokens.Renew(); err == nil {
+			resp, body, err = c.get(ctx, rawURL)
+		}
 	}
-	tok, err := c.Tokens.Token(ctx)
 	if err != nil {
 		return Page{}, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-	if err != nil {
-		return Page{}, fmt.Errorf("request %s: %w", redact(rawURL), err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		// *url.Error quotes the URL; the query holds only filters, never a secret.
-		return Page{}, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPage+1))
-	if err != nil {
-		return Page{}, fmt.Errorf("GET %s: read body: %w", redact(rawURL), err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return Page{}, classify(resp, body, redact(rawURL))
@@ -130,6 +119,34 @@ func (c *Client) follow(next string) (string, error) {
 		return n.String(), nil
 	}
 	return "", fmt.Errorf("next link points at %s, not %s: refused, a token is sent with it", n.Host, base.Host)
+}
+
+// get sends one authenticated GET within the budget and reads its body.
+func (c *Client) get(ctx context.Context, rawURL string) (*http.Response, []byte, error) {
+	if err := c.Budget.Wait(ctx); err != nil {
+		return nil, nil, err
+	}
+	tok, err := c.Tokens.Token(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("request %s: %w", redact(rawURL), err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		// *url.Error quotes the URL; the query holds only filters, never a secret.
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPage+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("GET %s: read body: %w", redact(rawURL), err)
+	}
+	return resp, body, nil
 }
 
 // classify turns a failed reply into the error the supervisor acts on.

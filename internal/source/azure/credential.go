@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -90,23 +91,52 @@ func NewCredential(c Credentials, hc *http.Client) (azcore.TokenCredential, erro
 }
 
 // Tokens hands out bearer tokens for one scope; the credential caches them until they
-// are close to expiry.
+// are close to expiry. Renew drops the cache, for a token the service refused before
+// its time (clock skew, a revoked session).
 type Tokens struct {
-	cred   azcore.TokenCredential
-	scope  string
-	tenant string
+	newCred func() (azcore.TokenCredential, error)
+	scope   string
+	tenant  string
+
+	mu   sync.Mutex
+	cred azcore.TokenCredential
 }
 
-// NewTokens returns tokens of cred for resource (e.g. "https://graph.microsoft.com").
-func NewTokens(cred azcore.TokenCredential, resource, tenant string) *Tokens {
-	return &Tokens{cred: cred, scope: strings.TrimSuffix(resource, "/") + "/.default", tenant: tenant}
+// NewTokens returns tokens of the credentials c for resource (e.g.
+// "https://graph.microsoft.com"), requested through hc.
+func NewTokens(c Credentials, hc *http.Client, resource string) (*Tokens, error) {
+	t := &Tokens{
+		newCred: func() (azcore.TokenCredential, error) { return NewCredential(c, hc) },
+		scope:   strings.TrimSuffix(resource, "/") + "/.default", tenant: c.TenantID,
+	}
+	cred, err := t.newCred()
+	if err != nil {
+		return nil, err
+	}
+	t.cred = cred
+	return t, nil
+}
+
+// Renew makes the next Token ask the authority afresh.
+func (t *Tokens) Renew() error {
+	cred, err := t.newCred()
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.cred = cred
+	t.mu.Unlock()
+	return nil
 }
 
 // Token returns a bearer token or a classified error: a rejected secret, certificate,
 // tenant or app is source.Permanent with the AADSTS reason; throttling is a
 // *source.RetryAfter; anything else (the network) is transient.
 func (t *Tokens) Token(ctx context.Context) (string, error) {
-	tok, err := t.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{t.scope}})
+	t.mu.Lock()
+	cred := t.cred
+	t.mu.Unlock()
+	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{t.scope}})
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("azure: token for tenant %s: %w", t.tenant, context.Cause(ctx))

@@ -41,11 +41,11 @@ func startEmulator(t *testing.T) *emulate.Server {
 func token(t *testing.T, emu *emulate.Server, c Credentials) error {
 	t.Helper()
 	c.LoginEndpoint = emu.URL()
-	cred, err := NewCredential(c, emu.Client())
+	tokens, err := NewTokens(c, emu.Client(), "https://graph.microsoft.com")
 	if err != nil {
 		return err
 	}
-	_, err = NewTokens(cred, "https://graph.microsoft.com", c.TenantID).Token(t.Context())
+	_, err = tokens.Token(t.Context())
 	return err
 }
 

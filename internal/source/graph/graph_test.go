@@ -291,3 +291,23 @@ func TestNoBackfillStartsNowAndStillCollects(t *testing.T) {
 		t.Fatalf("backfill 0: %d records collected, %d of them from before the first poll's overlap", got, old)
 	}
 }
+
+func TestARefusedTokenIsRenewedOnce(t *testing.T) {
+	wall := emulate.NewManualClock(time.Now())
+	h := newHarness(t, func(o *emulate.Options) { o.Wall = wall.Now })
+	st := newStore()
+	src := h.source(t, h.config())
+	if err := st.Run(t, src, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The emulator's clock runs past the token's hour while the cache still holds it
+	// good: the source must get a new one instead of failing for good.
+	wall.Advance(2 * time.Hour)
+	h.clock.Advance(step)
+	if err := st.Run(t, src, 1, nil); err != nil {
+		t.Fatalf("after the token expired on the server: %v", err)
+	}
+	if n := h.emu.Stats().Tokens; n != 2 {
+		t.Fatalf("%d tokens issued, want 2", n)
+	}
+}

@@ -57,7 +57,7 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 		base = cl.Graph
 	}
 	base = strings.TrimSuffix(base, "/")
-	cred, err := azure.NewCredential(cfg.Credentials, o.HTTP)
+	tokens, err := azure.NewTokens(cfg.Credentials, o.HTTP, graphAudience(base, cl.Graph))
 	if err != nil {
 		return nil, fmt.Errorf("graph: %w", err)
 	}
@@ -70,7 +70,7 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 		name: name, cfg: cfg, graph: base, log: log,
 		client: &azure.Client{
 			HTTP: o.HTTP, Base: base, Home: cl.Graph,
-			Tokens: azure.NewTokens(cred, graphAudience(base, cl.Graph), cfg.TenantID),
+			Tokens: tokens,
 			Budget: o.Budgets.For(cfg.AppKey()+"/graph", cfg.RequestBudget, cfg.RequestWindow.D()),
 		},
 	}
