@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/goccy/go-json"
@@ -61,45 +60,19 @@ func (s *Store) PutAlerts(ctx context.Context, alerts []alert.Alert) ([]alert.Al
 
 // Alerts returns a page of alerts ordered by time (and insertion for equal times).
 func (s *Store) Alerts(ctx context.Context, q store.AlertQuery) (store.AlertPage, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	limit = min(limit, 10000)
-	var where []string
-	var args []any
-	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
-	if !q.From.IsZero() {
-		add("time >= ?", q.From.UnixMilli())
-	}
-	if !q.To.IsZero() {
-		add("time < ?", q.To.UnixMilli())
-	}
-	if !q.Entity.IsZero() {
-		add("entity_type = ? AND entity_name = ?", string(q.Entity.Type), q.Entity.Name)
-	}
+	limit := pageLimit(q.Limit)
+	var f pageFilter
+	f.span(q.From, q.To, q.Entity)
 	if q.MinSeverity != "" {
-		add("severity >= ?", q.MinSeverity.Rank())
+		f.add("severity >= ?", q.MinSeverity.Rank())
 	}
 	if q.RuleID != "" {
-		add("rule_id = ?", q.RuleID)
+		f.add("rule_id = ?", q.RuleID)
 	}
-	order, cmp := "DESC", "<"
-	if q.Ascending {
-		order, cmp = "ASC", ">"
+	text, args, err := f.sql(`SELECT time, seq, data FROM alerts`, q.Cursor, q.Ascending, limit)
+	if err != nil {
+		return store.AlertPage{}, err
 	}
-	if q.Cursor != "" {
-		t, seq, err := parseCursor(q.Cursor)
-		if err != nil {
-			return store.AlertPage{}, err
-		}
-		add("(time, seq) "+cmp+" (?, ?)", t, seq)
-	}
-	text := `SELECT time, seq, data FROM alerts`
-	if len(where) > 0 {
-		text += " WHERE " + strings.Join(where, " AND ")
-	}
-	text += fmt.Sprintf(" ORDER BY time %s, seq %s LIMIT %d", order, order, limit+1)
 	rows, err := s.db.QueryContext(ctx, text, args...)
 	if err != nil {
 		return store.AlertPage{}, fmt.Errorf("sqlite: alerts: %w", err)

@@ -30,48 +30,22 @@ func (s *Store) Checkpoint(ctx context.Context, source string) (store.Checkpoint
 
 // Query returns a page of events.
 func (s *Store) Query(ctx context.Context, q store.Query) (store.Page, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	limit = min(limit, 10000)
-	var where []string
-	var args []any
-	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
-	if !q.From.IsZero() {
-		add("time >= ?", q.From.UnixMilli())
-	}
-	if !q.To.IsZero() {
-		add("time < ?", q.To.UnixMilli())
-	}
-	if !q.Entity.IsZero() {
-		add("entity_type = ? AND entity_name = ?", string(q.Entity.Type), q.Entity.Name)
-	}
+	limit := pageLimit(q.Limit)
+	var f pageFilter
+	f.span(q.From, q.To, q.Entity)
 	if q.Category != "" {
-		add("category = ?", string(q.Category))
+		f.add("category = ?", string(q.Category))
 	}
 	if q.ClassUID != 0 {
-		add("class_uid = ?", q.ClassUID)
+		f.add("class_uid = ?", q.ClassUID)
 	}
 	if q.Source != "" {
-		add("source = ?", q.Source)
+		f.add("source = ?", q.Source)
 	}
-	order, cmp := "DESC", "<"
-	if q.Ascending {
-		order, cmp = "ASC", ">"
+	sqlText, args, err := f.sql(`SELECT seq, time, block, off, len FROM events`, q.Cursor, q.Ascending, limit)
+	if err != nil {
+		return store.Page{}, err
 	}
-	if q.Cursor != "" {
-		t, seq, err := parseCursor(q.Cursor)
-		if err != nil {
-			return store.Page{}, err
-		}
-		add("(time, seq) "+cmp+" (?, ?)", t, seq)
-	}
-	sqlText := `SELECT seq, time, block, off, len FROM events`
-	if len(where) > 0 {
-		sqlText += " WHERE " + strings.Join(where, " AND ")
-	}
-	sqlText += fmt.Sprintf(" ORDER BY time %s, seq %s LIMIT %d", order, order, limit+1)
 	rows, err := s.db.QueryContext(ctx, sqlText, args...)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: query: %w", err)
