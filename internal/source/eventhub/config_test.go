@@ -39,9 +39,13 @@ func TestConnectionStringResolves(t *testing.T) {
 func TestValidateNamesTheKey(t *testing.T) {
 	hub := func(c *Config) { c.ConnectionString = testConnString(testHub, testKey) }
 	cases := map[string]func(*Config){
-		"connection_string: required":       func(c *Config) {},
-		"connection_string: Endpoint":        func(c *Config) { c.ConnectionString = "Endpoint=https://ns.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=h" },
-		"connection_string: EntityPath":      func(c *Config) { c.ConnectionString = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b" },
+		"connection_string: required": func(c *Config) {},
+		"connection_string: Endpoint": func(c *Config) {
+			c.ConnectionString = "Endpoint=https://ns.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=h"
+		},
+		"connection_string: EntityPath": func(c *Config) {
+			c.ConnectionString = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b"
+		},
 		"connection_string: SharedAccessKey": func(c *Config) { c.ConnectionString = "Endpoint=sb://ns.servicebus.windows.net/;EntityPath=h" },
 		"connection_string: not a":           func(c *Config) { c.ConnectionString = "ns.servicebus.windows.net" },
 		"sasl_mechanism: Event Hubs":         func(c *Config) { hub(c); c.SASLMechanism = "scram-sha-256" },

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -19,11 +21,42 @@ import (
 // usual sign of a firewall dropping outbound TCP 9093.
 var ErrConnectTimeout = errors.New("connection timed out")
 
-// dialLog remembers the last failed dial, so an error that kgo reports only as its
-// retries running out can say why.
+// ErrAuthRejected is a broker closing the connection in answer to SASL authentication,
+// which is how Event Hubs (and kfake) refuse credentials.
+var ErrAuthRejected = errors.New("the broker closed the connection during SASL authentication")
+
+// dialLog remembers the last failed dial or SASL exchange, so an error that kgo reports
+// only as its retries running out can say why; a rejected authentication also calls
+// definite, which ends the preflight at once.
 type dialLog struct {
-	mu   sync.Mutex
-	last error
+	mu       sync.Mutex
+	last     error
+	definite func()
+}
+
+// saslHook is a franz-go hook that sees SASL reads fail.
+type saslHook struct{ d *dialLog }
+
+func (h saslHook) OnBrokerRead(meta kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
+	if err == nil || (key != (&kmsg.SASLAuthenticateRequest{}).Key() && key != (&kmsg.SASLHandshakeRequest{}).Key()) {
+		return
+	}
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return
+	}
+	h.d.mu.Lock()
+	h.d.last = fmt.Errorf("%s: %w (%w)", net.JoinHostPort(meta.Host, strconv.Itoa(int(meta.Port))), ErrAuthRejected, err)
+	definite := h.d.definite
+	h.d.mu.Unlock()
+	if definite != nil {
+		definite()
+	}
+}
+
+func (d *dialLog) onDefinite(f func()) {
+	d.mu.Lock()
+	d.last, d.definite = nil, f
+	d.mu.Unlock()
 }
 
 func (d *dialLog) record(addr string, timeout time.Duration, err error) error {
@@ -53,6 +86,8 @@ func (d *dialLog) lastErr() error {
 func (s *Source) preflight(ctx context.Context, cl *kgo.Client) error {
 	pctx, cancel := context.WithTimeout(ctx, 2*s.cfg.ConnectTimeout.D()+time.Second)
 	defer cancel()
+	s.dials.onDefinite(cancel)
+	defer s.dials.onDefinite(nil)
 	req := kmsg.NewPtrMetadataRequest()
 	t := kmsg.NewMetadataRequestTopic()
 	t.Topic = kmsg.StringPtr(s.ep.topic)
@@ -62,7 +97,7 @@ func (s *Source) preflight(ctx context.Context, cl *kgo.Client) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if last := s.dials.lastErr(); last != nil && (errors.Is(err, context.DeadlineExceeded) || !isKafkaErr(err)) {
+		if last := s.dials.lastErr(); last != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || !isKafkaErr(err)) {
 			err = last
 		}
 		return s.explain(fmt.Errorf("metadata: %w", err))
@@ -97,8 +132,13 @@ func (s *Source) explain(err error) error {
 		if s.ep.eventHubs {
 			hint = "Event Hubs accepts PLAIN with the connection string"
 		}
+	case errors.Is(err, ErrAuthRejected):
+		hint = fmt.Sprintf("authentication refused: check username and password, and that the brokers have them for sasl_mechanism %s", s.ep.mechanism)
+		if s.ep.eventHubs {
+			hint = "authentication refused: the connection string's SharedAccessKey is wrong or was rotated, or its policy lacks the Listen right"
+		}
 	case errors.Is(err, kerr.SaslAuthenticationFailed), errors.Is(err, kerr.IllegalSaslState):
-		hint = "authentication failed: check username and password"
+		hint = fmt.Sprintf("authentication failed: check username and password (sasl_mechanism %s)", s.ep.mechanism)
 		if s.ep.eventHubs {
 			hint = "authentication failed: the connection string's SharedAccessKey is wrong or was rotated, or its policy lacks the Listen right"
 		}

@@ -233,16 +233,20 @@ func (s *sink) waitFor(t testing.TB, d time.Duration, what string, cond func(*si
 	}
 }
 
-// run starts src.Run in the background; stop cancels it and returns its error.
-func run(t testing.TB, src *Source, emit source.Emit) (stop func() error, done <-chan error) {
+// run starts src.Run in the background; stop cancels it and returns its error, done
+// is closed when Run returned (stop then returns at once).
+func run(t testing.TB, src *Source, emit source.Emit) (stop func() error, done <-chan struct{}) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	ch := make(chan error, 1)
-	go func() { ch <- src.Run(ctx, nil, emit) }()
-	var once sync.Once
+	ch := make(chan struct{})
 	var err error
+	go func() {
+		defer close(ch)
+		err = src.Run(ctx, nil, emit)
+	}()
 	stop = func() error {
-		once.Do(func() { cancel(); err = <-ch })
+		cancel()
+		<-ch
 		return err
 	}
 	t.Cleanup(func() { _ = stop() })

@@ -116,6 +116,7 @@ func (s *Source) clientOpts(consumer bool) []kgo.Opt {
 		kgo.Dialer(s.dial),
 		kgo.WithLogger(kgoLogger{s.log}),
 		kgo.ClientID("vigil"),
+		kgo.WithHooks(saslHook{s.dials}),
 	}
 	if m := s.saslMechanism(); m != nil {
 		opts = append(opts, kgo.SASL(m))
