@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+
 	"github.com/vigil-sec/vigil/internal/config"
 	"github.com/vigil-sec/vigil/internal/source"
 )
@@ -163,6 +165,17 @@ func TestWrongHubIsPermanent(t *testing.T) {
 	err := ns.source(t, cfg).Run(context.Background(), nil, newSink().emit)
 	if !errors.Is(err, source.ErrPermanent) || !strings.Contains(err.Error(), `no event hub "insights-logs-signinlog"`) || !strings.Contains(err.Error(), "EntityPath") {
 		t.Fatalf("Run with a wrong hub = %v", err)
+	}
+}
+
+// TestNoListenRightIsPermanent: a policy that authenticates but may not read (Send
+// only) is refused on the topic; the error names the Listen right.
+func TestNoListenRightIsPermanent(t *testing.T) {
+	conn := testConnString(testHub, testKey)
+	ns := newNamespaceOpts(t, conn, []kfake.Opt{kfake.EnableACLs(), kfake.User("PLAIN", "$ConnectionString", conn)}, 1, testHub)
+	err := ns.source(t, ns.config()).Run(context.Background(), nil, newSink().emit)
+	if !errors.Is(err, source.ErrPermanent) || !strings.Contains(err.Error(), "needs the Listen right") {
+		t.Fatalf("Run with a policy that may not read = %v", err)
 	}
 }
 

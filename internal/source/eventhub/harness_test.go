@@ -55,16 +55,22 @@ func newNamespace(t testing.TB, partitions int32, topics ...string) *namespace {
 // newNamespaceWith is a namespace whose one policy has the connection string conn.
 func newNamespaceWith(t testing.TB, conn string, partitions int32, topics ...string) *namespace {
 	t.Helper()
+	return newNamespaceOpts(t, conn, []kfake.Opt{kfake.Superuser("PLAIN", "$ConnectionString", conn)}, partitions, topics...)
+}
+
+// newNamespaceOpts is a namespace with the given users (and ACLs).
+func newNamespaceOpts(t testing.TB, conn string, users []kfake.Opt, partitions int32, topics ...string) *namespace {
+	t.Helper()
 	cert, roots, caPEM := selfSigned(t)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	n := &namespace{conn: conn}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topics...), kfake.EnableSASL(),
-		kfake.Superuser("PLAIN", "$ConnectionString", conn),
+	opts := append([]kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(partitions, topics...), kfake.EnableSASL(),
 		kfake.TLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}),
-		kfake.GroupMinSessionTimeout(time.Second))
+		kfake.GroupMinSessionTimeout(time.Second)}, users...)
+	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
