@@ -255,6 +255,10 @@ func TestTwoMembersSplitThePartitions(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	ska.mu.Lock()
+	defer ska.mu.Unlock()
+	skb.mu.Lock()
+	defer skb.mu.Unlock()
 	for name, sk := range map[string]*sink{"a": ska, "b": skb} {
 		if sk.records == 0 {
 			t.Fatalf("member %s read nothing", name)
@@ -272,6 +276,79 @@ func TestTwoMembersSplitThePartitions(t *testing.T) {
 	for _, body := range bodies {
 		if ska.bodies[string(body)]+skb.bodies[string(body)] != 1 {
 			t.Fatal("a body was read by both members, or by neither")
+		}
+	}
+}
+
+// TestOneMegabyteBody: Event Hubs takes bodies up to 1 MB; such a body arrives whole.
+func TestOneMegabyteBody(t *testing.T) {
+	ns := newNamespace(t, 1, testHub)
+	small, _ := diagnosticBodies(t, 1)
+	var recs []string
+	size := 20
+	for i := 0; size < 1000*1000; i++ {
+		r := string(small[i%len(small)])
+		r = strings.TrimSuffix(strings.TrimPrefix(r, `{"records":[`), `]}`)
+		recs = append(recs, r)
+		size += len(r) + 1
+	}
+	body := []byte(`{"records":[` + strings.Join(recs, ",") + `]}`)
+	ns.produce(t, testHub, 1, [][]byte{body, small[0]}, time.Now())
+	sk := newSink()
+	run(t, ns.source(t, ns.config()), sk.emit)
+	sk.waitFor(t, 30*time.Second, "the 1 MB body and the one after it", func(s *sink) bool { return s.records == 2 })
+	if sk.bodies[string(body)] != 1 {
+		t.Fatalf("the %d-byte body did not arrive whole", len(body))
+	}
+}
+
+// TestHandOverLosesNothing: a member that holds every partition and has stored a first
+// set hands half of them to a second member; the sets produced before, during and after
+// the hand-over are each read once, by one of them.
+func TestHandOverLosesNothing(t *testing.T) {
+	ns := newNamespace(t, 4, testHub)
+	bodies, _ := diagnosticBodies(t, 5)
+	third := len(bodies) / 3
+	a, b := ns.source(t, ns.config()), ns.source(t, ns.config())
+	ska, skb := newSink(), newSink()
+	ns.produce(t, testHub, 4, bodies[:third], time.Now())
+	run(t, a, ska.emit)
+	ska.waitFor(t, 30*time.Second, "the first set", func(s *sink) bool { return len(s.bodies) == third })
+	ns.produce(t, testHub, 4, bodies[third:2*third], time.Now())
+	run(t, b, skb.emit)
+	skb.waitFor(t, 30*time.Second, "the second member holding partitions", func(*sink) bool { return len(b.Assigned()) == 2 })
+	ns.produce(t, testHub, 4, bodies[2*third:], time.Now())
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ska.mu.Lock()
+		skb.mu.Lock()
+		n := 0
+		for _, body := range bodies {
+			if ska.bodies[string(body)]+skb.bodies[string(body)] > 0 {
+				n++
+			}
+		}
+		ska.mu.Unlock()
+		skb.mu.Unlock()
+		if n == len(bodies) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d bodies read after the hand-over", n, len(bodies))
+		}
+		select {
+		case <-ska.changed:
+		case <-skb.changed:
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	ska.mu.Lock()
+	defer ska.mu.Unlock()
+	skb.mu.Lock()
+	defer skb.mu.Unlock()
+	for i, body := range bodies {
+		if n := ska.bodies[string(body)] + skb.bodies[string(body)]; n != 1 {
+			t.Fatalf("body %d read %d times across the hand-over", i, n)
 		}
 	}
 }
