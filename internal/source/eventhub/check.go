@@ -2,6 +2,7 @@ package eventhub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -51,12 +52,14 @@ func (s *Source) Check(ctx context.Context) error {
 	if err != nil {
 		return s.explain(fmt.Errorf("offset fetch: %w", err))
 	}
-	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+	// A group is made when a member first joins (on Event Hubs too): not found only
+	// means no offsets yet.
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
 		return s.explain(fmt.Errorf("offset fetch of group %s: %w", s.ep.group, err))
 	}
 	for _, rt := range resp.Topics {
 		for _, rp := range rt.Partitions {
-			if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
+			if err := kerr.ErrorForCode(rp.ErrorCode); err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
 				return s.explain(fmt.Errorf("offset fetch of %s/%d: %w", rt.Topic, rp.Partition, err))
 			}
 		}

@@ -153,11 +153,8 @@ func (s *Source) explain(err error) error {
 		if s.ep.eventHubs {
 			hint += ": check EntityPath in connection_string (the hub's name, not the namespace's); a Basic tier namespace has no Kafka endpoint"
 		}
-	case errors.Is(err, kerr.GroupIDNotFound), errors.Is(err, kerr.InvalidGroupID):
-		hint = fmt.Sprintf("consumer_group %q does not exist", s.ep.group)
-		if s.ep.eventHubs {
-			hint += ": create it on the hub (Consumer groups), or use $Default"
-		}
+	case errors.Is(err, kerr.InvalidGroupID):
+		hint = fmt.Sprintf("consumer_group %q is not a valid group name", s.ep.group)
 	}
 	if hint == "" {
 		return fmt.Errorf("eventhub: %s: %w", s.name, err)

@@ -352,3 +352,33 @@ func TestHandOverLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestKafkaSCRAMAndCheck: plain Kafka mode with SCRAM-SHA-256 over TLS reads the topic,
+// and Check passes without joining the group.
+func TestKafkaSCRAMAndCheck(t *testing.T) {
+	conn := testConnString(testHub, testKey)
+	ns := newNamespaceOpts(t, conn, []kfake.Opt{kfake.Superuser("PLAIN", "$ConnectionString", conn),
+		kfake.Superuser("SCRAM-SHA-256", "vigil", "s3cret-pass")}, 2, "azure-diagnostics")
+	bodies, _ := diagnosticBodies(t, 50)
+	ns.produce(t, "azure-diagnostics", 2, bodies, time.Now())
+	cfg := DefaultConfig()
+	cfg.Brokers, cfg.Topic, cfg.CAFile, cfg.TLS = []string{ns.addr}, "azure-diagnostics", ns.caFile, true
+	cfg.SASLMechanism, cfg.Username, cfg.Password = "scram-sha-256", "vigil", "s3cret-pass"
+	cfg.MaxWait = config.Duration(100 * time.Millisecond)
+	src, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Check(context.Background()); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if got := src.Permissions(); !slices.Contains(got, "Group:vigil:Read") || !slices.Contains(got, "Topic:azure-diagnostics:Read") {
+		t.Fatalf("Permissions = %v", got)
+	}
+	if got := src.Endpoints(); len(got) != 1 || got[0] != "kafkas://"+ns.addr {
+		t.Fatalf("Endpoints = %v", got)
+	}
+	sk := newSink()
+	run(t, src, sk.emit)
+	sk.waitFor(t, 30*time.Second, "every body over SCRAM", func(s *sink) bool { return len(s.bodies) == len(bodies) })
+}
