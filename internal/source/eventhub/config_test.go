@@ -1,8 +1,13 @@
 package eventhub
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/config"
 )
 
 func TestConnectionStringResolves(t *testing.T) {
@@ -72,5 +77,35 @@ func TestValidateNamesTheKey(t *testing.T) {
 	}
 	if _, err := New(Config{Type: "eventhub"}); err == nil || !strings.Contains(err.Error(), "connection_string") {
 		t.Fatalf("New of an empty config = %v", err)
+	}
+}
+
+// TestDecodesFromTheConfigFile: the loader reads connection_string_file into
+// connection_string, hands ca_file over as a path, and refuses unknown keys.
+func TestDecodesFromTheConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "hub.secret"), []byte(testConnString(testHub, testKey)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	doc := "sources:\n  - name: hub\n    type: eventhub\n    connection_string_file: hub.secret\n    ca_file: ca.pem\n    consumer_group: vigil\n    max_wait: 2s\n"
+	cfg, err := config.Parse([]byte(doc), dir, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	if err := cfg.Sources[0].Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.ConnectionString != testConnString(testHub, testKey) || c.CAFile != "ca.pem" || c.ConsumerGroup != "vigil" ||
+		c.MaxWait.D() != 2*time.Second || c.Start != "earliest" || c.Name != "hub" {
+		t.Fatalf("decoded %+v", c)
+	}
+	bad, err := config.Parse([]byte("sources:\n  - name: hub\n    type: eventhub\n    conection_string: x\n"), dir, func(string) (string, bool) { return "", false })
+	if err == nil {
+		c = DefaultConfig()
+		err = bad.Sources[0].Decode(&c)
+	}
+	if err == nil || !strings.Contains(err.Error(), "conection_string") {
+		t.Fatalf("an unknown key = %v", err)
 	}
 }
