@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/source"
 	"github.com/vigil-sec/vigil/internal/source/activitylog"
 	"github.com/vigil-sec/vigil/internal/source/azure"
+	"github.com/vigil-sec/vigil/internal/source/eventhub"
 	"github.com/vigil-sec/vigil/internal/source/file"
 	"github.com/vigil-sec/vigil/internal/source/graph"
 )
@@ -51,7 +52,13 @@ func sourceProviders() map[string]sourceProvider {
 			}
 			return activitylog.New(cfg, azure.WithLogger(deps.logger), azure.WithBudgets(deps.budgets))
 		},
-		"eventhub":   notBuilt("the Event Hubs collector"),
+		"eventhub": func(it config.Item, deps providerDeps) (source.Source, error) {
+			cfg := eventhub.DefaultConfig()
+			if err := it.Decode(&cfg); err != nil {
+				return nil, err
+			}
+			return eventhub.New(cfg, eventhub.WithLogger(deps.logger))
+		},
 		"cloudtrail": notBuilt("the CloudTrail collector"),
 	}
 }
