@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -38,6 +39,8 @@ type fakeS3 struct {
 
 	mu   sync.Mutex
 	gets map[string]int
+	// beforeGet, when set, runs before each GET of an object is answered.
+	beforeGet func(key string)
 }
 
 func newFakeS3(t testing.TB) *fakeS3 {
@@ -54,8 +57,13 @@ func newFakeS3(t testing.TB) *fakeS3 {
 		}
 		if r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "" && strings.Count(r.URL.Path, "/") > 1 {
 			f.mu.Lock()
-			f.gets[strings.TrimPrefix(r.URL.Path, "/"+testBucket+"/")]++
+			key := strings.TrimPrefix(r.URL.Path, "/"+testBucket+"/")
+			f.gets[key]++
+			hook := f.beforeGet
 			f.mu.Unlock()
+			if hook != nil {
+				hook(key)
+			}
 		}
 		h.ServeHTTP(w, r)
 	}))
@@ -88,20 +96,44 @@ func (f *fakeS3) config() Config {
 	return c
 }
 
-// simTrail writes the simulator's CloudTrail objects and returns them by key, in key order.
-func simTrail(t testing.TB, seed uint64, users, days int) ([]string, map[string][]byte) {
+type simulatedTrail struct {
+	keys  []string
+	files map[string][]byte
+	err   error
+}
+
+// trailOnce is the simulated trail every test reads (simulating takes seconds).
+var trailOnce = sync.OnceValue(func() simulatedTrail {
+	dir, err := os.MkdirTemp("", "cloudtrail-sim")
+	if err != nil {
+		return simulatedTrail{err: err}
+	}
+	defer os.RemoveAll(dir)
+	keys, files, err := writeTrail(dir, 5, 20, 3)
+	return simulatedTrail{keys, files, err}
+})
+
+// simTrail is the simulator's CloudTrail objects by key, and their keys in order.
+func simTrail(t testing.TB) ([]string, map[string][]byte) {
 	t.Helper()
-	dir := t.TempDir()
+	tr := trailOnce()
+	if tr.err != nil {
+		t.Fatal(tr.err)
+	}
+	return slices.Clone(tr.keys), tr.files
+}
+
+func writeTrail(dir string, seed uint64, users, days int) ([]string, map[string][]byte, error) {
 	s, err := sim.New(sim.Config{Seed: seed, Users: users, Days: days})
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	w := sim.NewWriter(dir, seed)
 	if _, err := s.Run(context.Background(), w.Write); err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	if err := w.Flush(); err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	files := map[string][]byte{}
 	var keys []string
@@ -117,11 +149,8 @@ func simTrail(t testing.TB, seed uint64, users, days int) ([]string, map[string]
 		keys = append(keys, key)
 		return err
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	sort.Strings(keys)
-	return keys, files
+	return keys, files, err
 }
 
 // collector stands in for the pipeline's store: it keeps every batch and the last
@@ -135,6 +164,8 @@ type collector struct {
 	// that is down: the batch and its checkpoint are not kept.
 	failAt int
 	seen   int
+	// until, when set, must hold for an EndOfPoll to count.
+	until func() bool
 }
 
 var errStoreDown = errors.New("store down")
@@ -156,7 +187,7 @@ func (c *collector) run(t testing.TB, src source.Source, polls int) error {
 		if b.Checkpoint != nil {
 			c.checkpoint = b.Checkpoint
 		}
-		if b.EndOfPoll {
+		if b.EndOfPoll && (c.until == nil || c.until()) {
 			c.polls++
 			if c.polls >= stopAt {
 				cancel()

@@ -27,7 +27,7 @@ func prefixOf(key string) string {
 // its prefix's cursor), then the last day (a day rollover) — with a crash in between
 // (a batch whose store failed), and checks that every record was emitted exactly once.
 func TestSimulatedTrailCollectedExactlyOnce(t *testing.T) {
-	keys, files := simTrail(t, 5, 20, 3)
+	keys, files := simTrail(t)
 	if len(keys) < 20 {
 		t.Fatalf("the simulator wrote %d CloudTrail files", len(keys))
 	}
@@ -104,7 +104,7 @@ func TestSimulatedTrailCollectedExactlyOnce(t *testing.T) {
 }
 
 func TestDigestsAndForeignKeysSkipped(t *testing.T) {
-	keys, files := simTrail(t, 2, 10, 3)
+	keys, files := simTrail(t)
 	f := newFakeS3(t)
 	k0 := keys[0]
 	f.put(t, k0, files[k0])
@@ -132,7 +132,7 @@ func TestDigestsAndForeignKeysSkipped(t *testing.T) {
 // TestOrganisationAndControlTowerLayouts finds log files under AWSLogs/o-ORG/ACCOUNT/ and,
 // with prefix o-ORG, Control Tower's o-ORG/AWSLogs/o-ORG/ACCOUNT/.
 func TestOrganisationAndControlTowerLayouts(t *testing.T) {
-	keys, files := simTrail(t, 3, 10, 3)
+	keys, files := simTrail(t)
 	for _, prefix := range []string{"", "o-a1b2c3d4e5"} {
 		f := newFakeS3(t)
 		root := "AWSLogs/o-a1b2c3d4e5/"
@@ -157,7 +157,7 @@ func TestOrganisationAndControlTowerLayouts(t *testing.T) {
 // TestTruncatedObjectReported cuts a log file in half: its batch carries what decompressed
 // and the log names the key.
 func TestTruncatedObjectReported(t *testing.T) {
-	keys, files := simTrail(t, 4, 10, 3)
+	keys, files := simTrail(t)
 	k := keys[0]
 	for _, cand := range keys {
 		if len(files[cand]) > len(files[k]) {

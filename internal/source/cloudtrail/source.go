@@ -42,6 +42,9 @@ type Source struct {
 	sqs  queue
 	log  *slog.Logger
 	now  func() time.Time
+	// heartbeat is how often a message's visibility is extended while it is read: a
+	// third of the visibility timeout.
+	heartbeat time.Duration
 }
 
 // New makes a source from a config; it loads the AWS configuration (environment and
@@ -65,7 +68,8 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 			name = "cloudtrail-" + cfg.QueueURL[strings.LastIndex(cfg.QueueURL, "/")+1:]
 		}
 	}
-	s := &Source{name: name, cfg: cfg, s3: newS3(awsCfg, cfg), log: o.log.With("source", name), now: o.now}
+	s := &Source{name: name, cfg: cfg, s3: newS3(awsCfg, cfg), log: o.log.With("source", name), now: o.now,
+		heartbeat: cfg.VisibilityTimeout.D() / 3}
 	if cfg.QueueURL != "" {
 		s.sqs = newSQS(awsCfg, cfg)
 	}
