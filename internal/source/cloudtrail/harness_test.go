@@ -37,8 +37,9 @@ type fakeS3 struct {
 	clock    gofakes3.TimeSourceAdvancer // the objects' LastModified
 	slowDown atomic.Int32
 
-	mu   sync.Mutex
-	gets map[string]int
+	mu       sync.Mutex
+	gets     map[string]int
+	requests []string // "METHOD path?query" of every request
 	// beforeGet, when set, runs before each GET of an object is answered.
 	beforeGet func(key string)
 }
@@ -55,6 +56,9 @@ func newFakeS3(t testing.TB) *fakeS3 {
 			w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`))
 			return
 		}
+		f.mu.Lock()
+		f.requests = append(f.requests, r.Method+" "+r.URL.RequestURI())
+		f.mu.Unlock()
 		if r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "" && strings.Count(r.URL.Path, "/") > 1 {
 			f.mu.Lock()
 			key := strings.TrimPrefix(r.URL.Path, "/"+testBucket+"/")
@@ -79,6 +83,11 @@ func (f *fakeS3) put(t testing.TB, key string, body []byte) {
 	if _, err := f.backend.PutObject(testBucket, key, map[string]string{}, bytes.NewReader(body), int64(len(body)), nil); err != nil {
 		t.Fatalf("put %s: %v", key, err)
 	}
+}
+
+func (f *fakeS3) exists(key string) bool {
+	_, err := f.backend.HeadObject(testBucket, key)
+	return err == nil
 }
 
 func (f *fakeS3) getsOf(key string) int {
