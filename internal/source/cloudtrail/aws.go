@@ -50,7 +50,7 @@ func awsConfig(ctx context.Context, c Config, hc *http.Client) (aws.Config, erro
 	}
 	if c.AccessKeyID != "" {
 		opts = append(opts, awsconfig.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)))
+			credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey.Reveal(), c.SessionToken.Reveal())))
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -60,7 +60,12 @@ func awsConfig(ctx context.Context, c Config, hc *http.Client) (aws.Config, erro
 		cfg.Region = "us-east-1"
 	}
 	if c.RoleARN != "" {
-		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), c.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+		stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) {
+			if c.STSEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.STSEndpoint)
+			}
+		})
+		provider := stscreds.NewAssumeRoleProvider(stsClient, c.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = "vigil-cloudtrail"
 			if c.ExternalID != "" {
 				o.ExternalID = aws.String(c.ExternalID)

@@ -33,20 +33,22 @@ type Config struct {
 	// Workers is how many objects are fetched at once.
 	Workers int `yaml:"workers"`
 
-	// Endpoint overrides the S3 (and SQS) endpoint for S3-compatible stores and tests;
-	// PathStyle addresses the bucket in the path rather than the host.
+	// Endpoint overrides the S3 endpoint (SQSEndpoint and STSEndpoint the others) for
+	// S3-compatible stores, VPC endpoints and tests; PathStyle addresses the bucket in the
+	// path rather than the host.
 	Endpoint    string `yaml:"endpoint"`
 	SQSEndpoint string `yaml:"sqs_endpoint"`
+	STSEndpoint string `yaml:"sts_endpoint"`
 	Region      string `yaml:"region"`
 	PathStyle   bool   `yaml:"path_style"`
 
 	// Static keys; with none, the AWS default chain (environment, shared files, web
 	// identity, ECS or EC2 roles). RoleARN is assumed with those credentials.
-	AccessKeyID     string `yaml:"access_key_id"`
-	SecretAccessKey string `yaml:"secret_access_key"`
-	SessionToken    string `yaml:"session_token"`
-	RoleARN         string `yaml:"role_arn"`
-	ExternalID      string `yaml:"external_id"`
+	AccessKeyID     string        `yaml:"access_key_id"`
+	SecretAccessKey config.Secret `yaml:"secret_access_key"`
+	SessionToken    config.Secret `yaml:"session_token"`
+	RoleARN         string        `yaml:"role_arn"`
+	ExternalID      string        `yaml:"external_id"`
 
 	// PollInterval is the time from one listing pass's start to the next.
 	PollInterval config.Duration `yaml:"poll_interval"`
@@ -123,7 +125,7 @@ func (c Config) Validate() error {
 			add("regions[%d]: %q is not an AWS region", i, r)
 		}
 	}
-	for key, e := range map[string]string{"endpoint": c.Endpoint, "sqs_endpoint": c.SQSEndpoint} {
+	for key, e := range map[string]string{"endpoint": c.Endpoint, "sqs_endpoint": c.SQSEndpoint, "sts_endpoint": c.STSEndpoint} {
 		if e == "" {
 			continue
 		}

@@ -40,6 +40,7 @@ type fakeS3 struct {
 	mu       sync.Mutex
 	gets     map[string]int
 	requests []string // "METHOD path?query" of every request
+	auth     []string // the Authorization and session token of every request
 	// beforeGet, when set, runs before each GET of an object is answered.
 	beforeGet func(key string)
 }
@@ -58,6 +59,7 @@ func newFakeS3(t testing.TB) *fakeS3 {
 		}
 		f.mu.Lock()
 		f.requests = append(f.requests, r.Method+" "+r.URL.RequestURI())
+		f.auth = append(f.auth, r.Header.Get("Authorization")+" token="+r.Header.Get("X-Amz-Security-Token"))
 		f.mu.Unlock()
 		if r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "" && strings.Count(r.URL.Path, "/") > 1 {
 			f.mu.Lock()
