@@ -68,3 +68,16 @@ func TestAccessDeniedIsPermanent(t *testing.T) {
 		t.Fatalf("Run = %v, want a permanent AccessDenied naming the prefix", err)
 	}
 }
+
+func TestCheckNamesAnEmptyLayout(t *testing.T) {
+	f := newFakeS3(t)
+	src := newSource(t, f.config(), nil)
+	if err := src.Check(t.Context()); err == nil || !strings.Contains(err.Error(), "wrong bucket or prefix") {
+		t.Fatalf("Check of an empty bucket = %v", err)
+	}
+	keys, files := simTrail(t)
+	f.put(t, keys[0], files[keys[0]])
+	if err := src.Check(t.Context()); err != nil {
+		t.Fatalf("Check = %v", err)
+	}
+}

@@ -153,4 +153,5 @@ func (s *Source) Permissions() []string {
 var (
 	_ source.Source    = (*Source)(nil)
 	_ source.Describer = (*Source)(nil)
+	_ source.Checker   = (*Source)(nil)
 )
