@@ -97,14 +97,13 @@ func (s *Source) fetchOrdered(ctx context.Context, bucket string, keys []string,
 		err error
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	results := make([]chan result, len(keys))
 	for i := range results {
 		results[i] = make(chan result, 1)
 	}
 	slots := make(chan struct{}, s.cfg.Workers)
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() { cancel(); wg.Wait() }() // cancel first: the launcher may wait for a slot
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -211,3 +211,19 @@ func TestSlowDownIsRetryAfter(t *testing.T) {
 		t.Fatalf("Run = %v, want a RetryAfter", err)
 	}
 }
+
+// TestStoreFailureEndsRun fails the first batch while more fetches wait for a slot: Run
+// returns the store's error (and every fetch it started has ended).
+func TestStoreFailureEndsRun(t *testing.T) {
+	keys, files := simTrail(t)
+	f := newFakeS3(t)
+	for _, k := range keys[:40] {
+		f.put(t, k, files[k])
+	}
+	cfg := f.config()
+	cfg.Workers = 2
+	c := &collector{failAt: 1}
+	if err := c.run(t, newSource(t, cfg, nil), 1); !errors.Is(err, errStoreDown) {
+		t.Fatalf("Run = %v, want the store's error", err)
+	}
+}
