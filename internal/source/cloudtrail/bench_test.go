@@ -45,3 +45,41 @@ func BenchmarkListing(b *testing.B) {
 	b.ReportMetric(float64(events*b.N)/secs, "events/s")
 	b.ReportMetric(float64(bytes)/float64(len(keys)), "gz_bytes/object")
 }
+
+// BenchmarkQueue measures SQS mode over the same trail: one notification per object on
+// the loopback SQS server, 8 workers, until the queue is drained.
+func BenchmarkQueue(b *testing.B) {
+	keys, files := simTrail(b)
+	f := newFakeS3(b)
+	for _, k := range keys {
+		f.put(b, k, files[k])
+	}
+	events := 0
+	for _, n := range fileIDs(b, files, keys) {
+		events += n
+	}
+	for b.Loop() {
+		b.StopTimer()
+		q := newFakeSQS(b)
+		for _, k := range keys {
+			q.send(s3Event(testBucket, k))
+		}
+		cfg := f.config()
+		cfg.Bucket, cfg.QueueURL, cfg.SQSEndpoint = "", q.queueURL(), q.srv.URL
+		src := newSource(b, cfg, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		b.StartTimer()
+		src.Run(ctx, nil, func(_ context.Context, bt source.Batch) error {
+			if bt.EndOfPoll && len(q.undeleted()) == 0 {
+				cancel()
+			}
+			return nil
+		})
+		if n := len(q.undeleted()); n != 0 {
+			b.Fatalf("%d messages left", n)
+		}
+	}
+	secs := b.Elapsed().Seconds()
+	b.ReportMetric(float64(len(keys)*b.N)/secs, "objects/s")
+	b.ReportMetric(float64(events*b.N)/secs, "events/s")
+}

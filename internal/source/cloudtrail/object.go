@@ -88,16 +88,24 @@ func writeOnly(doc []byte) (kept [][]byte, dropped int, err error) {
 		if err := dec.Decode(&rec); err != nil {
 			return kept, dropped, fmt.Errorf("record %d: %w", len(kept)+dropped+1, err)
 		}
-		var probe struct {
-			ReadOnly *bool `json:"readOnly"`
-		}
-		if json.Unmarshal(rec, &probe) == nil && probe.ReadOnly != nil && *probe.ReadOnly {
+		if ro, ok := readOnlyOf(rec); ok && ro {
 			dropped++
 			continue
 		}
 		kept = append(kept, rec)
 	}
 	return kept, dropped, nil
+}
+
+// readOnlyOf is a record's readOnly field, when it has one.
+func readOnlyOf(rec []byte) (readOnly, ok bool) {
+	var probe struct {
+		ReadOnly *bool `json:"readOnly"`
+	}
+	if json.Unmarshal(rec, &probe) != nil || probe.ReadOnly == nil {
+		return false, false
+	}
+	return *probe.ReadOnly, true
 }
 
 // seekRecords moves dec into the Records array of the top-level object.

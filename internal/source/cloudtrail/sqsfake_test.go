@@ -19,6 +19,7 @@ type fakeSQS struct {
 	srv      *httptest.Server
 	mu       sync.Mutex
 	msgs     map[string]*fakeMessage
+	receipts map[string]*fakeMessage // every delivery's receipt handle
 	order    []string
 	next     int
 	arrived  chan struct{}
@@ -36,7 +37,7 @@ type fakeMessage struct {
 }
 
 func newFakeSQS(t testing.TB) *fakeSQS {
-	f := &fakeSQS{msgs: map[string]*fakeMessage{}, arrived: make(chan struct{}, 1), extended: make(chan string, 1024)}
+	f := &fakeSQS{msgs: map[string]*fakeMessage{}, receipts: map[string]*fakeMessage{}, arrived: make(chan struct{}, 1), extended: make(chan string, 1024)}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -138,17 +139,8 @@ func (f *fakeSQS) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// byReceipt finds a message by a receipt handle of any of its deliveries ("id#n").
-func (f *fakeSQS) byReceipt(h string) *fakeMessage {
-	for id, m := range f.msgs {
-		for n := 1; n <= m.receives; n++ {
-			if h == fmt.Sprintf("%s#%d", id, n) {
-				return m
-			}
-		}
-	}
-	return nil
-}
+// byReceipt finds a message by a receipt handle of any of its deliveries.
+func (f *fakeSQS) byReceipt(h string) *fakeMessage { return f.receipts[h] }
 
 func (f *fakeSQS) receive(max int, vis time.Duration) []map[string]string {
 	f.mu.Lock()
@@ -165,9 +157,11 @@ func (f *fakeSQS) receive(max int, vis time.Duration) []map[string]string {
 		if f.duplicate && m.receives == 1 {
 			m.invisibleUntil = time.Time{} // delivered again at once, as SQS may
 		}
+		receipt := fmt.Sprintf("%s#%d", id, m.receives)
+		f.receipts[receipt] = m
 		sum := md5.Sum([]byte(m.body))
 		out = append(out, map[string]string{
-			"MessageId": id, "ReceiptHandle": fmt.Sprintf("%s#%d", id, m.receives),
+			"MessageId": id, "ReceiptHandle": receipt,
 			"Body": m.body, "MD5OfBody": hex.EncodeToString(sum[:]),
 		})
 	}
