@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -36,6 +38,9 @@ type fakeS3 struct {
 	backend  *s3mem.Backend
 	clock    gofakes3.TimeSourceAdvancer // the objects' LastModified
 	slowDown atomic.Int32
+	// slowEvery, when positive, answers every slowEvery-th request 503 SlowDown.
+	slowEvery int64
+	served    atomic.Int64
 
 	mu       sync.Mutex
 	gets     map[string]int
@@ -50,8 +55,9 @@ func newFakeS3(t testing.TB) *fakeS3 {
 	f := &fakeS3{clock: gofakes3.FixedTimeSource(sim.DefaultEnd()), gets: map[string]int{}}
 	f.backend = s3mem.New(s3mem.WithTimeSource(f.clock))
 	h := gofakes3.New(f.backend, gofakes3.WithTimeSkewLimit(0)).Server()
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f.slowDown.Add(-1) >= 0 {
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := f.served.Add(1)
+		if f.slowDown.Add(-1) >= 0 || (f.slowEvery > 0 && n%f.slowEvery == 0) {
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`))
@@ -73,6 +79,10 @@ func newFakeS3(t testing.TB) *fakeS3 {
 		}
 		h.ServeHTTP(w, r)
 	}))
+	// gofakes3 writes a second header when a client hangs up mid-GET (a cancelled
+	// prefetch); net/http's complaint about it is noise here.
+	f.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	f.srv.Start()
 	t.Cleanup(f.srv.Close)
 	if err := f.backend.CreateBucket(testBucket); err != nil {
 		t.Fatal(err)

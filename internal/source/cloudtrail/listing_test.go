@@ -227,3 +227,40 @@ func TestStoreFailureEndsRun(t *testing.T) {
 		t.Fatalf("Run = %v, want the store's error", err)
 	}
 }
+
+// TestRestartsThroughSlowDown answers every 37th S3 request 503 SlowDown: each Run ends
+// with a RetryAfter and the next starts from the stored checkpoint, like the supervisor's
+// restarts. Once a pass completes, every record was emitted exactly once.
+func TestRestartsThroughSlowDown(t *testing.T) {
+	keys, files := simTrail(t)
+	f := newFakeS3(t)
+	for _, k := range keys {
+		f.put(t, k, files[k])
+	}
+	f.slowEvery = 37
+	c := &collector{}
+	restarts := 0
+	for ; restarts < 200; restarts++ {
+		err := c.run(t, newSource(t, f.config(), nil), 1)
+		if err == nil {
+			break
+		}
+		var ra *source.RetryAfter
+		if !errors.As(err, &ra) {
+			t.Fatalf("Run = %v, want a RetryAfter", err)
+		}
+	}
+	if restarts < 5 {
+		t.Fatalf("only %d restarts: the fault did not bite", restarts)
+	}
+	want, got := fileIDs(t, files, keys), c.eventIDs(t)
+	for id, n := range want {
+		if got[id] != n {
+			t.Errorf("event %s emitted %d times, want %d", id, got[id], n)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d distinct events, want %d", len(got), len(want))
+	}
+	t.Logf("%d restarts, %d events exactly once", restarts, len(got))
+}
