@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/vigil-sec/vigil/internal/source"
@@ -111,6 +112,14 @@ func (q *queueRun) message(ctx context.Context, m sqstypes.Message) error {
 	}
 	stop()
 	_, err = s.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(s.cfg.QueueURL), ReceiptHandle: m.ReceiptHandle})
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "ReceiptHandleIsInvalid" {
+		// The visibility ran out and the message went to another reader, whose handle
+		// is now the valid one: it will be deleted there (or redelivered and deduped).
+		s.log.Warn("cloudtrail: message redelivered while it was read; its objects are stored, the other delivery deletes it",
+			"message_id", aws.ToString(m.MessageId))
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("cloudtrail: delete message %s: %w", aws.ToString(m.MessageId), classify(err))
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -157,5 +158,48 @@ func TestNotificationShapes(t *testing.T) {
 		if _, err := notifiedObjects([]byte(bad)); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
+	}
+}
+
+// TestQueueVisibilityExpiresMidObject lets a message's visibility run out while its
+// object is read (no extension): another worker gets it, both store its records, the
+// first one's delete is refused (its receipt handle is stale) without ending Run, and the
+// message is deleted by the second.
+func TestQueueVisibilityExpiresMidObject(t *testing.T) {
+	keys, files := simTrail(t)
+	f, q := newFakeS3(t), newFakeSQS(t)
+	q.latestOnly = true
+	f.put(t, keys[0], files[keys[0]])
+	q.send(s3Event(testBucket, keys[0]))
+	var once sync.Once
+	redelivered := make(chan struct{})
+	f.beforeGet = func(string) {
+		first := false
+		once.Do(func() { first = true })
+		if !first {
+			close(redelivered)
+			return
+		}
+		q.expire() // the first reader's visibility runs out now
+		select {
+		case <-redelivered: // hold the first GET until the second reader has the message
+		case <-time.After(20 * time.Second):
+		}
+	}
+	var logs bytes.Buffer
+	src := newSource(t, queueSetup(t, f, q), slog.New(slog.NewTextHandler(&logs, nil)))
+	src.heartbeat = time.Hour
+	c := &collector{until: func() bool { return len(q.undeleted()) == 0 }}
+	if err := c.run(t, src, 1); err != nil {
+		t.Fatal(err)
+	}
+	want, got := fileIDs(t, files, keys[:1]), c.eventIDs(t)
+	for id := range want {
+		if got[id] != 2 {
+			t.Errorf("event %s emitted %d times, want twice (once per delivery)", id, got[id])
+		}
+	}
+	if f.getsOf(keys[0]) != 2 || !strings.Contains(logs.String(), "redelivered while it was read") {
+		t.Errorf("%d GETs; log: %s", f.getsOf(keys[0]), logs.String())
 	}
 }

@@ -26,6 +26,9 @@ type fakeSQS struct {
 	extended chan string
 
 	duplicate bool
+	// latestOnly accepts only a message's latest receipt handle for deletes and
+	// extensions (SQS may refuse an older one once the message was delivered again).
+	latestOnly bool
 }
 
 type fakeMessage struct {
@@ -140,7 +143,13 @@ func (f *fakeSQS) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // byReceipt finds a message by a receipt handle of any of its deliveries.
-func (f *fakeSQS) byReceipt(h string) *fakeMessage { return f.receipts[h] }
+func (f *fakeSQS) byReceipt(h string) *fakeMessage {
+	m := f.receipts[h]
+	if m != nil && f.latestOnly && h != fmt.Sprintf("%s#%d", m.id, m.receives) {
+		return nil
+	}
+	return m
+}
 
 func (f *fakeSQS) receive(max int, vis time.Duration) []map[string]string {
 	f.mu.Lock()
