@@ -1,6 +1,9 @@
 package cloudtrail
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +73,55 @@ restricted: true
 	}
 	if r, ok := queueRegion("https://sqs.eu-west-1.amazonaws.com/111122223333/ct"); !ok || r != "eu-west-1" {
 		t.Errorf("queueRegion = %q %v", r, ok)
+	}
+}
+
+// TestBadConfigs decodes each testdata/*.bad.yaml as the daemon does (config.Parse, then
+// the item's Decode, which runs Validate) and checks its `# error:` lines are the errors,
+// and that no `# secret:` is quoted.
+func TestBadConfigs(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.bad.yaml")
+	if len(files) < 5 {
+		t.Fatalf("only %d bad configs", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want, secrets []string
+			for _, line := range strings.Split(string(data), "\n") {
+				if w, ok := strings.CutPrefix(line, "# error: "); ok {
+					want = append(want, w)
+				} else if s, ok := strings.CutPrefix(line, "# secret: "); ok {
+					secrets = append(secrets, s)
+				}
+			}
+			cfg, err := config.Parse(data, "testdata", func(string) (string, bool) { return "", false })
+			if err == nil {
+				for _, it := range cfg.Sources {
+					c := DefaultConfig()
+					err = errors.Join(err, it.Decode(&c))
+				}
+			}
+			if err == nil {
+				t.Fatalf("no error; want %q", want)
+			}
+			got := strings.Split(strings.TrimSpace(err.Error()), "\n")
+			if len(got) != len(want) {
+				t.Errorf("%d errors, want %d:\n%v", len(got), len(want), err)
+			}
+			for _, w := range want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("errors:\n%v\nwant one to contain:\n%s", err, w)
+				}
+			}
+			for _, s := range secrets {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("an error quotes the secret %q", s)
+				}
+			}
+		})
 	}
 }
