@@ -1,8 +1,15 @@
 package cloudtrail
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/sim"
 
 	"github.com/vigil-sec/vigil/internal/source"
 )
@@ -82,4 +89,57 @@ func BenchmarkQueue(b *testing.B) {
 	secs := b.Elapsed().Seconds()
 	b.ReportMetric(float64(len(keys)*b.N)/secs, "objects/s")
 	b.ReportMetric(float64(events*b.N)/secs, "events/s")
+}
+
+// BenchmarkListingLargeFiles is BenchmarkListing with files the size a busy account's
+// 5-minute files reach: 500 records each (the simulator's records reused), 100 files.
+func BenchmarkListingLargeFiles(b *testing.B) {
+	keys, files := simTrail(b)
+	var recs []json.RawMessage
+	for _, k := range keys {
+		doc, err := gunzip(files[k])
+		if err != nil {
+			b.Fatal(err)
+		}
+		var d struct{ Records []json.RawMessage }
+		if err := json.Unmarshal(doc, &d); err != nil {
+			b.Fatal(err)
+		}
+		recs = append(recs, d.Records...)
+	}
+	f := newFakeS3(b)
+	const objects, per = 100, 500
+	for i := range objects {
+		out := make([]json.RawMessage, per)
+		for j := range out {
+			out[j] = recs[(i*per+j)%len(recs)]
+		}
+		doc, _ := json.Marshal(map[string]any{"Records": out})
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write(doc)
+		zw.Close()
+		t := sim.DefaultEnd().Add(-time.Duration(objects-i) * 5 * time.Minute)
+		f.put(b, fmt.Sprintf("AWSLogs/111122223333/CloudTrail/us-east-1/%s/111122223333_CloudTrail_us-east-1_%sZ_%016d.json.gz",
+			t.Format("2006/01/02"), t.Format("20060102T1504"), i), gz.Bytes())
+	}
+	for b.Loop() {
+		src := newSource(b, f.config(), nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		n := 0
+		src.Run(ctx, nil, func(_ context.Context, bt source.Batch) error {
+			if bt.EndOfPoll {
+				cancel()
+			} else {
+				n++
+			}
+			return nil
+		})
+		if n != objects {
+			b.Fatalf("%d objects, want %d", n, objects)
+		}
+	}
+	secs := b.Elapsed().Seconds()
+	b.ReportMetric(float64(objects*b.N)/secs, "objects/s")
+	b.ReportMetric(float64(objects*per*b.N)/secs, "events/s")
 }
