@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -263,4 +264,39 @@ func TestRestartsThroughSlowDown(t *testing.T) {
 		t.Errorf("%d distinct events, want %d", len(got), len(want))
 	}
 	t.Logf("%d restarts, %d events exactly once", restarts, len(got))
+}
+
+// TestConfiguredAccountsAndRegions reads only the configured account and region, without
+// listing the others.
+func TestConfiguredAccountsAndRegions(t *testing.T) {
+	keys, files := simTrail(t)
+	f := newFakeS3(t)
+	for _, k := range keys {
+		f.put(t, k, files[k])
+	}
+	parts := strings.Split(keys[len(keys)-1], "/")
+	acct, region := parts[1], parts[3]
+	cfg := f.config()
+	cfg.Accounts, cfg.Regions = []string{acct}, []string{region}
+	c := &collector{}
+	if err := c.run(t, newSource(t, cfg, nil), 1); err != nil {
+		t.Fatal(err)
+	}
+	var mine []string
+	for _, k := range keys {
+		if strings.HasPrefix(k, "AWSLogs/"+acct+"/CloudTrail/"+region+"/") {
+			mine = append(mine, k)
+		}
+	}
+	if len(mine) == len(keys) {
+		t.Fatal("the trail has one account and region only: the filter is not tested")
+	}
+	if got, want := len(c.eventIDs(t)), len(fileIDs(t, files, mine)); got != want {
+		t.Errorf("%d events, want the %d of %s/%s", got, want, acct, region)
+	}
+	for _, k := range keys {
+		if f.getsOf(k) > 0 && !slices.Contains(mine, k) {
+			t.Fatalf("%s read", k)
+		}
+	}
 }
