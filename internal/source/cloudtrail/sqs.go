@@ -27,6 +27,9 @@ type queueRun struct {
 	emit     source.Emit
 	emitMu   sync.Mutex
 	inFlight atomic.Int64
+	// receipts counts receives that returned messages: a worker whose empty receive saw
+	// it move knows another one got messages meanwhile, and does not call the queue drained.
+	receipts atomic.Int64
 }
 
 // runQueue reads the bucket's ObjectCreated notifications: each message's objects are
@@ -46,6 +49,7 @@ func (q *queueRun) worker(ctx context.Context) error {
 	s := q.s
 	vis := int32(s.cfg.VisibilityTimeout.D() / time.Second)
 	for {
+		before := q.receipts.Load()
 		out, err := s.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(s.cfg.QueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 20, VisibilityTimeout: vis,
 		})
@@ -56,7 +60,7 @@ func (q *queueRun) worker(ctx context.Context) error {
 			return fmt.Errorf("cloudtrail: receive from %s: %w", s.cfg.QueueURL, classify(err))
 		}
 		if len(out.Messages) == 0 {
-			if q.inFlight.Load() == 0 {
+			if q.inFlight.Load() == 0 && q.receipts.Load() == before {
 				if err := q.locked(ctx, source.Batch{Stream: "sqs", EndOfPoll: true}); err != nil {
 					return err
 				}
@@ -64,6 +68,7 @@ func (q *queueRun) worker(ctx context.Context) error {
 			continue
 		}
 		q.inFlight.Add(int64(len(out.Messages)))
+		q.receipts.Add(1)
 		for i, m := range out.Messages {
 			if err := q.message(ctx, m); err != nil {
 				q.inFlight.Add(-int64(len(out.Messages) - i))
