@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/vigil-sec/vigil/internal/source"
 )
@@ -38,9 +40,17 @@ type queue interface {
 // awsConfig loads the SDK configuration: the region, the credentials (static keys, else the
 // default chain; a role assumed on top with its external id) and the HTTP client. The SDK's
 // own retries are off: the supervisor owns retries and backoff.
-func awsConfig(ctx context.Context, c Config, hc *http.Client) (aws.Config, error) {
+func awsConfig(ctx context.Context, c Config, hc *http.Client, log *slog.Logger) (aws.Config, error) {
 	opts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
+		// The SDK's own messages go to our logger, not to its default stderr one.
+		awsconfig.WithLogger(logging.LoggerFunc(func(cl logging.Classification, format string, v ...any) {
+			level := slog.LevelDebug
+			if cl == logging.Warn {
+				level = slog.LevelWarn
+			}
+			log.Log(context.Background(), level, "cloudtrail: aws sdk: "+fmt.Sprintf(format, v...))
+		})),
 	}
 	if r := c.region(); r != "" {
 		opts = append(opts, awsconfig.WithRegion(r))

@@ -57,7 +57,7 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	awsCfg, err := awsConfig(context.Background(), cfg, o.http)
+	awsCfg, err := awsConfig(context.Background(), cfg, o.http, o.log)
 	if err != nil {
 		return nil, err
 	}
