@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/source"
 	"github.com/vigil-sec/vigil/internal/source/activitylog"
 	"github.com/vigil-sec/vigil/internal/source/azure"
+	"github.com/vigil-sec/vigil/internal/source/cloudtrail"
 	"github.com/vigil-sec/vigil/internal/source/eventhub"
 	"github.com/vigil-sec/vigil/internal/source/file"
 	"github.com/vigil-sec/vigil/internal/source/graph"
@@ -59,19 +60,19 @@ func sourceProviders() map[string]sourceProvider {
 			}
 			return eventhub.New(cfg, eventhub.WithLogger(deps.logger))
 		},
-		"cloudtrail": notBuilt("the CloudTrail collector"),
+		"cloudtrail": func(it config.Item, deps providerDeps) (source.Source, error) {
+			cfg := cloudtrail.DefaultConfig()
+			if err := it.Decode(&cfg); err != nil {
+				return nil, err
+			}
+			return cloudtrail.New(cfg, cloudtrail.WithLogger(deps.logger))
+		},
 	}
 }
 
 // fileConfig is a files source's config item (its own keys plus the list's).
 type fileConfig struct {
 	file.Config `yaml:",inline"`
-}
-
-func notBuilt(what string) sourceProvider {
-	return func(it config.Item, _ providerDeps) (source.Source, error) {
-		return nil, config.Errors{{Path: it.Path + ".type", Line: it.Line, Reason: fmt.Sprintf("%s (type %s) is not in this build of Vigil yet", what, it.Type)}}
-	}
 }
 
 // buildSources builds every configured source, reporting every item's errors at once.
