@@ -120,7 +120,7 @@ func seekRecords(dec *json.Decoder) error {
 		}
 		if t == "Records" {
 			if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-				return errors.New("Records is not an array")
+				return errors.New("the document's Records is not an array")
 			}
 			return nil
 		}

@@ -188,14 +188,14 @@ func parseConnectionString(s string) (connectionString, error) {
 	}
 	host, ok := strings.CutPrefix(endpointURL, "sb://")
 	if !ok {
-		return cs, errors.New("Endpoint: want sb://NAMESPACE.servicebus.windows.net/")
+		return cs, errors.New("its Endpoint must be sb://NAMESPACE.servicebus.windows.net/")
 	}
 	host = strings.TrimSuffix(host, "/")
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	if host == "" || strings.ContainsAny(host, "/ ") {
-		return cs, errors.New("Endpoint: want sb://NAMESPACE.servicebus.windows.net/")
+		return cs, errors.New("its Endpoint must be sb://NAMESPACE.servicebus.windows.net/")
 	}
 	cs.host = host
 	if cs.keyName == "" || key == "" {

@@ -45,7 +45,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 	hub := func(c *Config) { c.ConnectionString = testConnString(testHub, testKey) }
 	cases := map[string]func(*Config){
 		"connection_string: required": func(c *Config) {},
-		"connection_string: Endpoint": func(c *Config) {
+		"connection_string: its Endpoint": func(c *Config) {
 			c.ConnectionString = "Endpoint=https://ns.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=h"
 		},
 		"connection_string: EntityPath": func(c *Config) {
