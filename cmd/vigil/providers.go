@@ -44,7 +44,7 @@ func sourceProviders() map[string]sourceProvider {
 			if err := it.Decode(&cfg); err != nil {
 				return nil, err
 			}
-			return graph.New(cfg, graph.WithLogger(deps.logger), graph.WithBudgets(deps.budgets))
+			return graph.New(cfg, azure.WithLogger(deps.logger), azure.WithBudgets(deps.budgets))
 		},
 		"activitylog": func(it config.Item, deps providerDeps) (source.Source, error) {
 			cfg := activitylog.DefaultConfig()

@@ -21,23 +21,26 @@ import (
 
 // storeFilter is the filter flags `vigil events` and `vigil alerts` share.
 type storeFilter struct {
-	data, since, until, source, entity, category, severity string
-	limit                                                  int
+	data, since, until, source, entity, category string
+	severity, rule                               string // alerts only
+	limit                                        int
 }
 
-func (f *storeFilter) flags(fl *flag.FlagSet, alerts bool) {
+// flags registers the shared flags; of names "events" or "alerts" what they select.
+func (f *storeFilter) flags(fl *flag.FlagSet, of string) {
+	evidence := ""
+	if of == "alerts" {
+		evidence = " (of the evidence)"
+		fl.StringVar(&f.severity, "severity", "", "at least this severity: low, medium, high, critical")
+		fl.StringVar(&f.rule, "rule", "", "only this rule id")
+	}
 	fl.StringVar(&f.data, "data", "data", "the store's directory (a daemon's data_dir)")
 	fl.StringVar(&f.since, "since", "", "from this time on: RFC 3339 (2026-10-20T09:00:00Z), a date, or an age such as 24h or 7d")
 	fl.StringVar(&f.until, "until", "", "before this time (same forms as --since)")
 	fl.StringVar(&f.entity, "entity", "", "one entity: TYPE:NAME (user:ada@contoso.com) or a user's UPN / e-mail")
+	fl.StringVar(&f.source, "source", "", "only "+of+" collected by this source"+evidence+" (its configured name; file for vigil ingest)")
+	fl.StringVar(&f.category, "category", "", "only this Vigil category"+evidence+" (login.failed, admin.role_assignment, …)")
 	fl.IntVar(&f.limit, "limit", 0, "at most this many (0: all)")
-	if alerts {
-		fl.StringVar(&f.severity, "severity", "", "at least this severity: low, medium, high, critical")
-		fl.StringVar(&f.source, "rule", "", "only this rule id")
-	} else {
-		fl.StringVar(&f.source, "source", "", "only events collected by this source (its configured name; file for vigil ingest)")
-		fl.StringVar(&f.category, "category", "", "only this Vigil category (login.failed, admin.role_assignment, …)")
-	}
 }
 
 // parseWhen reads an absolute time or an age before now.
@@ -95,7 +98,7 @@ func runEvents(ctx context.Context, args []string, std stdio) error {
 	fl := flag.NewFlagSet("events", flag.ContinueOnError)
 	fl.SetOutput(std.err)
 	var f storeFilter
-	f.flags(fl, false)
+	f.flags(fl, "events")
 	fl.Usage = func() {
 		fmt.Fprintln(std.err, "usage: vigil events [--data DIR] [--since T] [--until T] [--source S] [--entity E] [--category C] [--limit N]")
 		fl.PrintDefaults()
@@ -146,10 +149,7 @@ func runAlerts(ctx context.Context, args []string, std stdio) error {
 	fl := flag.NewFlagSet("alerts", flag.ContinueOnError)
 	fl.SetOutput(std.err)
 	var f storeFilter
-	f.flags(fl, true)
-	var source, category string
-	fl.StringVar(&source, "source", "", "only alerts with evidence collected by this source")
-	fl.StringVar(&category, "category", "", "only alerts with evidence of this Vigil category (login.failed, admin.role_assignment, …)")
+	f.flags(fl, "alerts")
 	fl.Usage = func() {
 		fmt.Fprintln(std.err, "usage: vigil alerts [--data DIR] [--since T] [--until T] [--source S] [--entity E] [--category C] [--severity S] [--rule ID] [--limit N]")
 		fl.PrintDefaults()
@@ -175,7 +175,7 @@ func runAlerts(ctx context.Context, args []string, std stdio) error {
 	defer st.Close()
 	out := bufio.NewWriter(std.out)
 	defer out.Flush()
-	q := store.AlertQuery{From: from, To: to, Entity: parseEntity(f.entity), MinSeverity: minSev, RuleID: f.source, Ascending: true, Limit: 1000}
+	q := store.AlertQuery{From: from, To: to, Entity: parseEntity(f.entity), MinSeverity: minSev, RuleID: f.rule, Ascending: true, Limit: 1000}
 	n := 0
 	for {
 		page, err := st.Alerts(ctx, q)
@@ -186,7 +186,7 @@ func runAlerts(ctx context.Context, args []string, std stdio) error {
 			if f.limit > 0 && n == f.limit {
 				return nil
 			}
-			if ok, err := evidenceMatches(ctx, st, a, source, event.Category(category)); err != nil || !ok {
+			if ok, err := evidenceMatches(ctx, st, a, f.source, event.Category(f.category)); err != nil || !ok {
 				if err != nil {
 					return err
 				}

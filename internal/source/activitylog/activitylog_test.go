@@ -3,6 +3,7 @@ package activitylog
 import (
 	"context"
 	"errors"
+	"github.com/vigil-sec/vigil/internal/source/azure"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,7 @@ func (h *harness) config() Config {
 
 func (h *harness) source(t *testing.T, c Config) *Source {
 	t.Helper()
-	s, err := New(c, WithHTTPClient(h.emu.Client()), WithClock(h.clock.Now))
+	s, err := New(c, azure.WithHTTPClient(h.emu.Client()), azure.WithClock(h.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

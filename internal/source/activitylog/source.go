@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -25,20 +24,8 @@ const (
 	subscriptionAPIVersion = "2022-12-01"
 )
 
-// Option configures New (logger, HTTP client, clock, shared budgets).
+// Option configures New: azure.WithLogger, WithHTTPClient, WithClock, WithBudgets.
 type Option = azure.Option
-
-// WithLogger sets the logger.
-func WithLogger(l *slog.Logger) Option { return azure.WithLogger(l) }
-
-// WithHTTPClient sets the HTTP client (tests pass the emulator's).
-func WithHTTPClient(c *http.Client) Option { return azure.WithHTTPClient(c) }
-
-// WithClock sets the clock query windows are read from.
-func WithClock(now func() time.Time) Option { return azure.WithClock(now) }
-
-// WithBudgets shares request budgets with other sources of the same app and tenant.
-func WithBudgets(b *azure.Budgets) Option { return azure.WithBudgets(b) }
 
 // Source reads the Activity Log of a tenant's subscriptions. Run must not be called
 // concurrently.

@@ -192,7 +192,7 @@ func TestCAFileTrustsAPrivateCA(t *testing.T) {
 	if err := os.WriteFile(c.CAFile, h.emu.CertPEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(c, WithClock(h.clock.Now)) // no test client: ca_file alone must do
+	s, err := New(c, azure.WithClock(h.clock.Now)) // no test client: ca_file alone must do
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestCAFileTrustsAPrivateCA(t *testing.T) {
 		t.Fatalf("Check through ca_file: %v", err)
 	}
 	c.CAFile = ""
-	s, err = New(c, WithClock(h.clock.Now))
+	s, err = New(c, azure.WithClock(h.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,12 +214,12 @@ func TestRequestBudgetIsSharedPerAppAndTenant(t *testing.T) {
 	budgets := azure.NewBudgets()
 	c := h.config()
 	c.RequestBudget = 3
-	a, err := New(c, WithHTTPClient(h.emu.Client()), WithClock(h.clock.Now), WithBudgets(budgets))
+	a, err := New(c, azure.WithHTTPClient(h.emu.Client()), azure.WithClock(h.clock.Now), azure.WithBudgets(budgets))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Name = "entra-test-2"
-	b, err := New(c, WithHTTPClient(h.emu.Client()), WithClock(h.clock.Now), WithBudgets(budgets))
+	b, err := New(c, azure.WithHTTPClient(h.emu.Client()), azure.WithClock(h.clock.Now), azure.WithBudgets(budgets))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestRequestBudgetIsSharedPerAppAndTenant(t *testing.T) {
 		t.Fatal("two sources of one app and tenant have separate budgets")
 	}
 	c.TenantID = "0f0f0f0f-0000-4000-8000-000000000000"
-	other, err := New(c, WithHTTPClient(h.emu.Client()), WithBudgets(budgets))
+	other, err := New(c, azure.WithHTTPClient(h.emu.Client()), azure.WithBudgets(budgets))
 	if err != nil {
 		t.Fatal(err)
 	}

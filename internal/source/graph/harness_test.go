@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/vigil-sec/vigil/internal/source/azure"
 	"testing"
 	"time"
 
@@ -111,7 +112,7 @@ func (h *harness) config() Config {
 
 func (h *harness) source(t testing.TB, c Config) *Source {
 	t.Helper()
-	s, err := New(c, WithHTTPClient(h.emu.Client()), WithClock(h.clock.Now))
+	s, err := New(c, azure.WithHTTPClient(h.emu.Client()), azure.WithClock(h.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -17,20 +16,8 @@ import (
 	"github.com/vigil-sec/vigil/internal/source/azure"
 )
 
-// Option configures New (logger, HTTP client, clock, shared budgets).
+// Option configures New: azure.WithLogger, WithHTTPClient, WithClock, WithBudgets.
 type Option = azure.Option
-
-// WithLogger sets the logger.
-func WithLogger(l *slog.Logger) Option { return azure.WithLogger(l) }
-
-// WithHTTPClient sets the HTTP client (tests pass the emulator's).
-func WithHTTPClient(c *http.Client) Option { return azure.WithHTTPClient(c) }
-
-// WithClock sets the clock query windows are read from.
-func WithClock(now func() time.Time) Option { return azure.WithClock(now) }
-
-// WithBudgets shares request budgets with other sources of the same app and tenant.
-func WithBudgets(b *azure.Budgets) Option { return azure.WithBudgets(b) }
 
 // Source reads one tenant's Graph logs. Run must not be called concurrently.
 type Source struct {
