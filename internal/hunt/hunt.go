@@ -52,6 +52,8 @@ type Options struct {
 	// Suppressed, when set, hears of every candidate the behavioural detections remove or
 	// lower, with its reason.
 	Suppressed detect.Suppressed
+	// Progress, when set, hears how far the reading has got (see file.Config.Progress).
+	Progress func(file.Progress)
 }
 
 // Summary counts what a hunt read and raised.
@@ -112,7 +114,7 @@ func Run(ctx context.Context, paths []string, opts Options, emit func(alert.Aler
 	}
 	defer st.Close()
 	n := normalize.New(formats.All()...)
-	files, err := file.New("hunt", file.Config{Paths: paths, BatchSize: 1000}, n, opts.Stdin)
+	files, err := file.New("hunt", file.Config{Paths: paths, BatchSize: 1000, Progress: opts.Progress}, n, opts.Stdin)
 	if err != nil {
 		return sum, err
 	}

@@ -23,6 +23,17 @@ import (
 type Config struct {
 	Paths     []string `yaml:"paths"`      // files and folders (walked)
 	BatchSize int      `yaml:"batch_size"` // events per stored batch
+	// Progress, when set, hears how far Run has got, from Run's goroutine, after every
+	// read of a file and every file finished: it is called often and must be quick.
+	Progress func(Progress) `yaml:"-"`
+}
+
+// Progress is how far a Run has got: files finished (or skipped as read before) of all,
+// their bytes as stored on disk (compressed or not) of all, and records read.
+type Progress struct {
+	Files, FilesTotal int
+	Bytes, BytesTotal int64
+	Records           int64
 }
 
 // DefaultConfig is the default batch size and no paths.
@@ -106,6 +117,14 @@ func (s *Source) Run(ctx context.Context, from []byte, emit source.Emit) error {
 	}
 	files, errs := normalize.Files(s.cfg.Paths)
 	s.stats = Stats{Files: len(files), ReadErrors: errs}
+	if s.cfg.Progress != nil {
+		r.progress.FilesTotal = len(files)
+		for _, f := range files {
+			if info, err := os.Stat(f); err == nil {
+				r.progress.BytesTotal += info.Size()
+			}
+		}
+	}
 	resume, skip := r.cp.Current, r.cp.Records
 	for _, f := range files {
 		var mark fileMark
@@ -117,6 +136,7 @@ func (s *Source) Run(ctx context.Context, from []byte, emit source.Emit) error {
 			}
 			mark = fileMark{Size: info.Size(), MTime: info.ModTime().UnixNano()}
 			if r.cp.Done[f] == mark {
+				r.fileDone(mark.Size)
 				continue
 			}
 		}
@@ -134,6 +154,7 @@ func (s *Source) Run(ctx context.Context, from []byte, emit source.Emit) error {
 			}
 			s.stats.ReadErrors = append(s.stats.ReadErrors, err)
 		}
+		r.fileDone(0)
 	}
 	if err := r.flush(ctx, true); err != nil {
 		return err
@@ -143,12 +164,49 @@ func (s *Source) Run(ctx context.Context, from []byte, emit source.Emit) error {
 
 // run is one Run's reading state: the batch being filled across files and the position.
 type run struct {
-	s       *Source
-	emit    source.Emit
-	cp      checkpoint
-	batch   []*event.Event
-	newest  time.Time
-	written time.Time // when the whole checkpoint was last written
+	s        *Source
+	emit     source.Emit
+	cp       checkpoint
+	batch    []*event.Event
+	newest   time.Time
+	written  time.Time // when the whole checkpoint was last written
+	progress Progress  // what Config.Progress hears
+}
+
+// fileDone counts a file finished: size is the bytes of one skipped without reading.
+func (r *run) fileDone(size int64) {
+	if r.s.cfg.Progress == nil {
+		return
+	}
+	r.progress.Files++
+	r.progress.Bytes += size
+	r.s.cfg.Progress(r.progress)
+}
+
+// counted reports each read of a file to Config.Progress.
+type counted struct {
+	r   io.Reader
+	run *run
+}
+
+func (c counted) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.run.progress.Bytes += int64(n)
+	c.run.s.cfg.Progress(c.run.progress)
+	return n, err
+}
+
+// stream normalizes one file, counting what it reads when Config.Progress is set.
+func (r *run) stream(ctx context.Context, f string, emit normalize.EmitFunc) (normalize.Stats, error) {
+	if r.s.cfg.Progress == nil || f == "-" {
+		return r.s.norm.StreamFile(ctx, f, r.s.stdin, emit)
+	}
+	fh, err := os.Open(f)
+	if err != nil {
+		return normalize.Stats{}, fmt.Errorf("normalize: %w", err)
+	}
+	defer fh.Close()
+	return r.s.norm.Stream(ctx, counted{r: fh, run: r}, f, emit)
 }
 
 // emitError marks a failure of emit (the pipeline's), which ends Run, unlike a file that
@@ -181,8 +239,9 @@ func (r *run) flush(ctx context.Context, last bool) error {
 func (r *run) file(ctx context.Context, f string, skip int, mark fileMark) error {
 	records := 0
 	r.cp.Current, r.cp.Records = f, skip
-	st, err := r.s.norm.StreamFile(ctx, f, r.s.stdin, func(ev *event.Event) error {
+	st, err := r.stream(ctx, f, func(ev *event.Event) error {
 		records++
+		r.progress.Records++
 		if records <= skip {
 			return nil
 		}
