@@ -12,9 +12,11 @@ import (
 	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/eval"
 	"github.com/vigil-sec/vigil/internal/hunt"
+	"github.com/vigil-sec/vigil/internal/progress"
 )
 
-// runEval is `vigil eval DIR [--min-recall R] [--min-precision P] [--max-fp F]`: the hunt
+// runEval is `vigil eval DIR [--by-detection] [--show-false] [--fold-window D]
+// [--show-suppressed] [--min-recall R] [--min-precision P] [--max-fp F] [--quiet]`: the hunt
 // detection path over a simulated folder, scored against its truth.jsonl.
 func runEval(ctx context.Context, args []string, std stdio) error {
 	fl := flag.NewFlagSet("eval", flag.ContinueOnError)
@@ -26,9 +28,16 @@ func runEval(ctx context.Context, args []string, std stdio) error {
 	showFalse := fl.Bool("show-false", false, "also print the high and critical alerts that match no attack")
 	showSuppressed := fl.Bool("show-suppressed", false, "also print every candidate a detection removed or lowered, with its reason")
 	foldWindow := fl.Duration("fold-window", alert.DefaultFoldWindow, "fold alerts of one detection on one entity within this window into one, as vigil hunt does (0: no folding)")
+	quiet := fl.Bool("quiet", false, quietUsage)
+	fl.Usage = func() {
+		fmt.Fprintln(std.err, "usage: vigil eval DIR [--by-detection] [--show-false] [--fold-window D] [--show-suppressed] [--min-recall R] [--min-precision P] [--max-fp F] [--quiet]")
+		fl.PrintDefaults()
+	}
 	positional, err := parseFlags(fl, args)
 	if err != nil || len(positional) != 1 {
-		fmt.Fprintln(std.err, "usage: vigil eval DIR [--by-detection] [--show-false] [--fold-window D] [--show-suppressed] [--min-recall R] [--min-precision P] [--max-fp F]")
+		if err == nil {
+			fl.Usage()
+		}
 		return errUsage
 	}
 	dir := positional[0]
@@ -48,8 +57,11 @@ func runEval(ctx context.Context, args []string, std stdio) error {
 		alerts = append(alerts, a)
 		return nil
 	})
-	supp := newSuppressionLog(*showSuppressed, std.out)
-	sum, err := hunt.Run(ctx, paths, hunt.Options{Suppressed: supp.suppressed}, supp.count(add))
+	meter := newMeter(std, "vigil eval", *quiet, progress.Bytes)
+	defer meter.Finish()
+	supp := newSuppressionLog(*showSuppressed, meter.Above(std.out)) // the same bytes; the line is cleared first
+	sum, err := hunt.Run(ctx, paths, hunt.Options{Suppressed: supp.suppressed, Progress: fileProgress(meter)}, supp.count(add))
+	meter.Finish()
 	if err == nil {
 		err = flush()
 	}

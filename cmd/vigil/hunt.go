@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/detect/behavior"
 	"github.com/vigil-sec/vigil/internal/enrich/geoip"
 	"github.com/vigil-sec/vigil/internal/hunt"
+	"github.com/vigil-sec/vigil/internal/progress"
 )
 
 // multiFlag collects a repeatable flag.
@@ -24,7 +25,8 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
-// runHunt is `vigil hunt [--rules DIR]... [--no-builtin] [--format json|table] PATH...`:
+// runHunt is `vigil hunt [--rules DIR]... [--no-builtin] [--format json|table] [--quiet] PATH...`
+// (every flag in its usage line):
 // offline detection over log files, alerts as JSON lines on stdout (or a table for people).
 func runHunt(ctx context.Context, args []string, std stdio) error {
 	fl := flag.NewFlagSet("hunt", flag.ContinueOnError)
@@ -41,8 +43,9 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 	foldWindow := fl.Duration("fold-window", alert.DefaultFoldWindow, "fold alerts of one detection on one entity within this window into one (0: no folding)")
 	placeholders := placeholderFlag{}
 	fl.Var(placeholders, "placeholder", "value(s) for a %name% placeholder of |expand rules: name=v1,v2 (repeatable)")
+	quiet := fl.Bool("quiet", false, quietUsage+"; none either while JSON alerts go to the same terminal")
 	fl.Usage = func() {
-		fmt.Fprintln(std.err, "usage: vigil hunt [--rules DIR]... [--no-builtin] [--baseline FILE] [--geoip-city F] [--geoip-asn F] [--format json|table] [--fold-window D] [--show-suppressed] PATH...")
+		fmt.Fprintln(std.err, "usage: vigil hunt [--rules DIR]... [--no-builtin] [--baseline FILE] [--geoip-city F] [--geoip-asn F] [--placeholder name=v1,v2]... [--format json|table] [--fold-window D] [--show-suppressed] [--quiet] PATH...")
 		fl.PrintDefaults()
 	}
 	positional, err := parseFlags(fl, args)
@@ -58,7 +61,11 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 		fl.Usage()
 		return errUsage
 	}
-	logger := slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// Alert lines written to the terminal the progress line is drawn on would break it
+	// (and show the work going on by themselves). Messages during the hunt go above it.
+	meter := newMeter(std, "vigil hunt", *quiet || (*format == "json" && progress.IsTerminal(std.out)), progress.Bytes)
+	defer meter.Finish()
+	logger := slog.New(slog.NewTextHandler(meter.Above(std.err), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	enricher, err := geoip.Open(geo, logger)
 	if err != nil {
 		return &exitError{code: 2, err: err}
@@ -80,10 +87,12 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 		out.Write(b)
 		return out.WriteByte('\n')
 	}
-	supp := newSuppressionLog(*showSuppressed, std.err)
+	supp := newSuppressionLog(*showSuppressed, meter.Above(std.err))
 	add, flush := foldAlerts(*foldWindow, emit)
 	sum, err := hunt.Run(ctx, positional, hunt.Options{RuleDirs: ruleDirs, NoBuiltin: *noBuiltin, Placeholders: placeholders, Baseline: *baseline,
-		Logger: logger, Enrich: enricher.Enrich, AddressInfo: addressInfo(enricher), Suppressed: supp.suppressed, Stdin: std.in}, supp.count(add))
+		Logger: logger, Enrich: enricher.Enrich, AddressInfo: addressInfo(enricher), Suppressed: supp.suppressed, Stdin: std.in,
+		Progress: fileProgress(meter)}, supp.count(add))
+	meter.Finish()
 	if err == nil {
 		err = flush()
 	}

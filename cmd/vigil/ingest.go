@@ -7,12 +7,13 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/normalize"
 	"github.com/vigil-sec/vigil/internal/normalize/formats"
+	"github.com/vigil-sec/vigil/internal/progress"
 	sourcepkg "github.com/vigil-sec/vigil/internal/source"
 	"github.com/vigil-sec/vigil/internal/source/file"
 	"github.com/vigil-sec/vigil/internal/store/sqlite"
 )
 
-// runIngest is `vigil ingest [--data DIR] [--source NAME] PATH...`: native log files into
+// runIngest is `vigil ingest [--data DIR] [--source NAME] [--batch N] [--quiet] PATH...`: native log files into
 // the store, in batches stored atomically with their position. Re-running it on the same
 // files stores nothing twice.
 func runIngest(ctx context.Context, args []string, std stdio) error {
@@ -21,8 +22,9 @@ func runIngest(ctx context.Context, args []string, std stdio) error {
 	dataDir := fl.String("data", "data", "the store's directory")
 	source := fl.String("source", "file", "the source name events are stored under (idempotency is per source)")
 	batchSize := fl.Int("batch", 1000, "events per transaction")
+	quiet := fl.Bool("quiet", false, quietUsage)
 	fl.Usage = func() {
-		fmt.Fprintln(std.err, "usage: vigil ingest [--data DIR] [--source NAME] PATH... (directories are walked)")
+		fmt.Fprintln(std.err, "usage: vigil ingest [--data DIR] [--source NAME] [--batch N] [--quiet] PATH... (directories are walked)")
 		fl.PrintDefaults()
 	}
 	positional, err := parseFlags(fl, args)
@@ -34,7 +36,9 @@ func runIngest(ctx context.Context, args []string, std stdio) error {
 		return errUsage
 	}
 	n := normalize.New(formats.All()...)
-	src, err := file.New(*source, file.Config{Paths: positional, BatchSize: *batchSize}, n, std.in)
+	meter := newMeter(std, "vigil ingest", *quiet, progress.Bytes)
+	defer meter.Finish()
+	src, err := file.New(*source, file.Config{Paths: positional, BatchSize: *batchSize, Progress: fileProgress(meter)}, n, std.in)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -69,6 +73,7 @@ func runIngest(ctx context.Context, args []string, std stdio) error {
 		}
 		return err
 	}
+	meter.Finish()
 	fs := src.Stats()
 	files, total, readErrs := fs.Files, fs.Normalize, fs.ReadErrors
 	fmt.Fprintf(std.err, "vigil ingest: %d files, %d records, %d events, %d new, %d already stored, %d unparsed, %d repaired\n",

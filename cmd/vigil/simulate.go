@@ -9,11 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/progress"
 	"github.com/vigil-sec/vigil/internal/sim"
 )
 
 // runSimulate is `vigil simulate --out DIR [--seed N] [--days N] [--users N]
-// [--scenarios a,b] [--end RFC3339]`: a simulated tenant's logs in their native layouts,
+// [--scenarios a,b] [--end RFC3339] [--force] [--quiet]`: a simulated tenant's logs in their native layouts,
 // with truth.jsonl.
 func runSimulate(ctx context.Context, args []string, std stdio) error {
 	fl := flag.NewFlagSet("simulate", flag.ContinueOnError)
@@ -25,8 +26,9 @@ func runSimulate(ctx context.Context, args []string, std stdio) error {
 	scen := fl.String("scenarios", "", "attack scenarios to inject, comma-separated (default all): "+strings.Join(sim.ScenarioNames(), ","))
 	end := fl.String("end", "", "end of the simulated period, RFC 3339 (default "+sim.DefaultEnd().Format(time.RFC3339)+")")
 	force := fl.Bool("force", false, "write into a folder that already holds a simulation (its files are replaced, not mixed)")
+	quiet := fl.Bool("quiet", false, quietUsage)
 	fl.Usage = func() {
-		fmt.Fprintln(std.err, "usage: vigil simulate --out DIR [--seed N] [--days N] [--users N] [--scenarios a,b] [--end RFC3339] [--force]")
+		fmt.Fprintln(std.err, "usage: vigil simulate --out DIR [--seed N] [--days N] [--users N] [--scenarios a,b] [--end RFC3339] [--force] [--quiet]")
 		fl.PrintDefaults()
 	}
 	positional, err := parseFlags(fl, args)
@@ -67,27 +69,36 @@ func runSimulate(ctx context.Context, args []string, std stdio) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}
+	endT := cfg.End
+	if endT.IsZero() {
+		endT = sim.DefaultEnd()
+	}
 	w := sim.NewWriter(*out, *seed)
 	started := time.Now()
-	truth, err := s.Run(ctx, w.Write)
+	// The records come in time order: the days simulated so far measure the time left.
+	meter := newMeter(std, "vigil simulate", *quiet, progress.Days)
+	defer meter.Finish()
+	first := endT.Add(-time.Duration(*days) * 24 * time.Hour)
+	truth, err := s.Run(ctx, func(r sim.Record) error {
+		err := w.Write(r)
+		meter.Update(progress.State{Records: int64(w.Records), Done: r.Time.Sub(first).Hours() / 24, Total: float64(*days)})
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	endT := cfg.End
-	if endT.IsZero() {
-		endT = sim.DefaultEnd()
-	}
 	scenarios := cfg.Scenarios
 	if scenarios == nil {
 		scenarios = sim.ScenarioNames()
 	}
-	m := sim.Manifest{Seed: *seed, Users: *users, Days: *days, Start: endT.Add(-time.Duration(*days) * 24 * time.Hour), End: endT, Records: w.Records, Scenarios: scenarios}
+	m := sim.Manifest{Seed: *seed, Users: *users, Days: *days, Start: first, End: endT, Records: w.Records, Scenarios: scenarios}
 	if err := sim.WriteTruth(*out, truth, m); err != nil {
 		return err
 	}
+	meter.Finish()
 	el := time.Since(started)
 	fmt.Fprintf(std.err, "vigil simulate: %d records, %d attacks and look-alikes, %.1f MB in %s (%.0f records/s)\n",
 		w.Records, len(truth), float64(w.Bytes)/1e6, el.Round(time.Millisecond), float64(w.Records)/el.Seconds())

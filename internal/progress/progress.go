@@ -104,6 +104,31 @@ func (m *Meter) Finish() {
 	}
 }
 
+// Above returns a writer for messages to the same terminal (a logger's, say): each write
+// first clears the progress line, which the next Update draws again below the message.
+func (m *Meter) Above(w io.Writer) io.Writer {
+	if m == nil || !m.on {
+		return w
+	}
+	return above{m: m, w: w}
+}
+
+type above struct {
+	m *Meter
+	w io.Writer
+}
+
+func (a above) Write(p []byte) (int, error) {
+	a.m.mu.Lock()
+	defer a.m.mu.Unlock()
+	if a.m.drawn {
+		io.WriteString(a.m.w, "\r\x1b[K")
+		a.m.drawn = false
+		a.m.lastDraw = time.Time{} // redraw at the next Update
+	}
+	return a.w.Write(p)
+}
+
 // line renders s after elapsed: "vigil hunt: 120/3,400 files, 45,210 records, 12,300
 // records/s, 3.5 of 52.1 MB, 0:12 left".
 func (m *Meter) line(s State, elapsed time.Duration) string {
@@ -124,7 +149,8 @@ func (m *Meter) line(s State, elapsed time.Duration) string {
 		default:
 			out += fmt.Sprintf(", %.1f of %.1f MB", s.Done/1e6, s.Total/1e6)
 		}
-		if s.Done > 0 && s.Done <= s.Total {
+		// The first second's rate says little about the rest.
+		if s.Done > 0 && s.Done <= s.Total && elapsed >= time.Second {
 			left := time.Duration(float64(elapsed) * (s.Total - s.Done) / s.Done)
 			out += ", " + clock(left) + " left"
 		}

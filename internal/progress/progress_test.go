@@ -123,3 +123,33 @@ func TestClockAndThousands(t *testing.T) {
 		}
 	}
 }
+
+func TestMessagesAboveTheLine(t *testing.T) {
+	c := newClock()
+	var out bytes.Buffer
+	m := New(&out, Options{Label: "x", Terminal: true, Now: c.now})
+	log := m.Above(&out)
+	c.add(time.Second)
+	m.Update(State{Records: 1})
+	log.Write([]byte("a warning\n"))
+	m.Update(State{Records: 2}) // at once: the line went away for the message
+	want := "\rx: 1 records, 1 records/s\x1b[K\r\x1b[Ka warning\n\rx: 2 records, 2 records/s\x1b[K"
+	if out.String() != want {
+		t.Errorf("got  %q\nwant %q", out.String(), want)
+	}
+	var plain bytes.Buffer
+	if w := New(&plain, Options{}).Above(&plain); w != &plain {
+		t.Error("with no line drawn, Above should return its writer as it is")
+	}
+}
+
+func TestNoTimeLeftInTheFirstSecond(t *testing.T) {
+	c := newClock()
+	var out bytes.Buffer
+	m := New(&out, Options{Label: "x", Terminal: true, Now: c.now})
+	c.add(500 * time.Millisecond)
+	m.Update(State{Records: 1, Done: 1, Total: 100e6})
+	if strings.Contains(out.String(), "left") {
+		t.Errorf("time left after half a second: %q", out.String())
+	}
+}
