@@ -35,7 +35,7 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 	fl.Var(&ruleDirs, "rules", "a folder of Sigma rules to run as well (repeatable)")
 	noBuiltin := fl.Bool("no-builtin", false, "do not run Vigil's built-in rule pack")
 	baseline := fl.String("baseline", "", "keep the behavioural baselines in this file: loaded before the hunt, updated after")
-	var geo geoip.Config
+	geo := geoip.Config{CityKey: "--geoip-city", ASNKey: "--geoip-asn"} // as errors name them
 	fl.StringVar(&geo.CityPath, "geoip-city", "", "a MaxMind City database (.mmdb) to locate addresses the provider did not")
 	fl.StringVar(&geo.ASNPath, "geoip-asn", "", "a MaxMind ASN database (.mmdb) to name the networks of addresses")
 	format := fl.String("format", "json", "output: json (one alert per line) or table")

@@ -11,6 +11,10 @@ type Config struct {
 	CityPath    string        `yaml:"city_db"`      // GeoLite2/GeoIP2 City (or Enterprise) .mmdb
 	ASNPath     string        `yaml:"asn_db"`       // GeoLite2 ASN (or GeoIP2 ISP) .mmdb
 	ReloadEvery time.Duration `yaml:"reload_every"` // how often Run checks the files; 0 means 60s
+	// CityKey and ASNKey are how errors and logs name the two settings, as the user wrote
+	// them (detect.geoip_city in a config, --geoip-city on a command line); empty means
+	// city_db and asn_db.
+	CityKey, ASNKey string `yaml:"-"`
 }
 
 // defaultReloadEvery is how often Run looks at the files when the config does not say:
@@ -31,6 +35,12 @@ func (c Config) Validate() error {
 func (c Config) withDefaults() Config {
 	if c.ReloadEvery == 0 {
 		c.ReloadEvery = defaultConfig().ReloadEvery
+	}
+	if c.CityKey == "" {
+		c.CityKey = "city_db"
+	}
+	if c.ASNKey == "" {
+		c.ASNKey = "asn_db"
 	}
 	return c
 }

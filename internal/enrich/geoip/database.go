@@ -1,7 +1,9 @@
 package geoip
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -31,16 +33,26 @@ type fileStamp struct {
 
 func stampOf(fi os.FileInfo) fileStamp { return fileStamp{size: fi.Size(), modTime: fi.ModTime()} }
 
+// pathless drops the operation and path of a file error the caller names already
+// ("stat /x.mmdb: no such file or directory" after "city_db /x.mmdb:").
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 // openDatabase reads and checks the file at path. wrongType is a database type that
 // cannot be meant for this key (an ASN file given as city_db, say); "" checks nothing.
 func openDatabase(key, path, wrongType string) (*database, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("geoip: %s %s: %w", key, path, err)
+		return nil, fmt.Errorf("geoip: %s %s: %w", key, path, pathless(err))
 	}
 	buf, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("geoip: %s %s: %w", key, path, err)
+		return nil, fmt.Errorf("geoip: %s %s: %w", key, path, pathless(err))
 	}
 	reader, err := maxminddb.OpenBytes(buf)
 	if err != nil {

@@ -73,8 +73,8 @@ func Open(cfg Config, logger *slog.Logger) (*Enricher, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Enricher{cfg: cfg.withDefaults(), logger: logger}
-	e.sources[cityDB] = source{key: "city_db", path: cfg.CityPath, wrongType: "ASN"}
-	e.sources[asnDB] = source{key: "asn_db", path: cfg.ASNPath, wrongType: "City"}
+	e.sources[cityDB] = source{key: e.cfg.CityKey, path: cfg.CityPath, wrongType: "ASN"}
+	e.sources[asnDB] = source{key: e.cfg.ASNKey, path: cfg.ASNPath, wrongType: "City"}
 	var dbs databases
 	for i, src := range e.sources {
 		if src.path == "" {
@@ -88,7 +88,7 @@ func Open(cfg Config, logger *slog.Logger) (*Enricher, error) {
 		logger.Info("geoip: database opened", d.describe()...)
 	}
 	if dbs[cityDB] == nil && dbs[asnDB] == nil {
-		logger.Info("geoip: no geo database configured (city_db, asn_db); detections that need locations use only what providers give")
+		logger.Info("geoip: no geo database configured ("+e.cfg.CityKey+", "+e.cfg.ASNKey+"); detections that need locations use only what providers give")
 	}
 	e.dbs.Store(&dbs)
 	return e, nil
