@@ -88,7 +88,7 @@ func Open(cfg Config, logger *slog.Logger) (*Enricher, error) {
 		logger.Info("geoip: database opened", d.describe()...)
 	}
 	if dbs[cityDB] == nil && dbs[asnDB] == nil {
-		logger.Info("geoip: no geo database configured ("+e.cfg.CityKey+", "+e.cfg.ASNKey+"); detections that need locations use only what providers give")
+		logger.Info("geoip: no geo database configured (" + e.cfg.CityKey + ", " + e.cfg.ASNKey + "); detections that need locations use only what providers give")
 	}
 	e.dbs.Store(&dbs)
 	return e, nil
