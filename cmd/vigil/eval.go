@@ -41,8 +41,10 @@ func runEval(ctx context.Context, args []string, std stdio) error {
 		return errUsage
 	}
 	dir := positional[0]
-	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); errors.Is(err, os.ErrNotExist) {
-		return &exitError{code: 2, err: fmt.Errorf("%s is not a simulated folder (it has no manifest.json): make one with vigil simulate --out %s", dir, dir)}
+	for _, name := range []string{"manifest.json", "truth.jsonl"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); errors.Is(err, os.ErrNotExist) {
+			return &exitError{code: 2, err: fmt.Errorf("%s is not a simulated folder (it has no %s): make one with vigil simulate --out %s", dir, name, dir)}
+		}
 	}
 	truth, m, err := eval.ReadTruth(dir)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -96,8 +97,23 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 	if err == nil {
 		err = flush()
 	}
+	if errors.Is(err, hunt.ErrNoRules) {
+		// One line per folder, each in the command's own words (not "vigil hunt: hunt: …").
+		lines := strings.Split(err.Error(), "\n")
+		for i, l := range lines {
+			lines[i] = strings.TrimPrefix(l, "hunt: ")
+		}
+		return &exitError{code: 1, err: errors.New(strings.Join(lines, "\nvigil hunt: "))}
+	}
 	if err != nil {
 		return err
+	}
+	if sum.Files == 0 && len(sum.ReadErrors) > 0 {
+		// Nothing was read: the errors, not a summary of zeros.
+		for _, e := range sum.ReadErrors {
+			fmt.Fprintln(std.err, "vigil hunt:", e)
+		}
+		return &exitError{code: 1, err: fmt.Errorf("none of the paths could be read")}
 	}
 	if *format == "table" {
 		writeTable(out, table)

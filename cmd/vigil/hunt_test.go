@@ -52,9 +52,9 @@ func TestHuntExitCodes(t *testing.T) {
 		t.Errorf("missing path: exit %d, want 1", code)
 	}
 	missing := filepath.Join(t.TempDir(), "GeoLite2-City.mmdb")
-	if _, stderr, code := runCmd(t, "hunt", "--geoip-city", missing, exampleLogs); code != 2 || !strings.Contains(stderr, "city_db") ||
+	if _, stderr, code := runCmd(t, "hunt", "--geoip-city", missing, exampleLogs); code != 2 || !strings.Contains(stderr, "--geoip-city") ||
 		!strings.Contains(stderr, missing) {
-		t.Errorf("missing geo database: exit %d, want 2 naming city_db and the path\n%s", code, stderr)
+		t.Errorf("missing geo database: exit %d, want 2 naming --geoip-city and the path\n%s", code, stderr)
 	}
 	stdout, _, code := runCmd(t, "hunt", exampleLogs, "--format", "table")
 	if code != 0 || !strings.HasPrefix(stdout, "TIME") {

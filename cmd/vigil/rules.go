@@ -7,42 +7,53 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/detect/sigma"
 )
 
-// runRules is `vigil rules lint [--placeholder name=v1,v2]... DIR...`: load every rule,
+// runRules is `vigil rules lint [--placeholder name=v1,v2]... PATH...` (folders or rule
+// files): load every rule,
 // report each failure as file:line: reason, and end with "N loaded, M failed".
 func runRules(ctx context.Context, args []string, std stdio) error {
 	if len(args) == 0 || args[0] != "lint" {
 		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 			fmt.Fprintf(std.err, "vigil rules: unknown subcommand %q (the one there is: lint)\n", args[0])
 		}
-		fmt.Fprintln(std.err, "usage: vigil rules lint [--placeholder name=v1,v2]... DIR...")
+		fmt.Fprintln(std.err, rulesUsage)
 		return errUsage
 	}
 	fl := flag.NewFlagSet("rules lint", flag.ContinueOnError)
 	fl.SetOutput(std.err)
 	placeholders := placeholderFlag{}
 	fl.Var(placeholders, "placeholder", "value(s) for a %name% placeholder of |expand rules: name=v1,v2 (repeatable)")
+	fl.Usage = func() { // one usage, not Go's default as well
+		fmt.Fprintln(std.err, rulesUsage)
+		fl.PrintDefaults()
+	}
 	positional, err := parseFlags(fl, args[1:])
 	if err != nil {
 		return errUsage
 	}
 	if len(positional) == 0 {
-		fmt.Fprintln(std.err, "usage: vigil rules lint [--placeholder name=v1,v2]... DIR...")
+		fl.Usage()
 		return errUsage
 	}
 	logger := slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	loaded, failed := 0, 0
 	for _, dir := range positional {
-		if _, err := os.Stat(dir); err != nil {
+		info, err := os.Stat(dir)
+		if err != nil {
 			fmt.Fprintf(std.out, "%s: %v\n", dir, err)
 			failed++
 			continue
 		}
-		rs, errs := sigma.Load(os.DirFS(dir), ".", sigma.Options{Placeholders: placeholders, Logger: logger})
+		root := "."
+		if !info.IsDir() { // one rule file: its folder, reading only it
+			dir, root = filepath.Dir(dir), filepath.Base(dir)
+		}
+		rs, errs := sigma.Load(os.DirFS(dir), root, sigma.Options{Placeholders: placeholders, Logger: logger})
 		for _, e := range errs {
 			e.File = strings.TrimSuffix(dir, "/") + "/" + e.File
 			fmt.Fprintln(std.out, e.Error())
@@ -59,6 +70,8 @@ func runRules(ctx context.Context, args []string, std stdio) error {
 	}
 	return nil
 }
+
+const rulesUsage = "usage: vigil rules lint [--placeholder name=v1,v2]... PATH... (rule folders, walked, or .yml/.yaml files)"
 
 // placeholderFlag collects --placeholder name=v1,v2.
 type placeholderFlag map[string][]string

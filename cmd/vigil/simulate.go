@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,23 +50,33 @@ func runSimulate(ctx context.Context, args []string, std stdio) error {
 			}
 		}
 	}
-	if *days < 14 {
-		fmt.Fprintf(std.err, "vigil simulate: warning: with --days %d the pattern-of-life scenarios (dormant account, first privileged operation, new network for a key) have less than the 14 days of history their detections learn from; expect them to be missed\n", *days)
-	}
 	cfg := sim.Config{Seed: *seed, Users: *users, Days: *days}
 	if *scen != "" {
 		cfg.Scenarios = strings.Split(*scen, ",")
+		for _, name := range cfg.Scenarios {
+			if !slices.Contains(sim.ScenarioNames(), name) {
+				return &exitError{code: 2, err: fmt.Errorf("--scenarios: unknown scenario %q; the scenarios are %s", name, strings.Join(sim.ScenarioNames(), ", "))}
+			}
+		}
 	}
 	if *end != "" {
 		t, err := time.Parse(time.RFC3339, *end)
 		if err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("--end: %v", err)}
+			return &exitError{code: 2, err: fmt.Errorf("--end %q: want an RFC 3339 time such as %s", *end, sim.DefaultEnd().Format(time.RFC3339))}
 		}
 		cfg.End = t
 	}
 	s, err := sim.New(cfg)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		// The simulator names its settings ("users must be at least 10"); the user typed flags.
+		msg := strings.TrimPrefix(err.Error(), "sim: ")
+		if strings.HasPrefix(msg, "users ") || strings.HasPrefix(msg, "days ") {
+			msg = "--" + msg
+		}
+		return &exitError{code: 2, err: errors.New(msg)}
+	}
+	if *days < 14 {
+		fmt.Fprintf(std.err, "vigil simulate: warning: with --days %d the pattern-of-life scenarios (dormant account, first privileged operation, new network for a key) have less than the 14 days of history their detections learn from; expect them to be missed\n", *days)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("simulate: %w", err)

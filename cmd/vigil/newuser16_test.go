@@ -1,0 +1,73 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestNewUserErrorsSaidOnceInPlainWords: issue 16's item 3 traps, tried as a new user.
+func TestNewUserErrorsSaidOnceInPlainWords(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.json")
+	out, errOut, code := runCmd(t, "hunt", missing)
+	if code != 1 || out != "" || strings.Count(errOut, "\n") != 2 || strings.Count(errOut, missing) != 1 ||
+		strings.Contains(errOut, "0 files") || strings.Contains(errOut, "suppressed") {
+		t.Errorf("hunt of a missing file: exit %d, want its error once and no summary of zeros:\n%s", code, errOut)
+	}
+	empty := t.TempDir()
+	if _, errOut, code := runCmd(t, "hunt", "--rules", empty, exampleLogs); code != 1 || strings.Contains(errOut, "hunt: hunt") ||
+		!strings.Contains(errOut, "vigil hunt: rules "+empty+": no rule loaded") {
+		t.Errorf("hunt --rules of an empty folder: exit %d\n%s", code, errOut)
+	}
+	sim := t.TempDir()
+	for _, c := range []struct{ args, want []string }{
+		{[]string{"--scenarios", "bogus"}, []string{`vigil simulate: --scenarios: unknown scenario "bogus"; the scenarios are password_spray, `}},
+		{[]string{"--users", "0"}, []string{"vigil simulate: --users must be at least 10, got 0\n"}},
+		{[]string{"--days", "0"}, []string{"vigil simulate: --days must be at least 3, got 0\n"}},
+		{[]string{"--end", "yesterday"}, []string{`vigil simulate: --end "yesterday": want an RFC 3339 time such as `}},
+	} {
+		_, errOut, code := runCmd(t, append([]string{"simulate", "--out", sim}, c.args...)...)
+		if code != 2 || strings.Count(errOut, "\n") != 1 || strings.Contains(errOut, "[") || strings.Contains(errOut, "sim:") {
+			t.Errorf("simulate %v: exit %d, want one plain line:\n%s", c.args, code, errOut)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("simulate %v: %q lacks %q", c.args, errOut, w)
+			}
+		}
+	}
+	if entries, _ := os.ReadDir(sim); len(entries) != 0 {
+		t.Errorf("a refused simulate wrote %d entries", len(entries))
+	}
+	if err := os.WriteFile(filepath.Join(sim, "manifest.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runCmd(t, "eval", sim); code != 2 || !strings.Contains(errOut, "is not a simulated folder (it has no truth.jsonl)") {
+		t.Errorf("eval of a folder without truth.jsonl: exit %d %s", code, errOut)
+	}
+}
+
+// TestNewUserRulesLintOfAFileAndABadFlag: rules lint takes a rule file as well as a
+// folder, naming its errors by file and line, and a bad flag prints one usage.
+func TestNewUserRulesLintOfAFileAndABadFlag(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "r.yml")
+	rule := "title: t\nid: 11111111-1111-1111-1111-111111111111\nlevel: hgih\nlogsource:\n  product: aws\ndetection:\n  sel:\n    eventName: X\n  condition: sel\n"
+	if err := os.WriteFile(f, []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCmd(t, "rules", "lint", f)
+	if code != 1 || !strings.Contains(out, f+`:3: unknown level "hgih"`) || !strings.Contains(out, "0 loaded, 1 failed") {
+		t.Errorf("rules lint of a file: exit %d\n%s%s", code, out, errOut)
+	}
+	if err := os.WriteFile(f, []byte(strings.Replace(rule, "hgih", "high", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := runCmd(t, "rules", "lint", f); code != 0 || out != "1 loaded, 0 failed\n" {
+		t.Errorf("rules lint of a good file: exit %d\n%s%s", code, out, errOut)
+	}
+	_, errOut, code = runCmd(t, "rules", "lint", "--bogus", f)
+	if code != 2 || strings.Count(errOut, "usage:") != 1 || strings.Contains(errOut, "Usage of") || !strings.Contains(errOut, "-placeholder") {
+		t.Errorf("rules lint --bogus: exit %d, want one usage:\n%s", code, errOut)
+	}
+}
