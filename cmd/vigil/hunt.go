@@ -121,8 +121,9 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 	for _, e := range sum.LoadErrors {
 		fmt.Fprintln(std.err, "vigil hunt: rule not loaded:", e)
 	}
-	fmt.Fprintf(std.err, "vigil hunt: %d files, %d events (%d unparsed), %d rules, %d alerts (%d after folding)\n",
-		sum.Files, sum.Events, sum.Unparsed, sum.Rules, sum.Alerts, *emitted)
+	fmt.Fprintf(std.err, "vigil hunt: %d %s, %d %s (%d unparsed), %d %s, %d %s (%d after folding)\n",
+		sum.Files, plural(sum.Files, "file", "files"), sum.Events, plural(sum.Events, "event", "events"), sum.Unparsed,
+		sum.Rules, plural(sum.Rules, "rule", "rules"), sum.Alerts, plural(sum.Alerts, "alert", "alerts"), *emitted)
 	supp.print(std.err)
 	for _, e := range sum.ReadErrors {
 		fmt.Fprintln(std.err, "vigil hunt:", e)

@@ -20,6 +20,14 @@ func TestNewUserErrorsSaidOnceInPlainWords(t *testing.T) {
 		!strings.Contains(errOut, "vigil hunt: rules "+empty+": no rule loaded") {
 		t.Errorf("hunt --rules of an empty folder: exit %d\n%s", code, errOut)
 	}
+	rules := t.TempDir()
+	rule := "title: t\nid: 11111111-1111-1111-1111-111111111111\nlevel: high\nlogsource:\n  product: aws\ndetection:\n  sel:\n    eventName: X\n  condition: sel\n"
+	if err := os.WriteFile(filepath.Join(rules, "r.yml"), []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runCmd(t, "hunt", "--no-builtin", "--rules", rules, exampleLogs); code != 0 || !strings.Contains(errOut, " 1 rule, 0 alerts ") {
+		t.Errorf("hunt with one rule: exit %d, want \"1 rule\":\n%s", code, errOut)
+	}
 	sim := t.TempDir()
 	for _, c := range []struct{ args, want []string }{
 		{[]string{"--scenarios", "bogus"}, []string{`vigil simulate: --scenarios: unknown scenario "bogus"; the scenarios are password_spray, `}},

@@ -104,7 +104,9 @@ func runEvents(ctx context.Context, args []string, std stdio) error {
 		fl.PrintDefaults()
 	}
 	if rest, err := parseFlags(fl, args); err != nil || len(rest) > 0 {
-		fl.Usage()
+		if err == nil { // the flag package printed the usage for a bad flag or -help
+			fl.Usage()
+		}
 		return errUsage
 	}
 	from, to, err := f.times()
@@ -155,7 +157,9 @@ func runAlerts(ctx context.Context, args []string, std stdio) error {
 		fl.PrintDefaults()
 	}
 	if rest, err := parseFlags(fl, args); err != nil || len(rest) > 0 {
-		fl.Usage()
+		if err == nil { // the flag package printed the usage for a bad flag or -help
+			fl.Usage()
+		}
 		return errUsage
 	}
 	from, to, err := f.times()

@@ -29,7 +29,9 @@ func runStatus(ctx context.Context, args []string, std stdio) error {
 		fl.PrintDefaults()
 	}
 	if rest, err := parseFlags(fl, args); err != nil || len(rest) > 0 {
-		fl.Usage()
+		if err == nil { // the flag package printed the usage for a bad flag or -help
+			fl.Usage()
+		}
 		return errUsage
 	}
 	token := os.Getenv("VIGIL_API_TOKEN")
