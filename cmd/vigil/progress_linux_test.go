@@ -120,8 +120,8 @@ func TestProgressOnATerminalAndNotElsewhere(t *testing.T) {
 		t.Errorf("hunt --quiet lost its summary: %q", screen)
 	}
 	plain, errOut, code := runCmd(t, "hunt", dir)
-	if code != 0 || strings.Contains(errOut, "\r") || strings.Contains(errOut, "\x1b") {
-		t.Errorf("hunt with stderr not a terminal: exit %d, stderr %q", code, errOut)
+	if code != 0 || strings.Contains(errOut, "\r") || strings.Contains(errOut, "\x1b") || !strings.Contains(errOut, " (0 unparsed)") {
+		t.Errorf("hunt with stderr not a terminal: exit %d, stderr %q (no progress; truth.jsonl and manifest.json skipped)", code, errOut)
 	}
 	if plain == "" || withProgress != plain || quiet != plain {
 		t.Errorf("hunt's stdout differs: %d bytes with progress, %d with --quiet, %d without a terminal", len(withProgress), len(quiet), len(plain))
