@@ -15,7 +15,11 @@ func newMeter(std stdio, label string, quiet bool, unit progress.Unit) *progress
 }
 
 // fileProgress draws a files source's progress: files and bytes read of all, records.
+// It is nil when nothing is drawn, so the source reads as it does without progress.
 func fileProgress(m *progress.Meter) func(file.Progress) {
+	if !m.On() {
+		return nil
+	}
 	return func(p file.Progress) {
 		m.Update(progress.State{Files: p.Files, FilesTotal: p.FilesTotal, Records: p.Records, Done: float64(p.Bytes), Total: float64(p.BytesTotal)})
 	}

@@ -71,6 +71,10 @@ func New(w io.Writer, opts Options) *Meter {
 	return &Meter{w: w, opts: opts, on: opts.Terminal && !opts.Quiet, start: t, lastDraw: t}
 }
 
+// On reports whether the Meter draws at all (a terminal, not quiet), so a caller can
+// skip measuring what would not be shown.
+func (m *Meter) On() bool { return m != nil && m.on }
+
 // Update redraws the line with s if the last redraw (or the start) was at least an
 // interval ago, so a command that ends within the first interval never shows a line.
 // A nil Meter does nothing.

@@ -84,6 +84,9 @@ func TestQuietAndNotATerminalWriteNothing(t *testing.T) {
 			t.Errorf("%+v wrote %q", o, out.String())
 		}
 	}
+	if New(nil, Options{Terminal: true, Quiet: true}).On() || New(nil, Options{}).On() || !New(nil, Options{Terminal: true}).On() {
+		t.Error("On does not say whether the Meter draws")
+	}
 	var m *Meter
 	m.Update(State{}) // a nil Meter is allowed
 	m.Finish()
