@@ -164,7 +164,7 @@ func demo(ctx context.Context, o demoOptions, outputs []builtOutput, std stdio) 
 	}
 	defer world.emu.Close()
 	cred := azure.DefaultCredentials()
-	cred.TenantID, cred.ClientID, cred.ClientSecret, cred.LoginEndpoint = demoTenant, demoClient, world.secret, world.emu.URL()
+	cred.TenantID, cred.ClientID, cred.ClientSecret, cred.LoginEndpoint = demoTenant, demoClient, config.Secret(world.secret), world.emu.URL()
 	poll := config.Duration(2 * time.Second)
 	backfill := config.Duration(time.Duration(o.historyDays) * 24 * time.Hour)
 	opts := []azure.Option{azure.WithHTTPClient(world.emu.Client()), azure.WithClock(world.clock.Now), azure.WithLogger(log)}

@@ -27,6 +27,7 @@ const (
 	ReasonRoutine        SuppressReason = "routine-for-actor" // a privileged operation routine for this identity: lowered
 	ReasonPIMActivation  SuppressReason = "pim-activation"    // an eligible role activated through PIM: lowered
 	ReasonWithinCooldown SuppressReason = "cooldown"          // the same finding on the same identity raised moments ago
+	ReasonLearning       SuppressReason = "learning"          // a token-refresh hop while the identity's networks are still being learned
 )
 
 // A Suppression is a candidate a detection removed or lowered, and why.

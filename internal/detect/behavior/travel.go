@@ -192,6 +192,18 @@ func (d *Detector) travel(ev *event.Event, p *profile, raise func(alert.Alert)) 
 		// end moved. Before the anchor is known nothing is learned.
 		d.creditEgress(far, user, cur.T)
 	}
+	if (prev.Client != clientInteractive || cur.Client != clientInteractive) && !d.known(p, cur.T) {
+		// A token refresh while the identity is still being learned: which of its networks
+		// are home, carrier, service edge or VPN is not known yet, so a refresh far from the
+		// last sign-in is far more often the person's own second egress than a stolen token
+		// (on a tenant's first day every person's second network is such a hop). Microsoft
+		// Defender for Cloud Apps' impossible travel has the same learning period. Two
+		// interactive sign-ins still page from the first day.
+		suppress(detect.ReasonLearning, func() string {
+			return fmt.Sprintf("a token refresh while the identity's networks are still being learned (%s and %s)", asText(prev.ASN), asText(cur.ASN))
+		})
+		return
+	}
 	if cur.Device != 0 && prev.Device != 0 && p != nil && d.ownDevice(p, cur.Device) && d.ownDevice(p, prev.Device) {
 		// Both ends are registered devices the person already used — the desktop left at
 		// home refreshing while its owner travels, the laptop behind the service edge and

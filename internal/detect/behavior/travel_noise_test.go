@@ -60,10 +60,30 @@ func TestTravelStrengthOfEvidence(t *testing.T) {
 	if got, _ := collect(New(DefaultConfig()), interactive); len(got) != 1 || got[0].Severity != alert.SeverityHigh {
 		t.Fatalf("interactive hop: %+v", got)
 	}
-	refreshed := []*event.Event{signIn("ann@x", 0, london, "81.2.1.1", true, 5089),
-		refresh(signIn("ann@x", 40*time.Minute, sydney, "101.160.4.9", true, 1221), "never-seen", "Microsoft Teams")}
+	// A week of sign-ins from home first: a refresh hop pages once the identity is known.
+	var refreshed []*event.Event
+	for i := range 60 {
+		refreshed = append(refreshed, signIn("ann@x", time.Duration(i)*3*time.Hour, london, "81.2.1.1", true, 5089))
+	}
+	hop := 60*3*time.Hour + 40*time.Minute
+	refreshed = append(refreshed, refresh(signIn("ann@x", hop, sydney, "101.160.4.9", true, 1221), "never-seen", "Microsoft Teams"))
 	if got, _ := collect(New(DefaultConfig()), refreshed); len(got) != 1 || got[0].Severity != alert.SeverityMedium || !strings.Contains(got[0].Reason, "token refresh") {
 		t.Fatalf("refresh hop: %+v", got)
+	}
+}
+
+// TestTravelRefreshWhileLearning: on an identity's first day its second network (carrier,
+// service edge, the laptop left on at home) is not known yet, so a refresh hop is counted
+// as learning, not paged; two interactive sign-ins still page from the first day.
+func TestTravelRefreshWhileLearning(t *testing.T) {
+	refreshed := []*event.Event{signIn("ann@x", 0, london, "81.2.1.1", true, 5089),
+		refresh(signIn("ann@x", 40*time.Minute, sydney, "101.160.4.9", true, 1221), "never-seen", "Microsoft Teams")}
+	got, counts := collect(New(DefaultConfig()), refreshed)
+	if len(got) != 0 {
+		t.Fatalf("a refresh hop on the first day paged: %+v", got)
+	}
+	if n := counts[[2]string{"vigil-impossible-travel", string(detect.ReasonLearning)}]; n != 1 {
+		t.Fatalf("learning suppressions = %d, want 1 (%v)", n, counts)
 	}
 }
 

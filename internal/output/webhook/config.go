@@ -28,7 +28,7 @@ type Config struct {
 	URL string `yaml:"url"`
 	// Secret is the HMAC key of the signature (secret_file reads it from a file). Required
 	// for the json format; Slack and Teams URLs carry their own secret and ignore it.
-	Secret string `yaml:"secret"`
+	Secret config.Secret `yaml:"secret"`
 	// Format is json (default), slack or teams.
 	Format string `yaml:"format"`
 	// Headers are sent with every request (an Authorization header, for example).

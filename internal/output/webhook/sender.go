@@ -82,7 +82,7 @@ func (s *Sender) post(ctx context.Context, payload any, n int) error {
 	if s.cfg.Secret != "" {
 		ts := strconv.FormatInt(s.now().Unix(), 10)
 		req.Header.Set(HeaderTimestamp, ts)
-		req.Header.Set(HeaderSignature, Sign([]byte(s.cfg.Secret), ts, body))
+		req.Header.Set(HeaderSignature, Sign([]byte(s.cfg.Secret.Reveal()), ts, body))
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {

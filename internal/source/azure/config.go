@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/vigil-sec/vigil/internal/config"
 )
 
 // Auth methods (`auth:`).
@@ -16,14 +18,15 @@ const (
 )
 
 // Credentials are the sign-in settings every Microsoft source shares; providers inline
-// them in their Config (`yaml:",inline"`). Secrets are plain strings: the config loader
-// fills ClientSecret from `client_secret_file` and expands ${ENV}.
+// them in their Config (`yaml:",inline"`). The client secret is a config.Secret, so no
+// print or log of a config shows it; the config loader fills it from `client_secret_file`
+// and expands ${ENV}.
 type Credentials struct {
 	TenantID string `yaml:"tenant_id"`
 	// ClientID is the app registration's id; with managed_identity it picks a
 	// user-assigned identity (empty: the system-assigned one).
-	ClientID     string `yaml:"client_id"`
-	ClientSecret string `yaml:"client_secret"`
+	ClientID     string        `yaml:"client_id"`
+	ClientSecret config.Secret `yaml:"client_secret"`
 	// CertificateFile is a PEM (certificate and unencrypted or encrypted key) or PKCS#12
 	// file; Certificate is the same content inline, for loaders that read *_file keys.
 	CertificateFile     string `yaml:"certificate_file"`

@@ -36,7 +36,7 @@ func NewCredential(c Credentials, hc *http.Client) (azcore.TokenCredential, erro
 	noDiscovery := !knownLogin(login)
 	switch c.Auth {
 	case "", AuthClientSecret:
-		cred, err := azidentity.NewClientSecretCredential(c.TenantID, c.ClientID, c.ClientSecret,
+		cred, err := azidentity.NewClientSecretCredential(c.TenantID, c.ClientID, c.ClientSecret.Reveal(),
 			&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: noDiscovery})
 		if err != nil {
 			return nil, source.Permanent(fmt.Errorf("azure: client secret credential: %w", err))

@@ -21,15 +21,15 @@ type Config struct {
 	// string as the portal shows it under "Shared access policies". It sets the
 	// bootstrap server NS.servicebus.windows.net:9093, SASL PLAIN with the user
 	// $ConnectionString and TLS; the policy needs the Listen right.
-	ConnectionString string `yaml:"connection_string"`
+	ConnectionString config.Secret `yaml:"connection_string"`
 	// Brokers, Topic and the keys below are for plain Kafka (MSK, Redpanda, self-hosted),
 	// used instead of connection_string.
 	Brokers []string `yaml:"brokers"`
 	Topic   string   `yaml:"topic"`
 	// SASLMechanism is plain, scram-sha-256, scram-sha-512 or none (the default).
-	SASLMechanism string `yaml:"sasl_mechanism"`
-	Username      string `yaml:"username"`
-	Password      string `yaml:"password"`
+	SASLMechanism string        `yaml:"sasl_mechanism"`
+	Username      string        `yaml:"username"`
+	Password      config.Secret `yaml:"password"`
 	// TLS dials the brokers over TLS (always on with connection_string).
 	TLS bool `yaml:"tls"`
 	// CAFile is a PEM bundle trusted instead of the system roots (a private CA, a
@@ -72,7 +72,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("type: %q is not eventhub", c.Type))
 	}
 	if c.ConnectionString != "" {
-		if _, err := parseConnectionString(c.ConnectionString); err != nil {
+		if _, err := parseConnectionString(c.ConnectionString.Reveal()); err != nil {
 			errs = append(errs, fmt.Errorf("connection_string: %w", err))
 		}
 		for key, set := range map[string]bool{"brokers": len(c.Brokers) > 0, "topic": c.Topic != "",
@@ -137,7 +137,7 @@ type endpoint struct {
 // resolve turns a validated config into its endpoint.
 func (c Config) resolve() (endpoint, error) {
 	if c.ConnectionString != "" {
-		cs, err := parseConnectionString(c.ConnectionString)
+		cs, err := parseConnectionString(c.ConnectionString.Reveal())
 		if err != nil {
 			return endpoint{}, fmt.Errorf("connection_string: %w", err)
 		}
@@ -146,14 +146,14 @@ func (c Config) resolve() (endpoint, error) {
 			group = "$Default"
 		}
 		return endpoint{brokers: []string{cs.host + ":9093"}, topic: cs.entityPath, mechanism: "plain",
-			user: "$ConnectionString", password: c.ConnectionString, tls: true, group: group, eventHubs: true}, nil
+			user: "$ConnectionString", password: c.ConnectionString.Reveal(), tls: true, group: group, eventHubs: true}, nil
 	}
 	group := c.ConsumerGroup
 	if group == "" {
 		group = "vigil"
 	}
 	return endpoint{brokers: c.Brokers, topic: c.Topic, mechanism: c.mechanism(), user: c.Username,
-		password: c.Password, tls: c.TLS || c.CAFile != "", group: group}, nil
+		password: c.Password.Reveal(), tls: c.TLS || c.CAFile != "", group: group}, nil
 }
 
 // connectionString is the part of an Event Hubs connection string the collector uses.

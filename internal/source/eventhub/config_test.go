@@ -12,7 +12,7 @@ import (
 
 func TestConnectionStringResolves(t *testing.T) {
 	c := DefaultConfig()
-	c.ConnectionString = testConnString(testHub, testKey)
+	c.ConnectionString = config.Secret(testConnString(testHub, testKey))
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +21,7 @@ func TestConnectionStringResolves(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(ep.brokers) != 1 || ep.brokers[0] != testNamespace+":9093" || ep.topic != testHub || ep.mechanism != "plain" ||
-		ep.user != "$ConnectionString" || ep.password != c.ConnectionString || !ep.tls || ep.group != "$Default" {
+		ep.user != "$ConnectionString" || ep.password != c.ConnectionString.Reveal() || !ep.tls || ep.group != "$Default" {
 		t.Fatalf("resolved %+v", ep)
 	}
 	// Keys in any case, a trailing ';', and a key with '=' padding.
@@ -42,7 +42,7 @@ func TestConnectionStringResolves(t *testing.T) {
 }
 
 func TestValidateNamesTheKey(t *testing.T) {
-	hub := func(c *Config) { c.ConnectionString = testConnString(testHub, testKey) }
+	hub := func(c *Config) { c.ConnectionString = config.Secret(testConnString(testHub, testKey)) }
 	cases := map[string]func(*Config){
 		"connection_string: required": func(c *Config) {},
 		"connection_string: its Endpoint": func(c *Config) {
@@ -96,7 +96,7 @@ func TestDecodesFromTheConfigFile(t *testing.T) {
 	if err := cfg.Sources[0].Decode(&c); err != nil {
 		t.Fatal(err)
 	}
-	if c.ConnectionString != testConnString(testHub, testKey) || c.CAFile != "ca.pem" || c.ConsumerGroup != "vigil" ||
+	if c.ConnectionString.Reveal() != testConnString(testHub, testKey) || c.CAFile != "ca.pem" || c.ConsumerGroup != "vigil" ||
 		c.MaxWait.D() != 2*time.Second || c.Start != "earliest" || c.Name != "hub" {
 		t.Fatalf("decoded %+v", c)
 	}

@@ -139,7 +139,7 @@ func waitErr(t *testing.T, done <-chan struct{}, stop func() error) error {
 func TestWrongKeyIsPermanent(t *testing.T) {
 	ns := newNamespace(t, 1, testHub)
 	cfg := ns.config()
-	cfg.ConnectionString = testConnString(testHub, "d3Jvbmcta2V5LW5vdC10aGUtcmlnaHQtb25lMTIzNA==")
+	cfg.ConnectionString = config.Secret(testConnString(testHub, "d3Jvbmcta2V5LW5vdC10aGUtcmlnaHQtb25lMTIzNA=="))
 	src := ns.source(t, cfg)
 	err := src.Run(context.Background(), nil, newSink().emit)
 	if !errors.Is(err, source.ErrPermanent) || !strings.Contains(err.Error(), "SharedAccessKey is wrong") || !strings.Contains(err.Error(), "Listen") {
@@ -156,11 +156,11 @@ func TestWrongKeyIsPermanent(t *testing.T) {
 func TestWrongHubIsPermanent(t *testing.T) {
 	ns := newNamespace(t, 1, testHub)
 	cfg := ns.config()
-	cfg.ConnectionString = testConnString("insights-logs-signinlog", testKey)
+	cfg.ConnectionString = config.Secret(testConnString("insights-logs-signinlog", testKey))
 	// kfake checks the password against the string it was given, so the wrong hub's
 	// string must be the one it knows: register it too.
 	ns.cluster.Close()
-	ns = newNamespaceWith(t, cfg.ConnectionString, 1, testHub)
+	ns = newNamespaceWith(t, cfg.ConnectionString.Reveal(), 1, testHub)
 	cfg.CAFile = ns.caFile
 	err := ns.source(t, cfg).Run(context.Background(), nil, newSink().emit)
 	if !errors.Is(err, source.ErrPermanent) || !strings.Contains(err.Error(), `no event hub "insights-logs-signinlog"`) || !strings.Contains(err.Error(), "EntityPath") {
@@ -183,7 +183,7 @@ func TestWrongMechanismIsPermanent(t *testing.T) {
 	ns := newNamespace(t, 1, testHub)
 	cfg := DefaultConfig()
 	cfg.Brokers, cfg.Topic, cfg.CAFile = []string{ns.addr}, testHub, ns.caFile
-	cfg.SASLMechanism, cfg.Username, cfg.Password = "scram-sha-512", "$ConnectionString", testConnString(testHub, testKey)
+	cfg.SASLMechanism, cfg.Username, cfg.Password = "scram-sha-512", "$ConnectionString", config.Secret(testConnString(testHub, testKey))
 	src, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +196,7 @@ func TestWrongMechanismIsPermanent(t *testing.T) {
 
 func TestBlockedPortTimesOut(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.ConnectionString = testConnString(testHub, testKey)
+	cfg.ConnectionString = config.Secret(testConnString(testHub, testKey))
 	cfg.ConnectTimeout = config.Duration(200 * time.Millisecond)
 	// A firewall that drops the SYN: the dial waits until its deadline.
 	drop := func(ctx context.Context, network, addr string) (net.Conn, error) {

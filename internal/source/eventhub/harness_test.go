@@ -91,7 +91,7 @@ func (n *namespace) dial(ctx context.Context, network, addr string) (net.Conn, e
 func (n *namespace) config() Config {
 	c := DefaultConfig()
 	c.Name = "hub-test"
-	c.ConnectionString = testConnString(testHub, testKey)
+	c.ConnectionString = config.Secret(testConnString(testHub, testKey))
 	c.CAFile = n.caFile
 	c.MaxWait = config.Duration(100 * time.Millisecond)
 	return c
