@@ -7,6 +7,7 @@
 set -euo pipefail
 out=${DEMO_DIR:-/tmp/vigil-demo}
 rm -rf "$out" && mkdir -p "$out"
+echo "== building vigil (the first build compiles SQLite with cgo: about two minutes)"
 go build -o bin/vigil ./cmd/vigil
 
 echo "== vigil simulate (300 users, 14 days, every attack scenario and its look-alikes)"

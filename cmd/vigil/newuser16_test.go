@@ -120,3 +120,12 @@ func TestNewUserDocsLinkWhatExists(t *testing.T) {
 		t.Error("scripts/demo.sh does not stop at a failing step (an eval below its thresholds would pass)")
 	}
 }
+
+// TestParseOfAMissingFileSaysSoOnce: no summary of zeros, the error once.
+func TestParseOfAMissingFileSaysSoOnce(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.json")
+	out, errOut, code := runCmd(t, "parse", missing)
+	if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 || strings.Count(errOut, missing) != 1 || strings.Contains(errOut, "0 files") {
+		t.Errorf("parse of a missing file: exit %d, want its error once and no summary of zeros:\n%s", code, errOut)
+	}
+}

@@ -60,8 +60,14 @@ func runParse(ctx context.Context, args []string, std stdio) error {
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("parse: write: %w", err)
 	}
-	fmt.Fprintf(std.err, "vigil parse: %d files, %d records, %d events, %d unparsed, %d repaired, %d skipped (not events)\n",
-		len(files), total.Records, total.Events, total.Unparsed, total.Repaired, total.Skipped)
+	if len(files) == 0 && len(readErrs) == 1 {
+		// Nothing was read: the one error is all there is to say (main prints it once).
+		return &exitError{code: 1, err: readErrs[0]}
+	}
+	if len(files) > 0 {
+		fmt.Fprintf(std.err, "vigil parse: %d files, %d records, %d events, %d unparsed, %d repaired, %d skipped (not events)\n",
+			len(files), total.Records, total.Events, total.Unparsed, total.Repaired, total.Skipped)
+	}
 	for _, err := range readErrs {
 		fmt.Fprintln(std.err, "vigil parse:", err)
 	}
