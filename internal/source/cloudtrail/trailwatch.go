@@ -187,3 +187,6 @@ func (s *Source) SetupAlerts() []alert.Alert {
 	}
 	return out
 }
+
+// The pipeline's health shows and raises SetupAlerts (its setupAlerter interface).
+var _ interface{ SetupAlerts() []alert.Alert } = (*Source)(nil)
