@@ -33,9 +33,7 @@ func newTrailEnv(t *testing.T) *trailEnv {
 	t.Helper()
 	e := &trailEnv{s3: newFakeS3(t), now: sim.DefaultEnd().Add(time.Hour)}
 	e.api = emulate.NewCloudTrailAPI(emulate.CloudTrailAPIOptions{Account: trailAccount, Clock: fixedClock(e.now), Buckets: []string{testBucket}})
-	srv := httptest.NewServer(e.api)
-	t.Cleanup(srv.Close)
-	e.url = srv.URL
+	e.url = startAPI(t, e.api)
 	written := sim.DefaultEnd().UTC()
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
@@ -44,6 +42,14 @@ func newTrailEnv(t *testing.T) *trailEnv {
 	e.s3.put(t, "AWSLogs/"+trailAccount+"/CloudTrail/us-east-1/"+written.Format("2006/01/02/")+
 		trailAccount+"_CloudTrail_us-east-1_"+written.Format("20060102T1504Z")+"_a1b2.json.gz", gz.Bytes())
 	return e
+}
+
+// startAPI serves the emulator on loopback and returns its URL.
+func startAPI(t *testing.T, api *emulate.CloudTrailAPI) string {
+	t.Helper()
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 func (e *trailEnv) config() Config {
