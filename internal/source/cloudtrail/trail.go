@@ -29,7 +29,7 @@ type trailAPI interface {
 // newTrailAPI is the CloudTrail client, or nil in restricted mode or with the check off,
 // so that no code path can call the API then.
 func newTrailAPI(cfg aws.Config, c Config) trailAPI {
-	if c.Restricted || !c.TrailCheck {
+	if !c.usesTrailAPI() {
 		return nil
 	}
 	return cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) {
@@ -37,6 +37,12 @@ func newTrailAPI(cfg aws.Config, c Config) trailAPI {
 			o.BaseEndpoint = aws.String(c.CloudTrailEndpoint)
 		}
 	})
+}
+
+// usesTrailAPI says whether the trail check calls the CloudTrail API: never in restricted
+// mode, and only when there is a trail to find (by bucket, or by trail_name).
+func (c Config) usesTrailAPI() bool {
+	return c.TrailCheck && !c.Restricted && (c.Bucket != "" || c.TrailName != "")
 }
 
 // The checks a finding belongs to.
@@ -66,6 +72,16 @@ type Finding struct {
 
 func (f Finding) String() string { return f.Problem + " — to fix: " + f.Fix }
 
+// key is what makes two findings the same one: the check and the trail, and for a failed
+// call which call it was (a denied GetTrailStatus and a denied GetEventSelectors are two).
+func (f Finding) key() string {
+	k := f.Check + "\x00" + f.Trail
+	if f.Check == CheckAPIAccess || f.Check == CheckAutoConfigure {
+		k += "\x00" + f.Problem
+	}
+	return k
+}
+
 // trailView is what the API said of one trail.
 type trailView struct {
 	trail     types.Trail
@@ -80,7 +96,10 @@ func (v *trailView) name() string { return aws.ToString(v.trail.Name) }
 type inspection struct {
 	findings []Finding
 	view     *trailView // the trail found (nil: none, or the API is not used)
-	missing  bool       // the API answered and no trail delivers to the bucket
+	missing  bool       // the API answered and no trail delivers to the bucket and prefix
+	// elsewhere: a trail delivers to the bucket under another prefix (auto-configure then
+	// creates no second trail, which would bill every management event twice).
+	elsewhere bool
 }
 
 func (r *inspection) add(check, trail string, sev alert.Severity, problem, fix string) {
@@ -126,7 +145,7 @@ func (s *Source) inspectTrail(ctx context.Context, r *inspection) error {
 		}
 	}
 	if len(candidates) == 0 {
-		r.missing = true
+		r.missing, r.elsewhere = true, len(elsewhere) > 0
 		r.add(CheckTrailExists, "", alert.SeverityHigh, s.noTrailProblem(elsewhere), s.noTrailFix(elsewhere))
 		return nil
 	}

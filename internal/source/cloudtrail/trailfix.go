@@ -28,12 +28,12 @@ func (s *Source) repair(ctx context.Context, r *inspection) (changed bool, faile
 			failed = append(failed, x)
 		}
 	}
-	if r.missing {
+	if r.missing && !r.elsewhere {
 		changed = s.createTrail(ctx, fail)
 		return changed, failed
 	}
 	if r.view == nil {
-		return false, nil // the API could not be read: nothing known to repair
+		return false, nil // the API could not be read, or the trail is the operator's to point
 	}
 	v, arn := r.view, r.view.arn()
 	home := func(o *cloudtrail.Options) {
@@ -153,7 +153,7 @@ func trimSlashes(p string) string {
 
 // trailPermissions are the CloudTrail API actions the configured mode calls.
 func (s *Source) trailPermissions() []string {
-	if s.cfg.Restricted || !s.cfg.TrailCheck {
+	if !s.cfg.usesTrailAPI() {
 		return nil
 	}
 	out := []string{"cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"}

@@ -23,7 +23,7 @@ type trailWatch struct {
 func (w *trailWatch) record(fs []Finding, now time.Time) (added, resolved []Finding) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	key := func(f Finding) string { return f.Check + "\x00" + f.Trail }
+	key := Finding.key
 	prev := map[string]Finding{}
 	for _, f := range w.findings {
 		prev[key(f)] = f
@@ -33,7 +33,7 @@ func (w *trailWatch) record(fs []Finding, now time.Time) (added, resolved []Find
 	for _, f := range fs {
 		k := key(f)
 		if seen[k] {
-			continue // one finding per check and trail
+			continue // one finding per check and trail (and call)
 		}
 		seen[k] = true
 		if p, ok := prev[k]; ok {
@@ -165,7 +165,7 @@ func (s *Source) SetupAlerts() []alert.Alert {
 		rule := "vigil-cloudtrail-" + f.Check
 		title := checkTitles[f.Check]
 		a := alert.Alert{
-			ID:        alert.StableID(rule, ent, []string{f.Trail, f.Since.UTC().Format(time.RFC3339Nano)}),
+			ID:        alert.StableID(rule, ent, []string{f.key(), f.Since.UTC().Format(time.RFC3339Nano)}),
 			Time:      f.Since.UTC(),
 			Title:     title + ": " + s.name,
 			Rule:      alert.Rule{ID: rule, Kind: alert.KindBuiltin, Title: title},

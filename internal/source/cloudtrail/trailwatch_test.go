@@ -212,3 +212,46 @@ func TestBucketUnreadableIsAFinding(t *testing.T) {
 		t.Fatalf("findings %v: %v", got, fs)
 	}
 }
+
+// TestTrailCheckLeavesWhatIsNotItsOwn: a trail on the bucket under another prefix is
+// reported, not duplicated by auto-configure; SQS mode without a bucket has no trail to
+// find and makes no CloudTrail call; two denied calls are two findings.
+func TestTrailCheckLeavesWhatIsNotItsOwn(t *testing.T) {
+	e := newTrailEnv(t)
+	other := healthy()
+	other.Prefix = "org-logs"
+	e.api.PutTrail(other)
+	cfg := e.config()
+	cfg.AutoConfigure = true
+	if fs := mustCheck(t, newSource(t, cfg, nil)); !slices.Equal(checks(fs), []string{CheckTrailExists}) {
+		t.Fatalf("findings %v", fs)
+	}
+	if n := e.api.Calls()["CreateTrail"]; n != 0 {
+		t.Fatalf("auto-configure created a second trail on the bucket (%d CreateTrail)", n)
+	}
+
+	queue := e.config()
+	queue.Bucket, queue.QueueURL = "", "https://sqs.us-east-1.amazonaws.com/"+trailAccount+"/ct"
+	src := newSource(t, queue, nil)
+	before := e.api.TotalCalls()
+	if fs := mustCheck(t, src); len(fs) != 0 {
+		t.Fatalf("SQS mode without a bucket: %v", fs)
+	}
+	if err := src.Check(t.Context()); err != nil || e.api.TotalCalls() != before {
+		t.Fatalf("Check = %v, %d CloudTrail calls", err, e.api.TotalCalls()-before)
+	}
+	if slices.ContainsFunc(src.Permissions(), func(p string) bool { return strings.HasPrefix(p, "cloudtrail:") }) {
+		t.Fatalf("permissions %v", src.Permissions())
+	}
+
+	e.api.PutTrail(healthy())
+	e.api.Deny("GetTrailStatus", "GetEventSelectors")
+	src = newSource(t, e.config(), nil)
+	mustCheck(t, src)
+	if fs := src.Findings(); !slices.Equal(checks(fs), []string{CheckAPIAccess, CheckAPIAccess}) {
+		t.Fatalf("findings %v", fs)
+	}
+	if a := src.SetupAlerts(); len(a) != 2 || a[0].ID == a[1].ID {
+		t.Fatalf("alerts %+v", a)
+	}
+}
