@@ -66,6 +66,16 @@ type SourceStatus struct {
 	Silent             bool      `json:"silent"`
 	Endpoints          []string  `json:"endpoints,omitempty"`
 	Permissions        []string  `json:"permissions,omitempty"`
+	// Findings are what the source's own check of its provider's setup finds wrong now
+	// (a CloudTrail trail not logging), each "what: why — to fix: what to do".
+	Findings []string `json:"findings,omitempty"`
+}
+
+// setupAlerter is implemented by sources that check their provider's setup while they
+// run (the CloudTrail trail check): SetupAlerts are what is wrong now, each with an id
+// that stays the same while it stays wrong. Health shows them and raises each once.
+type setupAlerter interface {
+	SetupAlerts() []alert.Alert
 }
 
 type sourceHealth struct {
@@ -79,6 +89,8 @@ type sourceHealth struct {
 	ringAt             int
 	gaps               []time.Duration // recent gaps between batches holding records
 	silentAlerted      bool
+	setup              setupAlerter    // nil for sources without a setup check
+	raised             map[string]bool // setup alert ids raised
 }
 
 func newHealth(srcs []source.Source, m *Metrics) *Health {
@@ -87,6 +99,9 @@ func newHealth(srcs []source.Source, m *Metrics) *Health {
 		sh := &sourceHealth{h: h, st: SourceStatus{Name: s.Name(), State: "starting"}, rateStart: time.Now()}
 		if d, ok := s.(source.Describer); ok {
 			sh.st.Endpoints, sh.st.Permissions = d.Endpoints(), d.Permissions()
+		}
+		if a, ok := s.(setupAlerter); ok {
+			sh.setup, sh.raised = a, map[string]bool{}
 		}
 		h.sources[s.Name()] = sh
 		h.order = append(h.order, s.Name())
@@ -112,6 +127,11 @@ func (h *Health) Sources(now time.Time) []SourceStatus {
 		st.StoreLatencyP50, st.StoreLatencyP95 = percentiles(sh.storeLat)
 		st.Endpoints = slices.Clone(st.Endpoints)
 		st.Permissions = slices.Clone(st.Permissions)
+		if sh.setup != nil {
+			for _, a := range sh.setup.SetupAlerts() {
+				st.Findings = append(st.Findings, a.Rule.Title+": "+a.Reason)
+			}
+		}
 		out = append(out, st)
 	}
 	return out
@@ -240,12 +260,21 @@ const (
 	minGaps       = 5
 )
 
-// checkSilence raises one alert for each source that has gone silent.
+// checkSilence raises one alert for each source that has gone silent, and one for each
+// new finding of a source's setup check.
 func (h *Health) checkSilence(now time.Time, raise func(alert.Alert)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, n := range h.order {
 		s := h.sources[n]
+		if s.setup != nil {
+			for _, a := range s.setup.SetupAlerts() {
+				if !s.raised[a.ID] {
+					s.raised[a.ID] = true
+					raise(a)
+				}
+			}
+		}
 		if s.silentAlerted || len(s.gaps) < minGaps || s.st.State == "finished" {
 			continue
 		}

@@ -63,6 +63,7 @@ func TestAccessDeniedIsPermanent(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Bucket, cfg.Endpoint, cfg.PathStyle, cfg.Region = testBucket, srv.URL, true, "us-east-1"
 	cfg.AccessKeyID, cfg.SecretAccessKey = "AKIDTEST", "test-secret"
+	cfg.TrailCheck = false // no CloudTrail API on this loopback
 	err := (&collector{}).run(t, newSource(t, cfg, nil), 1)
 	if !errors.Is(err, source.ErrPermanent) || !strings.Contains(err.Error(), "AccessDenied") || !strings.Contains(err.Error(), "s3://"+testBucket+"/AWSLogs/") {
 		t.Fatalf("Run = %v, want a permanent AccessDenied naming the prefix", err)

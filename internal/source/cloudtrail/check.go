@@ -10,8 +10,38 @@ import (
 // Check tests listing mode's credentials and layout: it lists the trail's account and
 // region prefixes (s3:ListBucket) and fails when there are none, the usual sign of a wrong
 // bucket or prefix. SQS mode has nothing it can check without taking messages off the
-// queue, so it checks only the bucket when one is configured.
+// queue, so it checks only the bucket when one is configured. With trail_check on, every
+// finding of the trail check (trail.go) is an error too; Check never repairs anything.
 func (s *Source) Check(ctx context.Context) error {
+	var errs []error
+	bucketOK := true
+	if err := s.checkListing(ctx); err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		errs, bucketOK = append(errs, err), false
+	}
+	if !s.cfg.TrailCheck {
+		return errors.Join(errs...)
+	}
+	r := &inspection{}
+	if s.trails != nil {
+		if err := s.inspectTrail(ctx, r); err != nil {
+			return err
+		}
+	}
+	if bucketOK {
+		if err := s.inspectBucket(ctx, r, r.view == nil || r.view.status == nil); err != nil {
+			return err
+		}
+	}
+	for _, f := range r.findings {
+		errs = append(errs, fmt.Errorf("cloudtrail: %s: %s", f.Check, f))
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Source) checkListing(ctx context.Context) error {
 	if s.cfg.Bucket == "" {
 		return nil
 	}

@@ -68,19 +68,41 @@ type Config struct {
 	Restricted bool `yaml:"restricted"`
 	// WriteOnly drops read-only events (readOnly true) before they are stored.
 	WriteOnly bool `yaml:"write_only"`
+
+	// TrailCheck checks, at start and every TrailCheckInterval, that a trail delivers to
+	// the bucket, logs, covers every region and selects management events, and that the
+	// bucket has fresh, readable files; each failure is a finding (trail.go). Restricted
+	// mode checks only the bucket, never calling the CloudTrail API.
+	TrailCheck         bool            `yaml:"trail_check"`
+	TrailCheckInterval config.Duration `yaml:"trail_check_interval"`
+	// DeliveryMaxAge is how old the newest delivery may be before it is a finding.
+	DeliveryMaxAge config.Duration `yaml:"delivery_max_age"`
+	// TrailName names the trail to check (and to create); empty finds the trail by its
+	// bucket and prefix, and names a created one "vigil".
+	TrailName string `yaml:"trail_name"`
+	// AutoConfigure creates the trail when none delivers to the bucket, or repairs the one
+	// found (multi-region, logging, management event selectors; write-only ones with
+	// write_only).
+	AutoConfigure bool `yaml:"auto_configure"`
+	// CloudTrailEndpoint overrides the CloudTrail API endpoint (VPC endpoints, tests).
+	CloudTrailEndpoint string `yaml:"cloudtrail_endpoint"`
 }
 
 // DefaultConfig returns the defaults: a listing pass a minute, an hour of late window
 // (CloudTrail delivers within 5 to 15 minutes, out of order across its producers), a day
-// of backfill, 8 objects fetched at once, a 5 minute visibility timeout, nothing deleted.
+// of backfill, 8 objects fetched at once, a 5 minute visibility timeout, nothing deleted,
+// the trail checked hourly and a delivery older than an hour reported.
 func DefaultConfig() Config {
 	return Config{
-		Type:              "cloudtrail",
-		Workers:           8,
-		PollInterval:      config.Duration(60 * time.Second),
-		LateWindow:        config.Duration(time.Hour),
-		Backfill:          config.Duration(24 * time.Hour),
-		VisibilityTimeout: config.Duration(5 * time.Minute),
+		Type:               "cloudtrail",
+		Workers:            8,
+		PollInterval:       config.Duration(60 * time.Second),
+		LateWindow:         config.Duration(time.Hour),
+		Backfill:           config.Duration(24 * time.Hour),
+		VisibilityTimeout:  config.Duration(5 * time.Minute),
+		TrailCheck:         true,
+		TrailCheckInterval: config.Duration(time.Hour),
+		DeliveryMaxAge:     config.Duration(time.Hour),
 	}
 }
 
@@ -125,7 +147,7 @@ func (c Config) Validate() error {
 			add("regions[%d]: %q is not an AWS region", i, r)
 		}
 	}
-	for key, e := range map[string]string{"endpoint": c.Endpoint, "sqs_endpoint": c.SQSEndpoint, "sts_endpoint": c.STSEndpoint} {
+	for key, e := range map[string]string{"endpoint": c.Endpoint, "sqs_endpoint": c.SQSEndpoint, "sts_endpoint": c.STSEndpoint, "cloudtrail_endpoint": c.CloudTrailEndpoint} {
 		if e == "" {
 			continue
 		}
@@ -166,7 +188,35 @@ func (c Config) Validate() error {
 	if c.Restricted && c.DeleteAfter > 0 {
 		add("delete_after: restricted mode may only list and get objects")
 	}
+	errs = append(errs, c.validateTrail()...)
 	return errors.Join(errs...)
+}
+
+var trailNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$|^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/.+$`)
+
+// validateTrail checks the trail check's and auto-configure's keys.
+func (c Config) validateTrail() []error {
+	var errs []error
+	if c.TrailCheck && c.TrailCheckInterval.D() < time.Minute {
+		errs = append(errs, errors.New("trail_check_interval: must be at least 1m"))
+	}
+	if c.DeliveryMaxAge.D() < 0 {
+		errs = append(errs, errors.New("delivery_max_age: must not be negative (0 turns the delivery check off)"))
+	}
+	if c.TrailName != "" && !trailNameRE.MatchString(c.TrailName) {
+		errs = append(errs, fmt.Errorf("trail_name: %q is not a trail name (3 to 128 letters, digits, . _ -) or trail ARN", c.TrailName))
+	}
+	if c.AutoConfigure {
+		switch {
+		case c.Restricted:
+			errs = append(errs, errors.New("auto_configure: restricted mode never calls the CloudTrail API"))
+		case !c.TrailCheck:
+			errs = append(errs, errors.New("auto_configure: needs trail_check (it repairs what the check finds)"))
+		case c.Bucket == "":
+			errs = append(errs, errors.New("auto_configure: needs bucket (where a created trail delivers)"))
+		}
+	}
+	return errs
 }
 
 // region is the configured region, or the one SDK clients use when none is given and the

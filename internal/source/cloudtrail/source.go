@@ -40,8 +40,11 @@ type Source struct {
 	cfg  Config
 	s3   objectStore
 	sqs  queue
-	log  *slog.Logger
-	now  func() time.Time
+	// trails is the CloudTrail API; nil in restricted mode or with trail_check off.
+	trails trailAPI
+	watch  trailWatch
+	log    *slog.Logger
+	now    func() time.Time
 	// heartbeat is how often a message's visibility is extended while it is read: a
 	// third of the visibility timeout.
 	heartbeat time.Duration
@@ -68,8 +71,8 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 			name = "cloudtrail-" + cfg.QueueURL[strings.LastIndex(cfg.QueueURL, "/")+1:]
 		}
 	}
-	s := &Source{name: name, cfg: cfg, s3: newS3(awsCfg, cfg), log: o.log.With("source", name), now: o.now,
-		heartbeat: cfg.VisibilityTimeout.D() / 3}
+	s := &Source{name: name, cfg: cfg, s3: newS3(awsCfg, cfg), trails: newTrailAPI(awsCfg, cfg),
+		log: o.log.With("source", name), now: o.now, heartbeat: cfg.VisibilityTimeout.D() / 3}
 	if cfg.QueueURL != "" {
 		s.sqs = newSQS(awsCfg, cfg)
 	}
@@ -81,8 +84,10 @@ func (s *Source) Name() string { return s.name }
 
 // Run collects until ctx ends or a call fails (the supervisor restarts it from the
 // stored checkpoint): in SQS mode from the queue, else by listing the bucket every
-// poll_interval.
+// poll_interval. The trail check runs beside it (trailwatch.go).
 func (s *Source) Run(ctx context.Context, from []byte, emit source.Emit) error {
+	stopWatch := s.startTrailWatch(ctx)
+	defer stopWatch()
 	if s.sqs != nil {
 		return s.runQueue(ctx, emit)
 	}
@@ -122,6 +127,13 @@ func (s *Source) Endpoints() []string {
 	if s.cfg.RoleARN != "" {
 		out = append(out, "https://sts."+s.regionOr()+".amazonaws.com")
 	}
+	switch {
+	case s.trails == nil:
+	case s.cfg.CloudTrailEndpoint != "":
+		out = append(out, s.cfg.CloudTrailEndpoint)
+	default:
+		out = append(out, "https://cloudtrail."+s.regionOr()+".amazonaws.com")
+	}
 	return out
 }
 
@@ -133,7 +145,8 @@ func (s *Source) regionOr() string {
 }
 
 // Permissions are the IAM actions the configured mode needs (kms:Decrypt too when the
-// trail encrypts with SSE-KMS). Restricted mode needs only the first two.
+// trail encrypts with SSE-KMS). Restricted mode needs only the first two; the trail check
+// adds the CloudTrail API's read actions, auto-configure its write actions.
 func (s *Source) Permissions() []string {
 	out := []string{"s3:GetObject"}
 	if s.cfg.QueueURL == "" {
@@ -147,7 +160,7 @@ func (s *Source) Permissions() []string {
 	if s.cfg.RoleARN != "" {
 		out = append(out, "sts:AssumeRole")
 	}
-	return out
+	return append(out, s.trailPermissions()...)
 }
 
 var (
