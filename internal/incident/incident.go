@@ -24,6 +24,12 @@ type Incident struct {
 	Story     string         `json:"story"`
 	Chain     []Step         `json:"chain"`
 	AlertIDs  []string       `json:"alert_ids"`
+	// Links are the keys that joined the alerts (identities, applications, evidence
+	// addresses), so a grouper restored from the store links on as before.
+	Links []string `json:"links,omitempty"`
+	// Replaces names incidents this one took over (merged into it, or its own id before an
+	// earlier alert joined and moved its anchor); the store deletes them.
+	Replaces []string `json:"replaces,omitempty"`
 }
 
 // Step is one alert of an incident's chain, in event-time order.
@@ -36,4 +42,6 @@ type Step struct {
 	Score     int            `json:"score"`
 	Entity    event.Entity   `json:"entity"`
 	Technique string         `json:"technique,omitempty"`
+	// Detail is the step's sentence of the story, from its evidence.
+	Detail string `json:"detail,omitempty"`
 }

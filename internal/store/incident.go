@@ -28,7 +28,10 @@ type IncidentQuery struct {
 	Entity   event.Entity
 	MinScore int
 	// AlertID matches the incident holding that alert.
-	AlertID   string
+	AlertID string
+	// Singles includes incidents of one alert (the grouper's open groups); by default an
+	// incident holds two alerts or more.
+	Singles   bool
 	Limit     int // default 100, at most 10,000
 	Ascending bool
 	Cursor    string
