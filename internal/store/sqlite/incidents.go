@@ -240,22 +240,6 @@ func (s *Store) TargetEvents(ctx context.Context, name string, before time.Time,
 	return out, nil
 }
 
-// triageResource is the resource group and the first resource an event acted on.
-func triageResource(ev *event.Event) (group, resource string) {
-	for _, r := range ev.Resources {
-		if group == "" {
-			group = r.Group
-		}
-		if resource == "" {
-			resource = r.UID
-			if resource == "" {
-				resource = r.Name
-			}
-		}
-	}
-	return group, resource
-}
-
 // triageTarget is, for a directory change of membership or role, the identity it was
 // made to (lower-cased), so an identity's groups and roles are found by index.
 func triageTarget(ev *event.Event) string {
