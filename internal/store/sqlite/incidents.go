@@ -207,7 +207,7 @@ func (s *Store) TargetEvents(ctx context.Context, name string, before time.Time,
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT block, off, len FROM events WHERE target = ? AND time < ? ORDER BY time, seq LIMIT ?`,
+	rows, err := s.db.QueryContext(ctx, `SELECT block, off, len FROM events WHERE target = ? AND target != '' AND time < ? ORDER BY time, seq LIMIT ?`,
 		strings.ToLower(name), before.UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: directory events of %s: %w", name, err)
