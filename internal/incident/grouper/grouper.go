@@ -53,7 +53,8 @@ type Grouper struct {
 	mu      sync.Mutex
 	groups  map[*group]bool
 	byAlert map[string]*group
-	mark    time.Time // the newest alert time seen: groups end a window after their last
+	mark    time.Time                    // the newest alert time seen: groups end a window after their last
+	kept    map[string]incident.Incident // without a store: every incident, by id
 }
 
 // group is an open incident: its steps and the keys that link alerts to it.
@@ -69,6 +70,8 @@ type group struct {
 }
 
 // New returns a Grouper over st; call Restore before the first Observe after a restart.
+// With a nil st (vigil hunt) it keeps the incidents in memory (see Incidents) and links by
+// what the alerts say, without their evidence events.
 func New(st Store, cfg Config, log *slog.Logger) *Grouper {
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
@@ -79,7 +82,7 @@ func New(st Store, cfg Config, log *slog.Logger) *Grouper {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Grouper{st: st, cfg: cfg, log: log, groups: map[*group]bool{}, byAlert: map[string]*group{}}
+	return &Grouper{st: st, cfg: cfg, log: log, groups: map[*group]bool{}, byAlert: map[string]*group{}, kept: map[string]incident.Incident{}}
 }
 
 // keys are what one alert links by.
@@ -148,7 +151,11 @@ func (g *Grouper) Observe(ctx context.Context, alerts []alert.Alert) error {
 	defer g.mu.Unlock()
 	changed := map[*group]bool{}
 	for _, a := range alerts {
-		evidence, err := store.Evidence(ctx, g.st, a, maxEvidence)
+		var evidence []*event.Event
+		var err error
+		if g.st != nil {
+			evidence, err = store.Evidence(ctx, g.st, a, maxEvidence)
+		}
 		if err != nil {
 			// Grouping goes on with what the alert itself says.
 			g.log.Warn("incident: evidence not read; grouping by the alert alone", "alert", a.ID, "err", err)
@@ -172,7 +179,9 @@ func (g *Grouper) Observe(ctx context.Context, alerts []alert.Alert) error {
 		out = append(out, in)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	if err := g.st.PutIncidents(ctx, out); err != nil {
+	if g.st == nil {
+		g.keep(out)
+	} else if err := g.st.PutIncidents(ctx, out); err != nil {
 		return fmt.Errorf("incident: store %d incidents: %w", len(out), err)
 	}
 	for gr := range changed {
@@ -366,4 +375,35 @@ func (g *Grouper) Open() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.groups)
+}
+
+// keep replaces the in-memory incidents (no store).
+func (g *Grouper) keep(out []incident.Incident) {
+	for _, in := range out {
+		for _, old := range in.Replaces {
+			delete(g.kept, old)
+		}
+		in.Replaces = nil
+		g.kept[in.ID] = in
+	}
+}
+
+// Incidents returns, for a grouper without a store, the incidents of two alerts or more
+// made so far, oldest first.
+func (g *Grouper) Incidents() []incident.Incident {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []incident.Incident
+	for _, in := range g.kept {
+		if len(in.Chain) >= 2 {
+			out = append(out, in)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].FirstSeen.Equal(out[j].FirstSeen) {
+			return out[i].FirstSeen.Before(out[j].FirstSeen)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
 }

@@ -233,3 +233,22 @@ func TestScoreAndSeverity(t *testing.T) {
 		t.Error("severity of score")
 	}
 }
+
+// TestWithoutAStore is the hunt's use: no store, no evidence; identities still link, and
+// a spray source that is an alert's entity and named by a correlation's group-by links.
+func TestWithoutAStore(t *testing.T) {
+	ctx := context.Background()
+	alice := event.UserEntity("alice@corp.example")
+	spray := mk("a-spray", "Password spray", event.Entity{Type: event.EntityIP, Name: spraySource}, t0, 60)
+	chainAlert := mk("b-chain", "Spray then success", alice, t0.Add(10*time.Minute), 80)
+	chainAlert.GroupBy = map[string]string{"src_endpoint.ip": spraySource}
+	g := grouper.New(nil, grouper.Config{}, nil)
+	if err := g.Observe(ctx, []alert.Alert{spray, chainAlert, mk("c-role", "New role member", alice, t0.Add(time.Hour), 50),
+		mk("z-other", "Unusual hour", event.UserEntity("zed@corp.example"), t0, 30)}); err != nil {
+		t.Fatal(err)
+	}
+	got := g.Incidents()
+	if len(got) != 1 || len(got[0].Chain) != 3 || got[0].ID != incident.ID("a-spray") {
+		t.Fatalf("incidents %+v, want one of spray, chain and role", got)
+	}
+}

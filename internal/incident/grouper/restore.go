@@ -16,6 +16,9 @@ const maxRestore = 100000
 // the newest stored one — back into the grouper, so alerts after a restart join them as
 // they would have, and the ids stay the same.
 func (g *Grouper) Restore(ctx context.Context) error {
+	if g.st == nil {
+		return nil
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	q := store.IncidentQuery{Singles: true, Limit: 1000}
