@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -144,4 +145,34 @@ func cut(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// FromDetails reads the summary an alert carries in Details["triage"]: the Summary itself
+// (in the daemon) or its decoded JSON (after the store or a delivery queue).
+func FromDetails(details map[string]any) (Summary, bool) {
+	switch v := details["triage"].(type) {
+	case Summary:
+		return v, true
+	case *Summary:
+		return *v, v != nil
+	case map[string]any:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return Summary{}, false
+		}
+		var s Summary
+		if json.Unmarshal(b, &s) != nil {
+			return Summary{}, false
+		}
+		return s, true
+	}
+	return Summary{}, false
+}
+
+// Line is the one-line form of the summary in details, "" when there is none.
+func Line(details map[string]any) string {
+	if s, ok := FromDetails(details); ok {
+		return s.Compact()
+	}
+	return ""
 }
