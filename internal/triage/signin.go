@@ -23,14 +23,15 @@ func isSignIn(c event.Category) bool {
 	return false
 }
 
-// signIns lists the identity's sign-ins in the lookback before start, newest first, each
-// unusual when it came from a country or network the history before it never had, or was
-// itself the evidence of an alert.
-func (t *Triager) signIns(ctx context.Context, a alert.Alert, rows []store.HistoryRow, start time.Time) ([]SignIn, error) {
+// signIns lists the identity's sign-ins in the lookback before start, each unusual when it
+// came from a country or network the history before it never had, or was itself the
+// evidence of another alert. It returns at most maxSignIns, the unusual ones first and then
+// the newest, newest first, and whether any sign-in of the lookback was unusual.
+func (t *Triager) signIns(ctx context.Context, a alert.Alert, rows []store.HistoryRow, start time.Time) ([]SignIn, bool, error) {
 	from := start.Add(-t.cfg.SignInLookback).UnixMilli()
 	countries, asns := map[string]bool{}, map[string]bool{}
-	var out []SignIn
-	var uids []string
+	var all []SignIn
+	at := map[string]int{} // sign-in uid → index in all
 	for i := range rows {
 		r := &rows[i]
 		if r.Time >= from && isSignIn(r.Category) {
@@ -41,8 +42,8 @@ func (t *Triager) signIns(ctx context.Context, a alert.Alert, rows []store.Histo
 			if r.ASN != "" && !asns[r.ASN] {
 				si.Unusual, si.Why = true, append(si.Why, "new network AS"+r.ASN)
 			}
-			out = append(out, si)
-			uids = append(uids, r.UID)
+			at[r.UID] = len(all)
+			all = append(all, si)
 		}
 		if r.Country != "" {
 			countries[r.Country] = true
@@ -51,35 +52,50 @@ func (t *Triager) signIns(ctx context.Context, a alert.Alert, rows []store.Histo
 			asns[r.ASN] = true
 		}
 	}
-	// Newest first, at most maxSignIns: the session's start is the latest sign-in.
-	slices.Reverse(out)
-	slices.Reverse(uids)
-	out, uids = out[:min(len(out), maxSignIns)], uids[:min(len(uids), maxSignIns)]
-	if len(out) == 0 {
-		return nil, nil
+	if len(all) == 0 {
+		return nil, false, nil
 	}
 	// First sign-ins ever seen are "new" only against an empty history: not unusual.
-	if len(rows) > 0 && rows[0].Time >= from {
-		for i := range out {
-			out[i].Unusual, out[i].Why = false, nil
+	if rows[0].Time >= from {
+		for i := range all {
+			all[i].Unusual, all[i].Why = false, nil
 		}
 	}
 	page, err := t.st.Alerts(ctx, store.AlertQuery{Entity: a.Entity, From: time.UnixMilli(from).Add(-time.Hour), To: start.Add(time.Second), Limit: 500})
 	if err != nil {
-		return nil, fmt.Errorf("triage: alerts on %s: %w", a.Entity.Key(), err)
+		return nil, false, fmt.Errorf("triage: alerts on %s: %w", a.Entity.Key(), err)
 	}
 	for _, other := range page.Alerts {
 		if other.ID == a.ID {
 			continue
 		}
-		for i, u := range uids {
-			if slices.Contains(other.EventUIDs, u) {
-				out[i].Unusual = true
-				out[i].Why = append(out[i].Why, "alert "+other.ID+" ("+other.Title+")")
+		for _, u := range other.EventUIDs {
+			if i, ok := at[u]; ok {
+				all[i].Unusual = true
+				all[i].Why = append(all[i].Why, "alert "+other.ID+" ("+other.Title+")")
 			}
 		}
 	}
-	return out, nil
+	// Keep the unusual ones (newest first), then fill with the newest usual ones.
+	keep := make([]bool, len(all))
+	n, unusual := 0, false
+	for i := len(all) - 1; i >= 0 && n < maxSignIns; i-- {
+		if all[i].Unusual {
+			keep[i], n, unusual = true, n+1, true
+		}
+	}
+	for i := len(all) - 1; i >= 0 && n < maxSignIns; i-- {
+		if !keep[i] {
+			keep[i], n = true, n+1
+		}
+	}
+	var out []SignIn
+	for i := len(all) - 1; i >= 0; i-- {
+		if keep[i] {
+			out = append(out, all[i])
+		}
+	}
+	return out, unusual, nil
 }
 
 // memberships are the groups and roles directory events gave the identity and did not

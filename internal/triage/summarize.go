@@ -164,11 +164,8 @@ func (t *Triager) Summarize(ctx context.Context, a alert.Alert) (Summary, error)
 	}
 	s.New = newValues(counts, evRows)
 	s.DoneBefore = precedents(rows, evRows)
-	if s.SignIns, err = t.signIns(ctx, a, rows, start); err != nil {
+	if s.SignIns, s.UnusualSignIn, err = t.signIns(ctx, a, rows, start); err != nil {
 		return Summary{}, err
-	}
-	for _, si := range s.SignIns {
-		s.UnusualSignIn = s.UnusualSignIn || si.Unusual
 	}
 	if s.Memberships, err = t.memberships(ctx, a.Entity, end.Add(time.Second)); err != nil {
 		return Summary{}, err

@@ -172,3 +172,30 @@ func TestSummaryOfAFirstTimeIdentityFlagsNothingUnusual(t *testing.T) {
 		t.Errorf("events %d new %v", s.Events, s.New)
 	}
 }
+
+// An unusual sign-in followed by many usual ones (a workload signing in every few minutes)
+// is still the answer, and still listed.
+func TestUnusualSignInAmongManyUsual(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	who := "busy@corp.example"
+	evs := []*event.Event{ev("h0", who, t0.Add(-3*24*time.Hour), event.CategoryLogin, "", "198.51.100.1", "US", 7018),
+		ev("odd", who, t0.Add(-5*time.Hour), event.CategoryLogin, "", "203.0.113.7", "RU", 4134)}
+	for i := range 40 {
+		evs = append(evs, ev(fmt.Sprintf("l%d", i), who, t0.Add(-4*time.Hour+time.Duration(i)*5*time.Minute), event.CategoryLogin, "", "198.51.100.1", "US", 7018))
+	}
+	evs = append(evs, ev("e1", who, t0, event.CategoryStorageAccess, "GetObject", "198.51.100.1", "US", 7018))
+	if _, err := st.Append(ctx, "cloudtrail", evs, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := triage.New(st, triage.Config{}, nil).Summarize(ctx, alert.Alert{ID: "x", Time: t0, Entity: event.UserEntity(who), EventUIDs: []string{"e1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.UnusualSignIn || len(s.SignIns) != 10 {
+		t.Fatalf("unusual %v, %d sign-ins listed; want the RU one found among 41", s.UnusualSignIn, len(s.SignIns))
+	}
+	if last := s.SignIns[len(s.SignIns)-1]; !last.Unusual || last.Country != "RU" || !s.SignIns[0].Time.After(last.Time) {
+		t.Errorf("listed %+v: want the newest usual ones and the RU one, newest first", s.SignIns)
+	}
+}
