@@ -173,7 +173,8 @@ export function kv(pairs) {
   const dl = h('dl', { class: 'kv' });
   for (const [k, v] of pairs) {
     if (v === undefined || v === null || v === '' || (Array.isArray(v) && !v.length)) continue;
-    dl.append(h('dt', null, k), h('dd', null, v instanceof Node ? v : Array.isArray(v) ? v.join(', ') : String(v)));
+    const nodes = Array.isArray(v) && v.some((x) => x instanceof Node);
+    dl.append(h('dt', null, k), h('dd', null, nodes ? v : v instanceof Node ? v : Array.isArray(v) ? v.join(', ') : String(v)));
   }
   return dl;
 }

@@ -19,7 +19,8 @@ form.addEventListener('submit', async (ev) => {
     return;
   }
   if (res.ok) {
-    const next = new URLSearchParams(location.search).get('next') || '';
+    // The app's page asked for: ?next= from the app, or the hash a redirect kept.
+    const next = new URLSearchParams(location.search).get('next') || location.hash;
     location.assign('/' + (next.startsWith('#/') ? next : ''));
     return;
   }
