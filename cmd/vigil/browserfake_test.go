@@ -92,8 +92,8 @@ func (f *fakeConsole) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			hours = append(hours, map[string]any{"time": ago(float64(i)), "count": 100 + i*7%50})
 		}
 		js(map[string]any{"alerts_by_severity": map[string]int{"critical": 2, "high": 5, "medium": 9, "low": 3}, "alerts_by_status": map[string]int{"new": 12, "acknowledged": 4, "closed": 3},
-			"incidents": []any{map[string]any{"id": "i1", "title": "Ada: token theft then role grant", "score": 88, "severity": "high", "last_seen": ago(1)}},
-			"sources":   []any{map[string]any{"name": "entra", "state": "running", "events_per_second": 12.5, "lag": "2m0s", "last_poll": ago(0.01), "errors": 0}},
+			"incidents":       []any{map[string]any{"id": "i1", "title": "Ada: token theft then role grant", "score": 88, "severity": "high", "last_seen": ago(1)}},
+			"sources":         []any{map[string]any{"name": "entra", "state": "running", "events_per_second": 12.5, "lag": "2m0s", "last_poll": ago(0.01), "errors": 0}},
 			"events_per_hour": hours})
 	case p == "/api/v1/map":
 		js(map[string]any{"points": []any{
