@@ -87,6 +87,7 @@ func SummaryFields() []string {
 		"api.operation", "api.service.name", "src_endpoint.ip", "src_endpoint.location.country",
 		"src_endpoint.autonomous_system.number", "cloud.account.uid", "cloud.region", "vigil.category",
 		"http_request.user_agent", "actor.app_name", "is_mfa", "status",
+		"resources.group", "auth_protocol", "resources.uid",
 	}
 }
 

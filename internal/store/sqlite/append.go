@@ -19,10 +19,11 @@ import (
 // insertEvents is the multi-row insert of n index rows: one statement per block instead
 // of one per event, which is most of the insert cost through cgo.
 func insertEvents(n int) string {
-	row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	return `INSERT OR IGNORE INTO events
 	(source, uid, time, class_uid, category, entity_type, entity_name, block, off, len,
-	 operation, service, ip, country, asn, account, region, user_agent, app, mfa, status)
+	 operation, service, ip, country, asn, account, region, user_agent, app, mfa, status,
+	 rgroup, auth, resource, target)
 	VALUES ` + row + strings.Repeat(", "+row, n-1)
 }
 
@@ -75,7 +76,7 @@ func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Ev
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
 		}
-		args := make([]any, 0, len(chunk)*21)
+		args := make([]any, 0, len(chunk)*25)
 		for i, ev := range chunk {
 			args = rowArgs(args, source, ev, blockID, offsets[i], offsets[i+1]-offsets[i])
 		}
@@ -204,8 +205,10 @@ func rowArgs(args []any, source string, ev *event.Event, block int64, off, n int
 	if ev.IsMFA != nil {
 		mfa = strconv.FormatBool(*ev.IsMFA)
 	}
+	rgroup, resource := triageResource(ev)
 	return append(args, source, eventKey(ev), ev.Time, ev.ClassUID, string(ev.Vigil.Category),
 		string(ev.Vigil.Entity.Type), ev.Vigil.Entity.Name, block, off, n,
 		ev.API.Operation, ev.API.Service.Name, ev.SrcEndpoint.IP, country, asn, ev.Cloud.Account.UID,
-		ev.Cloud.Region, ev.HTTPRequest.UserAgent, ev.Actor.AppName, mfa, ev.Status)
+		ev.Cloud.Region, ev.HTTPRequest.UserAgent, ev.Actor.AppName, mfa, ev.Status,
+		rgroup, ev.AuthProto, resource, triageTarget(ev))
 }

@@ -61,6 +61,58 @@ func migrations() []string {
 		);
 		CREATE INDEX alerts_time ON alerts (time, seq);
 		CREATE INDEX alerts_entity ON alerts (entity_type, entity_name, time);`,
+		// 4: the analysts' side of alerts and incidents (status, comments) keyed by kind and
+		// id; the alert's rule kind as a generated column for the console's kind filter; the
+		// indexes the console's overview and lists use (alert counts by severity over a time
+		// range, events per hour and by address from the index rows alone).
+		`CREATE TABLE lifecycle (
+			kind TEXT NOT NULL,
+			id TEXT NOT NULL,
+			state TEXT NOT NULL,
+			by TEXT NOT NULL,
+			at INTEGER NOT NULL,
+			reason TEXT NOT NULL,
+			PRIMARY KEY (kind, id)
+		) WITHOUT ROWID;
+		CREATE INDEX lifecycle_state ON lifecycle (kind, state);
+		CREATE TABLE comments (
+			seq INTEGER PRIMARY KEY,
+			kind TEXT NOT NULL,
+			id TEXT NOT NULL,
+			by TEXT NOT NULL,
+			at INTEGER NOT NULL,
+			text TEXT NOT NULL
+		);
+		CREATE INDEX comments_item ON comments (kind, id, seq);
+		ALTER TABLE alerts ADD COLUMN kind TEXT GENERATED ALWAYS AS (json_extract(CAST(data AS TEXT), '$.rule.kind')) VIRTUAL;
+		CREATE INDEX alerts_time_severity ON alerts (time, severity);`,
+		// 5: incidents, and the index columns the triage summary needs beside migration 2's:
+		// the resource group, the authentication method, the first resource acted on, and
+		// the directory target (the user a group or role was given to; partial index, since
+		// few events have one).
+		`CREATE TABLE incidents (
+			id TEXT PRIMARY KEY,
+			time INTEGER NOT NULL,
+			seq INTEGER NOT NULL,
+			first_seen INTEGER NOT NULL,
+			score INTEGER NOT NULL,
+			alerts INTEGER NOT NULL,
+			data BLOB NOT NULL,
+			stored INTEGER NOT NULL
+		);
+		CREATE INDEX incidents_time ON incidents (time, seq);
+		CREATE TABLE incident_members (
+			kind TEXT NOT NULL,
+			key TEXT NOT NULL,
+			incident TEXT NOT NULL,
+			PRIMARY KEY (kind, key, incident)
+		) WITHOUT ROWID;
+		CREATE INDEX incident_members_incident ON incident_members (incident);
+		ALTER TABLE events ADD COLUMN rgroup TEXT NOT NULL DEFAULT '';
+		ALTER TABLE events ADD COLUMN auth TEXT NOT NULL DEFAULT '';
+		ALTER TABLE events ADD COLUMN resource TEXT NOT NULL DEFAULT '';
+		ALTER TABLE events ADD COLUMN target TEXT NOT NULL DEFAULT '';
+		CREATE INDEX events_target ON events (target, time) WHERE target != '';`,
 	}
 }
 
@@ -79,6 +131,9 @@ func summaryColumns() map[string]string {
 		"is_mfa":                                "mfa",
 		"status":                                "status",
 		"vigil.category":                        "category",
+		"resources.group":                       "rgroup",
+		"auth_protocol":                         "auth",
+		"resources.uid":                         "resource",
 	}
 }
 
