@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/auth"
 	"github.com/vigil-sec/vigil/internal/console"
+	"github.com/vigil-sec/vigil/internal/console/web"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/output"
 )
@@ -67,7 +68,7 @@ func (d *daemon) buildConsole(ctx context.Context, rules *console.Rules, reg *pr
 	var err error
 	d.console, err = console.New(console.Options{
 		Token: d.spec.token, Auth: svc, Data: st, Health: d.pipeline.Health(),
-		Incidents: st, History: st, Rules: rules, Gatherer: reg, TLS: tlsConf,
+		Incidents: st, History: st, Rules: rules, Gatherer: reg, TLS: tlsConf, Assets: web.FS,
 		Outputs: func() []console.OutputStatus { return outputStatuses(d.queues) },
 		Locate: func(ip string) (event.Location, bool) {
 			r, ok := d.geo.Lookup(ip)
