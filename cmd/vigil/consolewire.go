@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/auth"
 	"github.com/vigil-sec/vigil/internal/console"
 	"github.com/vigil-sec/vigil/internal/console/web"
@@ -70,6 +71,11 @@ func (d *daemon) buildConsole(ctx context.Context, rules *console.Rules, reg *pr
 		Token: d.spec.token, Auth: svc, Data: st, Health: d.pipeline.Health(),
 		Incidents: st, History: st, Rules: rules, Gatherer: reg, TLS: tlsConf, Assets: web.FS,
 		Outputs: func() []console.OutputStatus { return outputStatuses(d.queues) },
+		Triage:  func(ctx context.Context, a alert.Alert) (any, error) { return d.triage.Summarize(ctx, a) },
+		// An entity's summary is an alert's without evidence: its history before now.
+		EntityTriage: func(ctx context.Context, e event.Entity, at time.Time) (any, error) {
+			return d.triage.Summarize(ctx, alert.Alert{ID: "entity", Entity: e, Time: at})
+		},
 		Locate: func(ip string) (event.Location, bool) {
 			r, ok := d.geo.Lookup(ip)
 			if !ok || (r.Lat == 0 && r.Long == 0) {
