@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -228,10 +231,15 @@ func consoleScenario(t *testing.T, base, user, password string) {
 	b.run("alerts list", chromedp.Navigate(base+"/#/alerts"), waitCount("main table tbody tr", 1))
 	t.Logf("the alerts page lists %d alerts", count(b, "main table tbody tr"))
 
+	b.run("incidents list", chromedp.Navigate(base+"/#/incidents"), waitCount("main table tbody tr a[href^='#/incidents/']", 1))
+	// A person's incident shows the richest pattern of life; any incident will do otherwise.
+	href := read(b, "choose an incident", chromedp.Evaluate[string](`(() => {
+		const rows = [...document.querySelectorAll("main table tbody tr")];
+		const row = rows.find((r) => r.querySelector("a[href^='#/entity?type=user']")) || rows[0];
+		return row.querySelector("a[href^='#/incidents/']").getAttribute("href");
+	})()`))
 	b.run("open an incident",
-		chromedp.Navigate(base+"/#/incidents"),
-		waitCount("main table tbody tr a[href^='#/incidents/']", 1),
-		chromedp.Click(css("main table tbody tr a[href^='#/incidents/']")),
+		chromedp.Click(css("main table tbody tr a[href='"+href+"']")),
 		waitCount("#chain svg circle.step", 2))
 	t.Logf("the incident's chain has %d steps", count(b, "#chain svg circle.step"))
 	b.screenshot("incident-chain")
@@ -264,4 +272,110 @@ func consoleScenario(t *testing.T, base, user, password string) {
 	for _, page := range []string{"#/sources", "#/rules"} {
 		b.run("open "+page, chromedp.Navigate(base+"/"+page), waitCount("main .page table, main .page .empty, main .page section", 1))
 	}
+}
+
+// TestConsoleInBrowser runs `vigil demo` in-process (a small tenant, accelerated), waits
+// until detection has raised alerts, grouped an incident and placed activity on the map,
+// and walks the console in headless Chromium as the demo's admin.
+func TestConsoleInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: skipped with -short")
+	}
+	const password = "browser-test-password-1"
+	t.Setenv(adminPasswordEnv, password)
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--users", "40", "--history", "3", "--speed", "600", "--quiet", "--listen", addr, "--data", t.TempDir()},
+			stdio{in: strings.NewReader(""), out: &out, err: &out})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("vigil demo did not stop within 30s of its context ending")
+		}
+	})
+	base := "http://" + addr
+	waitForDemoData(t, base, password, done, &out)
+	consoleScenario(t, base, "admin", password)
+}
+
+// waitForDemoData signs in over HTTP and polls the API until the demo has an incident
+// of two steps or more and an anomalous place on the map (2 minutes at most).
+func waitForDemoData(t *testing.T, base, password string, done <-chan int, out *syncBuffer) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	get := func(path string, v any) error {
+		res, err := client.Get(base + path)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", path, res.Status)
+		}
+		return json.NewDecoder(res.Body).Decode(v)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	signedIn := false
+	var last string
+	for time.Now().Before(deadline) {
+		select {
+		case code := <-done:
+			t.Fatalf("vigil demo ended (exit %d) before the console had data:\n%s", code, out.String())
+		case <-time.After(250 * time.Millisecond): // the poll's interval, not a wait for an event
+		}
+		if !signedIn {
+			res, err := client.Post(base+"/api/v1/login", "application/json", strings.NewReader(`{"username":"admin","password":"`+password+`"}`))
+			if err != nil {
+				last = err.Error()
+				continue
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("sign in over HTTP: %s\n%s", res.Status, out.String())
+			}
+			signedIn = true
+		}
+		var inc struct {
+			Items []struct {
+				Chain []json.RawMessage `json:"chain"`
+			} `json:"items"`
+		}
+		var m struct {
+			Points []struct {
+				Anomalous bool `json:"anomalous"`
+			} `json:"points"`
+		}
+		if err := get("/api/v1/incidents?limit=20", &inc); err != nil {
+			last = err.Error()
+			continue
+		}
+		if err := get("/api/v1/map", &m); err != nil {
+			last = err.Error()
+			continue
+		}
+		chained, anomalous := 0, 0
+		for _, i := range inc.Items {
+			if len(i.Chain) >= 2 {
+				chained++
+			}
+		}
+		for _, p := range m.Points {
+			if p.Anomalous {
+				anomalous++
+			}
+		}
+		last = fmt.Sprintf("%d incidents (%d of 2+ steps), %d places (%d anomalous)", len(inc.Items), chained, len(m.Points), anomalous)
+		if chained > 0 && anomalous > 0 {
+			t.Logf("demo data ready: %s", last)
+			return
+		}
+	}
+	t.Fatalf("the demo had no incident chain and anomalous place within 2 minutes (last: %s)\n%s", last, out.String())
 }

@@ -98,7 +98,7 @@ export function chain(steps, { width = 1100 } = {}) {
       s('line', { x1: cx, x2: cx, y1: axisY, y2: ly + (ly < axisY ? 4 : -12), class: 'gridline' }),
       s('circle', { cx, cy: axisY, r: 8, class: 'step sev-fill-' + sevName }),
       s('text', { x: cx, y: axisY + 4, 'text-anchor': 'middle', class: 'axis', fill: '#fff' }, String(i + 1)),
-      s('text', { x: Math.min(Math.max(cx, 60), width - 60), y: ly, 'text-anchor': 'middle', class: 'label' }, label.length > 34 ? label.slice(0, 33) + '…' : label),
+      s('text', { x: cx, y: ly, 'text-anchor': cx < 140 ? 'start' : cx > width - 140 ? 'end' : 'middle', class: 'label' }, label.length > 34 ? label.slice(0, 33) + '…' : label),
       s('title', null, `${label}\n${toDate(st.time)?.toISOString() || ''} · ${sevName} · score ${st.score ?? ''}${st.technique ? ' · ' + st.technique : ''}`)));
   });
   return svg;

@@ -36,11 +36,13 @@ function draw(view, a) {
         ['Incident', a.incident_id ? h('a', { href: '#/incidents/' + encodeURIComponent(a.incident_id), id: 'incident-link' }, 'open the incident') : null],
       ])),
       h('div', { class: 'card' }, h('h2', null, 'Evidence'), evidence(a))),
-    h('div', { class: 'card' }, h('h2', null, 'Triage summary'), triageView(a.triage)),
+    h('div', { class: 'card' }, h('h2', null, 'Triage summary'), triageView(a.triage || (a.details && a.details.triage))),
     commentsView(base, a, rerender),
   );
-  if (a.details && Object.keys(a.details).length) {
-    view.append(h('div', { class: 'card' }, h('h2', null, 'Details'), h('pre', { class: 'raw' }, JSON.stringify(a.details, null, 2))));
+  const details = { ...(a.details || {}) };
+  delete details.triage; // shown above
+  if (Object.keys(details).length) {
+    view.append(h('div', { class: 'card' }, h('h2', null, 'Details'), h('pre', { class: 'raw' }, JSON.stringify(details, null, 2))));
   }
 }
 

@@ -19,6 +19,7 @@ export async function render(view, ctx) {
   const facet = (...keys) => keys.map((k) => hist[k]).find((v) => v && v.length) || [];
   const countries = facet('countries', 'country');
   const ops = facet('operations', 'operation');
+  const addresses = facet('ip_addresses', 'addresses');
   const e = p.entity || { type, name };
   view.append(
     h('h1', null, e.name || name, ' ', h('span', { class: 'muted small' }, e.type || type)),
@@ -28,8 +29,9 @@ export async function render(view, ctx) {
     h('div', { class: 'grid cols-3', id: 'pattern' },
       h('div', { class: 'card' }, h('h2', null, 'When: activity by hour of week (your time zone)'),
         (p.hour_of_week || []).some((n) => n) ? hourOfWeek(p.hour_of_week) : empty('No activity stored for this entity.')),
-      h('div', { class: 'card' }, h('h2', null, 'Where: countries (last 7 days)'),
-        countries.length ? table([{ label: 'Country', cell: (r) => r.value }, { label: 'Events', num: true, cell: (r) => num(r.count) }], countries.slice(0, 10)) : empty('No located activity: a sign-in gets a country when the GeoIP databases are configured.'))),
+      h('div', { class: 'card' }, h('h2', null, 'Where: countries and addresses (last 7 days)'),
+        countries.length ? table([{ label: 'Country', cell: (r) => r.value }, { label: 'Events', num: true, cell: (r) => num(r.count) }], countries.slice(0, 8)) : h('p', { class: 'muted small' }, 'No country: the addresses are not located (configure the GeoIP databases).'),
+        addresses.length ? table([{ label: 'Address', cell: (r) => h('a', { href: '#/events' + qs({ entity_type: type, entity_name: name, 'field.src_endpoint.ip': r.value }) }, r.value) }, { label: 'Events', num: true, cell: (r) => num(r.count) }], addresses.slice(0, 8)) : null)),
     h('div', { class: 'grid cols-2' },
       h('div', { class: 'card' }, h('h2', null, 'What: operations (last 7 days)'),
         ops.length ? table([{ label: 'Operation', wrap: true, cell: (r) => h('a', { href: '#/events' + qs({ entity_type: type, entity_name: name, 'field.api.operation': r.value }) }, r.value) }, { label: 'Events', num: true, cell: (r) => num(r.count) }], ops.slice(0, 12)) : empty('No operations recorded in the last 7 days.')),
