@@ -76,7 +76,7 @@ func TestSessionExpiry(t *testing.T) {
 	cookie, _ := f.login("viewer-user")
 	me := func() int { return f.do(call{method: "GET", path: "/api/v1/me", cookie: cookie}).Code }
 	// Used every 20 minutes, it lives until its TTL.
-	for clock.Add(20*time.Minute).Before(time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)) {
+	for clock.Add(20 * time.Minute).Before(time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)) {
 		clock = clock.Add(20 * time.Minute)
 		if c := me(); c != http.StatusOK {
 			t.Fatalf("at %s: %d", clock.Format(time.Kitchen), c)
