@@ -262,15 +262,22 @@ func (d *detectStage) flush(ctx context.Context) error {
 		}
 	}
 	d.pending = nil
+	var isNew map[string]bool // nil: every alert may be new (not folding)
 	if d.stories != nil {
 		var err error
-		if batch, err = d.fold(ctx, batch); err != nil {
+		if batch, isNew, err = d.fold(ctx, batch); err != nil {
 			return err
 		}
 	}
+	d.annotate(ctx, batch, isNew)
 	fresh, err := p.putNew(context.WithoutCancel(ctx), batch)
 	if err != nil {
 		return err
+	}
+	if p.opts.Incidents != nil && len(batch) > 0 {
+		if err := p.opts.Incidents.Observe(context.WithoutCancel(ctx), batch); err != nil {
+			p.log.Error("incident grouping failed", "alerts", len(batch), "error", err.Error())
+		}
 	}
 	for _, a := range fresh {
 		p.health.recordAlert(a)
@@ -291,13 +298,17 @@ func (d *detectStage) flush(ctx context.Context) error {
 
 // fold turns alerts into the stories they belong to (a story once, as it stands after
 // the last of them), leaving out repeats that change nothing.
-func (d *detectStage) fold(ctx context.Context, batch []alert.Alert) ([]alert.Alert, error) {
+func (d *detectStage) fold(ctx context.Context, batch []alert.Alert) ([]alert.Alert, map[string]bool, error) {
 	var out []alert.Alert
 	at := map[string]int{}
+	isNew := map[string]bool{}
 	for _, a := range batch {
-		s, _, changed, err := d.stories.add(ctx, a)
+		s, fresh, changed, err := d.stories.add(ctx, a)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if fresh {
+			isNew[s.ID] = true
 		}
 		if !changed {
 			continue
@@ -312,7 +323,39 @@ func (d *detectStage) fold(ctx context.Context, batch []alert.Alert) ([]alert.Al
 	if w := d.p.health.Watermark(); !w.IsZero() {
 		d.stories.forget(w.Add(-d.p.cfg.FoldWindow))
 	}
-	return out, nil
+	return out, isNew, nil
+}
+
+// annotate hands the new alerts of a batch (all of them when isNew is nil) to
+// Options.Annotate, in place. An open story keeps what was attached, so it is stored
+// again with it when it grows.
+func (d *detectStage) annotate(ctx context.Context, batch []alert.Alert, isNew map[string]bool) {
+	if d.p.opts.Annotate == nil {
+		return
+	}
+	var idx []int
+	var some []alert.Alert
+	for i, a := range batch {
+		if isNew == nil || isNew[a.ID] {
+			idx = append(idx, i)
+			some = append(some, a)
+		}
+	}
+	if len(some) == 0 {
+		return
+	}
+	done := d.p.opts.Annotate(context.WithoutCancel(ctx), some)
+	for j, i := range idx {
+		if j >= len(done) || done[j].ID != batch[i].ID {
+			break // Annotate must keep order and ids; what it changed otherwise is dropped
+		}
+		batch[i] = done[j]
+		if d.stories != nil {
+			if s := d.stories.open[done[j].ID]; s != nil {
+				s.Details = done[j].Details
+			}
+		}
+	}
 }
 
 // save writes the baselines and the position they cover, baselines first: a crash

@@ -94,6 +94,16 @@ type Options struct {
 	Outputs []Output
 	// OnAlert is told of each alert with a new id, after it is stored.
 	OnAlert func(alert.Alert)
+	// Annotate, when set, is given the new alerts of each flush (new stories when folding)
+	// before they are stored and sent, and returns them, same order and ids, with what it
+	// attached (the triage summary as Details["triage"]). It must not fail: an alert it
+	// cannot annotate goes on as it came.
+	Annotate func(ctx context.Context, alerts []alert.Alert) []alert.Alert
+	// Incidents, when set, is given every alert stored (new or grown), after it is stored;
+	// its error is logged and does not stop the pipeline.
+	Incidents interface {
+		Observe(ctx context.Context, alerts []alert.Alert) error
+	}
 	// Clock is the providers' time (accelerated in the demo); default time.Now.
 	Clock  func() time.Time
 	Logger *slog.Logger

@@ -85,3 +85,20 @@ func Evidence(ctx context.Context, st interface {
 	}
 	return out, nil
 }
+
+// ResourceOf is the resource group and the first resource (uid, else name) an event acted
+// on: the HistoryRow fields a store indexes.
+func ResourceOf(ev *event.Event) (group, resource string) {
+	for _, r := range ev.Resources {
+		if group == "" {
+			group = r.Group
+		}
+		if resource == "" {
+			resource = r.UID
+			if resource == "" {
+				resource = r.Name
+			}
+		}
+	}
+	return group, resource
+}

@@ -25,7 +25,7 @@ type Summary struct {
 	// New holds, per facet, the values of the evidence events never seen in the window.
 	New map[string][]string `json:"new,omitempty"`
 	// SignIns are the identity's sign-ins in the hours before the evidence, newest first,
-	// each said unusual or not and why.
+	// each said unusual or not and why: at most 10, the unusual ones kept first.
 	SignIns []SignIn `json:"sign_ins,omitempty"`
 	// UnusualSignIn answers "did the session start with an unusual sign-in?".
 	UnusualSignIn bool `json:"unusual_sign_in"`

@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/output"
+	"github.com/vigil-sec/vigil/internal/triage"
 )
 
 // Vendor is the CEF Device Vendor of every Vigil event (CommonSecurityLog.DeviceVendor).
@@ -73,6 +74,7 @@ func Line(a alert.Alert, product, version string) string {
 	ext.pair("cs5", "Explanation", details(a))
 	ext.pair("cs6", "RuleKind", string(a.Rule.Kind))
 	ext.pair("cn1", "Score", strconv.Itoa(a.Score))
+	ext.pair("flexString2", "Triage", triage.Line(a.Details))
 	ext.add("flexString1", string(a.Severity))
 	ext.add("flexString1Label", "Severity")
 	return b.String()
@@ -167,10 +169,19 @@ func pick(a alert.Alert, keys ...string) string {
 // details is the detector's explanation (deviating baseline features, distances, the
 // folded count) as compact JSON, cut to maxDetails.
 func details(a alert.Alert) string {
-	if len(a.Details) == 0 {
+	d := a.Details
+	if _, ok := d["triage"]; ok { // carried on its own line, flexString2
+		d = make(map[string]any, len(a.Details))
+		for k, v := range a.Details {
+			if k != "triage" {
+				d[k] = v
+			}
+		}
+	}
+	if len(d) == 0 {
 		return ""
 	}
-	b, err := json.Marshal(a.Details)
+	b, err := json.Marshal(d)
 	if err != nil {
 		return ""
 	}

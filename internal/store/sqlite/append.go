@@ -205,7 +205,7 @@ func rowArgs(args []any, source string, ev *event.Event, block int64, off, n int
 	if ev.IsMFA != nil {
 		mfa = strconv.FormatBool(*ev.IsMFA)
 	}
-	rgroup, resource := triageResource(ev)
+	rgroup, resource := store.ResourceOf(ev)
 	return append(args, source, eventKey(ev), ev.Time, ev.ClassUID, string(ev.Vigil.Category),
 		string(ev.Vigil.Entity.Type), ev.Vigil.Entity.Name, block, off, n,
 		ev.API.Operation, ev.API.Service.Name, ev.SrcEndpoint.IP, country, asn, ev.Cloud.Account.UID,

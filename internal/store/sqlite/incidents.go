@@ -207,7 +207,7 @@ func (s *Store) TargetEvents(ctx context.Context, name string, before time.Time,
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT block, off, len FROM events WHERE target = ? AND time < ? ORDER BY time, seq LIMIT ?`,
+	rows, err := s.db.QueryContext(ctx, `SELECT block, off, len FROM events WHERE target = ? AND target != '' AND time < ? ORDER BY time, seq LIMIT ?`,
 		strings.ToLower(name), before.UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: directory events of %s: %w", name, err)
@@ -238,22 +238,6 @@ func (s *Store) TargetEvents(ctx context.Context, name string, before time.Time,
 		out = append(out, ev)
 	}
 	return out, nil
-}
-
-// triageResource is the resource group and the first resource an event acted on.
-func triageResource(ev *event.Event) (group, resource string) {
-	for _, r := range ev.Resources {
-		if group == "" {
-			group = r.Group
-		}
-		if resource == "" {
-			resource = r.UID
-			if resource == "" {
-				resource = r.Name
-			}
-		}
-	}
-	return group, resource
 }
 
 // triageTarget is, for a directory change of membership or role, the identity it was
