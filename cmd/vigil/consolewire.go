@@ -11,10 +11,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/auth"
 	"github.com/vigil-sec/vigil/internal/console"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/output"
+	"github.com/vigil-sec/vigil/internal/triage"
 )
 
 // consoleSpec is the console's security configuration.
@@ -64,10 +66,22 @@ func (d *daemon) buildConsole(ctx context.Context, rules *console.Rules, reg *pr
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	st := d.store
+	tri := triage.New(st, triage.Config{}, log)
 	var err error
 	d.console, err = console.New(console.Options{
 		Token: d.spec.token, Auth: svc, Data: st, Health: d.pipeline.Health(),
 		Incidents: st, History: st, Rules: rules, Gatherer: reg, TLS: tlsConf,
+		// The summary the pipeline attached when the alert was raised, else one made now.
+		Triage: func(ctx context.Context, a alert.Alert) (any, error) {
+			if s, ok := triage.FromDetails(a.Details); ok {
+				return s, nil
+			}
+			return tri.Summarize(ctx, a)
+		},
+		// An entity's summary over the week before at: a summary of no evidence.
+		EntityTriage: func(ctx context.Context, e event.Entity, at time.Time) (any, error) {
+			return tri.Summarize(ctx, alert.Alert{Entity: e, Time: at})
+		},
 		Outputs: func() []console.OutputStatus { return outputStatuses(d.queues) },
 		Locate: func(ip string) (event.Location, bool) {
 			r, ok := d.geo.Lookup(ip)
