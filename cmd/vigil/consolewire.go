@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/auth"
 	"github.com/vigil-sec/vigil/internal/console"
+	"github.com/vigil-sec/vigil/internal/console/web"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/output"
 	"github.com/vigil-sec/vigil/internal/triage"
@@ -66,21 +67,20 @@ func (d *daemon) buildConsole(ctx context.Context, rules *console.Rules, reg *pr
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	st := d.store
-	tri := triage.New(st, triage.Config{}, log)
 	var err error
 	d.console, err = console.New(console.Options{
 		Token: d.spec.token, Auth: svc, Data: st, Health: d.pipeline.Health(),
-		Incidents: st, History: st, Rules: rules, Gatherer: reg, TLS: tlsConf,
+		Incidents: st, History: st, Rules: rules, Gatherer: reg, TLS: tlsConf, Assets: web.FS,
 		// The summary the pipeline attached when the alert was raised, else one made now.
 		Triage: func(ctx context.Context, a alert.Alert) (any, error) {
 			if s, ok := triage.FromDetails(a.Details); ok {
 				return s, nil
 			}
-			return tri.Summarize(ctx, a)
+			return d.triage.Summarize(ctx, a)
 		},
-		// An entity's summary over the week before at: a summary of no evidence.
+		// An entity's summary is an alert's without evidence: its history before now.
 		EntityTriage: func(ctx context.Context, e event.Entity, at time.Time) (any, error) {
-			return tri.Summarize(ctx, alert.Alert{Entity: e, Time: at})
+			return d.triage.Summarize(ctx, alert.Alert{ID: "entity", Entity: e, Time: at})
 		},
 		Outputs: func() []console.OutputStatus { return outputStatuses(d.queues) },
 		Locate: func(ip string) (event.Location, bool) {

@@ -18,12 +18,14 @@ import (
 	"github.com/vigil-sec/vigil/internal/detect/behavior"
 	"github.com/vigil-sec/vigil/internal/enrich/geoip"
 	"github.com/vigil-sec/vigil/internal/hunt"
+	"github.com/vigil-sec/vigil/internal/incident/grouper"
 	"github.com/vigil-sec/vigil/internal/normalize"
 	"github.com/vigil-sec/vigil/internal/normalize/formats"
 	"github.com/vigil-sec/vigil/internal/output"
 	"github.com/vigil-sec/vigil/internal/pipeline"
 	"github.com/vigil-sec/vigil/internal/source"
 	"github.com/vigil-sec/vigil/internal/store/sqlite"
+	"github.com/vigil-sec/vigil/internal/triage"
 )
 
 // daemonSpec is everything a running daemon is made of, from `vigil serve`'s config or
@@ -62,6 +64,7 @@ type daemon struct {
 	geo      *geoip.Enricher
 	listener net.Listener
 	queues   []*output.Queue
+	triage   *triage.Triager
 	// adminPassword is the first admin's password when this start made it (or the demo
 	// reset it), so it can be printed once; "" otherwise.
 	adminPassword string
@@ -128,10 +131,18 @@ func buildDaemon(ctx context.Context, spec daemonSpec) (*daemon, error) {
 	if len(d.queues) > 0 {
 		reg.MustRegister(output.NewCollector(d.queues...))
 	}
+	// Each new alert carries its triage summary; stored alerts are grouped into incidents
+	// (the open ones restored first, so ids survive a restart).
+	d.triage = triage.New(st, triage.Config{}, log)
+	incidents := grouper.New(st, grouper.Config{}, log)
+	if err := incidents.Restore(ctx); err != nil {
+		return nil, err
+	}
 	d.pipeline, err = pipeline.New(pipeline.Options{
 		Config: spec.pipeline, Store: st, Normalizer: n, Sources: srcs,
 		Arrival: arrival, Ordered: rules.Detector(rs.OrderedDetector()), Baseline: bd,
 		Enrich: d.geo.Enrich, Outputs: outs, OnAlert: spec.onAlert, Clock: spec.clock,
+		Annotate: d.triage.Annotate, Incidents: incidents,
 		Logger: log, Metrics: pipeline.NewMetrics(reg),
 	})
 	if err != nil {
