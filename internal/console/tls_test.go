@@ -41,7 +41,9 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 // is Secure and HSTS is sent; plain HTTP gets no answer from the API.
 func TestServeTLS(t *testing.T) {
 	cert, pool := selfSigned(t)
-	f := newFixture(t, func(o *Options) { o.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12} })
+	f := newFixture(t, func(o *Options) {
+		o.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
