@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/console/web"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/output"
+	"github.com/vigil-sec/vigil/internal/triage"
 )
 
 // consoleSpec is the console's security configuration.
@@ -70,12 +71,18 @@ func (d *daemon) buildConsole(ctx context.Context, rules *console.Rules, reg *pr
 	d.console, err = console.New(console.Options{
 		Token: d.spec.token, Auth: svc, Data: st, Health: d.pipeline.Health(),
 		Incidents: st, History: st, Rules: rules, Gatherer: reg, TLS: tlsConf, Assets: web.FS,
-		Outputs: func() []console.OutputStatus { return outputStatuses(d.queues) },
-		Triage:  func(ctx context.Context, a alert.Alert) (any, error) { return d.triage.Summarize(ctx, a) },
+		// The summary the pipeline attached when the alert was raised, else one made now.
+		Triage: func(ctx context.Context, a alert.Alert) (any, error) {
+			if s, ok := triage.FromDetails(a.Details); ok {
+				return s, nil
+			}
+			return d.triage.Summarize(ctx, a)
+		},
 		// An entity's summary is an alert's without evidence: its history before now.
 		EntityTriage: func(ctx context.Context, e event.Entity, at time.Time) (any, error) {
 			return d.triage.Summarize(ctx, alert.Alert{ID: "entity", Entity: e, Time: at})
 		},
+		Outputs: func() []console.OutputStatus { return outputStatuses(d.queues) },
 		Locate: func(ip string) (event.Location, bool) {
 			r, ok := d.geo.Lookup(ip)
 			if !ok || (r.Lat == 0 && r.Long == 0) {

@@ -78,4 +78,15 @@ func (l *limiter) prune(now time.Time) {
 			delete(l.keys, k)
 		}
 	}
+	if len(l.keys) >= limiterKeys {
+		// A flood within half a window: forget all but the locked keys.
+		for k, f := range l.keys {
+			if f.n < l.max {
+				delete(l.keys, k)
+			}
+		}
+	}
+	if len(l.keys) >= limiterKeys {
+		clear(l.keys)
+	}
 }

@@ -14,7 +14,10 @@ import (
 // searchBudget bounds how many events one search request examines when free text or
 // field filters (matched on the decoded events) are given; the answer's next cursor
 // continues from where it stopped.
-const searchBudget = 5000
+const (
+	searchBudget = 5000
+	searchCalls  = 100
+)
 
 // eventFilter is a search's free text and field filters, matched on the decoded event.
 type eventFilter struct {
@@ -115,11 +118,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 func (s *Server) searchEvents(r *http.Request, q store.Query, f eventFilter, limit int) ([]*event.Event, string, error) {
 	items := []*event.Event{}
 	scanned := 0
-	for {
+	for calls := 1; ; calls++ {
+		// A store page never holds more events than the answer still needs, so the
+		// store's cursor after it is exact; the budget bounds the reads.
 		q.Limit = limit - len(items)
-		if !f.empty() {
-			q.Limit = max(q.Limit, 50)
-		}
 		page, err := s.opts.Data.Query(r.Context(), q)
 		if err != nil {
 			return nil, "", err
@@ -131,7 +133,7 @@ func (s *Server) searchEvents(r *http.Request, q store.Query, f eventFilter, lim
 				items = append(items, ev)
 			}
 		}
-		if page.Next == "" || len(items) >= limit || scanned >= searchBudget {
+		if page.Next == "" || len(items) >= limit || scanned >= searchBudget || calls >= searchCalls {
 			return items, page.Next, nil
 		}
 		q.Cursor = page.Next

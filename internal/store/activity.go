@@ -11,8 +11,8 @@ type ActivityStore interface {
 	// EventsPerHour counts the events of [from, to) by hour of event time, oldest first;
 	// hours without events are absent.
 	EventsPerHour(ctx context.Context, from, to time.Time) ([]HourCount, error)
-	// AddressActivity returns, for the source addresses of [from, to)'s events, the
-	// busiest limit addresses: their events, distinct entities and one sample event
+	// AddressActivity returns, for the source addresses of [from, to)'s newest events (an
+	// engine may read a bounded sample of the newest), the busiest limit addresses: their events, distinct entities and one sample event
 	// (whose location the caller may read).
 	AddressActivity(ctx context.Context, from, to time.Time, limit int) ([]AddressCount, error)
 }
