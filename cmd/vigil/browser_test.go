@@ -268,6 +268,9 @@ func consoleScenario(t *testing.T, base, user, password string) {
 		chromedp.Click(css("#acknowledge")),
 		waitCount("h1 + .actions .state-acknowledged", 1))
 	b.screenshot("alert-acknowledged")
+	b.run("follow the alert's evidence",
+		chromedp.Click(css("main a[href^='#/events?field.metadata.uid=']")),
+		waitCount("main table tbody tr a[href^='#/events/']", 1))
 
 	for _, page := range []string{"#/sources", "#/rules"} {
 		b.run("open "+page, chromedp.Navigate(base+"/"+page), waitCount("main .page table, main .page .empty, main .page section", 1))
