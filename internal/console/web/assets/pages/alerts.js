@@ -5,7 +5,7 @@ import { api, h, qs, time, sev, state, entityLink, empty, table, pager, filterFo
 const filters = [
   { name: 'severity', label: 'Minimum severity', options: [['', 'any'], ['critical', 'critical'], ['high', 'high'], ['medium', 'medium'], ['low', 'low'], ['informational', 'informational']] },
   { name: 'status', label: 'Status', options: [['', 'any'], ['new', 'new'], ['acknowledged', 'acknowledged'], ['closed', 'closed']] },
-  { name: 'kind', label: 'Kind', options: [['', 'any'], ['sigma', 'rule (Sigma)'], ['behavior', 'behaviour'], ['chain', 'chain']] },
+  { name: 'kind', label: 'Kind', options: [['', 'any'], ['sigma', 'Sigma rule'], ['builtin', 'built-in'], ['behavior', 'behaviour'], ['correlation', 'correlation']] },
   { name: 'rule', label: 'Rule id', size: 18 },
   { name: 'entity_name', label: 'Entity', placeholder: 'ada@contoso.com', size: 20 },
   { name: 'from', label: 'From', type: 'datetime-local' },

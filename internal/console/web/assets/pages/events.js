@@ -4,7 +4,8 @@
 import { api, h, qs, time, empty, table, pager, kv, title, entityLink } from '../lib.js';
 import { eventHref } from './alert.js';
 
-const categories = ['', 'authentication', 'account_change', 'user_access', 'group_management', 'api_activity', 'risk', 'resource', 'unparsed'];
+// The categories of internal/event/category.go (offered as suggestions; any value is sent).
+const categories = ['login','login.failed','login.lockout','login.interrupted','login.noninteractive','login.service','login.service.failed','logout','session.assume','mfa.challenge','mfa.failed','mfa.change','password.change','password.reset','user.create','user.delete','user.update','user.enable','user.disable','user.invite','group.create','group.delete','group.update','group.member_add','group.member_remove','admin.role_assignment','admin.role_removal','admin.role_change','app.create','app.update','app.delete','app.consent','app.credential','sp.create','sp.update','sp.delete','credential.create','credential.delete','credential.update','policy.conditional_access','policy.iam','policy.governance','federation.change','tenant.change','resource.create','resource.update','resource.delete','resource.read','resource.action','network.exposure','network.change','logging.change','security.change','secret.access','key.change','storage.access','storage.policy','identity.risk','alert.provider','platform.health','other','unparsed'];
 
 export async function render(view, ctx) {
   title('Events');
@@ -38,7 +39,8 @@ function searchForm(p) {
   const form = h('form', { class: 'filters', role: 'search', id: 'event-search' });
   const field = (name, label, input) => { form.append(h('label', null, label, input)); return input; };
   const q = field('q', 'Text', h('input', { name: 'q', value: p.q || '', placeholder: 'free text', size: 22 }));
-  const cat = field('category', 'Category', h('select', { name: 'category' }, categories.map((c) => h('option', { value: c, selected: (p.category || '') === c }, c || 'any'))));
+  const cat = field('category', 'Category', h('input', { name: 'category', value: p.category || '', list: 'event-categories', placeholder: 'any', size: 18 }));
+  form.append(h('datalist', { id: 'event-categories' }, categories.map((c) => h('option', { value: c }))));
   const ent = field('entity_name', 'Entity', h('input', { name: 'entity_name', value: p.entity_name || '', placeholder: 'ada@contoso.com', size: 20 }));
   const src = field('source', 'Source', h('input', { name: 'source', value: p.source || '', placeholder: 'entra', size: 10 }));
   const from = field('from', 'From', h('input', { name: 'from', type: 'datetime-local', value: toLocal(p.from) }));
@@ -48,7 +50,7 @@ function searchForm(p) {
   form.append(h('button', { type: 'submit' }, 'Search'));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    const out = { q: q.value.trim(), category: cat.value, entity_name: ent.value.trim(), source: src.value.trim(),
+    const out = { q: q.value.trim(), category: cat.value.trim(), entity_name: ent.value.trim(), source: src.value.trim(),
       entity_type: ent.value.trim() ? (p.entity_type || 'user') : '',
       from: from.value ? new Date(from.value).toISOString() : '', to: to.value ? new Date(to.value).toISOString() : '' };
     for (const part of fields.value.split(';')) {

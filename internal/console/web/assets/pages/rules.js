@@ -8,7 +8,7 @@ export async function render(view, ctx) {
   const admin = session.role === 'admin';
   const form = h('form', { class: 'filters', role: 'search' },
     h('label', null, 'Search', h('input', { name: 'q', value: p.q || '', placeholder: 'title or id', size: 24 })),
-    h('label', null, 'Kind', h('select', { name: 'kind' }, [['', 'any'], ['sigma', 'Sigma'], ['behavior', 'behaviour'], ['chain', 'chain']].map(([v, l]) => h('option', { value: v, selected: (p.kind || '') === v }, l)))),
+    h('label', null, 'Kind', h('select', { name: 'kind' }, [['', 'any'], ['sigma', 'Sigma'], ['builtin', 'built-in'], ['behavior', 'behaviour'], ['correlation', 'correlation']].map(([v, l]) => h('option', { value: v, selected: (p.kind || '') === v }, l)))),
     h('button', { type: 'submit' }, 'Apply'));
   form.addEventListener('submit', (ev) => { ev.preventDefault(); location.hash = '#/rules' + qs({ q: form.q.value.trim(), kind: form.kind.value }); });
   view.append(h('h1', null, 'Rules'), form);
