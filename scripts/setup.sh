@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh installs what Vigil's build and tests need beyond Go itself, on a fresh Debian
-# machine of the project's kind: a C compiler for cgo. It is idempotent and quiet when
-# everything is already there.
+# machine of the project's kind: a C compiler for cgo, rsyslog and Chromium for the
+# end-to-end tests. It is idempotent and quiet when everything is already there.
 set -euo pipefail
 
 need=()
@@ -9,6 +9,7 @@ command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog) # the CEF output's end-to-end test receives into a real rsyslog
+[ -x /usr/bin/chromium ] || need+=(chromium) # the console's browser test drives headless Chromium
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,16 +15,17 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/alert"
 	"github.com/vigil-sec/vigil/internal/console"
-	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/detect/behavior"
 	"github.com/vigil-sec/vigil/internal/enrich/geoip"
 	"github.com/vigil-sec/vigil/internal/hunt"
+	"github.com/vigil-sec/vigil/internal/incident/grouper"
 	"github.com/vigil-sec/vigil/internal/normalize"
 	"github.com/vigil-sec/vigil/internal/normalize/formats"
 	"github.com/vigil-sec/vigil/internal/output"
 	"github.com/vigil-sec/vigil/internal/pipeline"
 	"github.com/vigil-sec/vigil/internal/source"
 	"github.com/vigil-sec/vigil/internal/store/sqlite"
+	"github.com/vigil-sec/vigil/internal/triage"
 )
 
 // daemonSpec is everything a running daemon is made of, from `vigil serve`'s config or
@@ -42,7 +44,12 @@ type daemonSpec struct {
 	clock     func() time.Time
 	onAlert   func(alert.Alert)
 	onListen  func(addr string) // told the console's address once it listens
-	logger    *slog.Logger
+	// onConsole is told the console's URL and login line once it listens (the password
+	// only when this start made or reset it).
+	onConsole func(line string)
+	// console is the web console's and API's security: the admin, sessions, TLS.
+	console consoleSpec
+	logger  *slog.Logger
 	// exitWhenDone ends the daemon when every source has finished (the demo with a
 	// duration); otherwise the console serves on until ctx ends.
 	exitWhenDone bool
@@ -57,6 +64,10 @@ type daemon struct {
 	geo      *geoip.Enricher
 	listener net.Listener
 	queues   []*output.Queue
+	triage   *triage.Triager
+	// adminPassword is the first admin's password when this start made it (or the demo
+	// reset it), so it can be printed once; "" otherwise.
+	adminPassword string
 }
 
 // buildDaemon opens the store, loads the rules, builds the sources, the pipeline and the
@@ -74,7 +85,12 @@ func buildDaemon(ctx context.Context, spec daemonSpec) (*daemon, error) {
 			d.close()
 		}
 	}()
-	rs, loadErrs := hunt.LoadRules(hunt.Options{RuleDirs: spec.ruleDirs, NoBuiltin: spec.noBuiltin, Logger: log})
+	uploadDir := filepath.Join(spec.dataDir, "rules-uploaded")
+	ruleDirs := spec.ruleDirs
+	if hasRules(uploadDir) {
+		ruleDirs = append(append([]string(nil), ruleDirs...), uploadDir)
+	}
+	rs, loadErrs := hunt.LoadRules(hunt.Options{RuleDirs: ruleDirs, NoBuiltin: spec.noBuiltin, Logger: log})
 	for _, e := range loadErrs {
 		log.Warn("rule not loaded", "error", e.Error())
 	}
@@ -84,8 +100,13 @@ func buildDaemon(ctx context.Context, spec daemonSpec) (*daemon, error) {
 	if d.geo, err = geoip.Open(spec.geo, log); err != nil {
 		return nil, err
 	}
+	rules, err := console.NewRules(ctx, rs.Rules(), st, uploadDir, log)
+	if err != nil {
+		return nil, err
+	}
 	var bd *behavior.Detector
-	var arrival detect.Detector = rs.ArrivalDetector()
+	// The console's rule switches and uploads act on the live detectors.
+	arrival := rules.Detector(rs.ArrivalDetector())
 	if !spec.noBehav {
 		bd = behavior.New(behavior.DefaultConfig(), behavior.WithLogger(log), behavior.WithAddressInfo(addressInfo(d.geo)))
 		// Rule hits are scored against the identity's history as the baselines hold it
@@ -110,17 +131,24 @@ func buildDaemon(ctx context.Context, spec daemonSpec) (*daemon, error) {
 	if len(d.queues) > 0 {
 		reg.MustRegister(output.NewCollector(d.queues...))
 	}
+	// Each new alert carries its triage summary; stored alerts are grouped into incidents
+	// (the open ones restored first, so ids survive a restart).
+	d.triage = triage.New(st, triage.Config{}, log)
+	incidents := grouper.New(st, grouper.Config{}, log)
+	if err := incidents.Restore(ctx); err != nil {
+		return nil, err
+	}
 	d.pipeline, err = pipeline.New(pipeline.Options{
 		Config: spec.pipeline, Store: st, Normalizer: n, Sources: srcs,
-		Arrival: arrival, Ordered: rs.OrderedDetector(), Baseline: bd,
+		Arrival: arrival, Ordered: rules.Detector(rs.OrderedDetector()), Baseline: bd,
 		Enrich: d.geo.Enrich, Outputs: outs, OnAlert: spec.onAlert, Clock: spec.clock,
+		Annotate: d.triage.Annotate, Incidents: incidents,
 		Logger: log, Metrics: pipeline.NewMetrics(reg),
 	})
 	if err != nil {
 		return nil, err
 	}
-	d.console, err = console.New(console.Options{Token: spec.token, Health: d.pipeline.Health(), Alerts: st, Gatherer: reg, Clock: spec.clock, Logger: log})
-	if err != nil {
+	if err := d.buildConsole(ctx, rules, reg); err != nil {
 		return nil, err
 	}
 	if d.listener, err = net.Listen("tcp", spec.listen); err != nil {
@@ -136,6 +164,9 @@ func (d *daemon) run(ctx context.Context) error {
 	defer d.close()
 	if d.spec.onListen != nil {
 		d.spec.onListen(d.listener.Addr().String())
+	}
+	if d.spec.onConsole != nil {
+		d.spec.onConsole(d.consoleLine(d.listener.Addr().String()))
 	}
 	d.spec.logger.Info("vigil is running", "listen", d.listener.Addr().String(), "data_dir", d.spec.dataDir)
 	g, gctx := errgroup.WithContext(ctx)

@@ -196,6 +196,8 @@ func demo(ctx context.Context, o demoOptions, outputs []builtOutput, std stdio) 
 	d, err := buildDaemon(ctx, daemonSpec{
 		dataDir: o.data, listen: o.listen, token: token, pipeline: pcfg, sources: mkSources, outputs: outputs,
 		clock: world.clock.Now, onAlert: table.add, logger: log,
+		console:   consoleSpec{resetAdmin: true, adminPassword: os.Getenv(adminPasswordEnv)},
+		onConsole: func(line string) { fmt.Fprintln(std.out, line) },
 		onListen: func(addr string) {
 			fmt.Fprintf(std.out, "vigil demo: API http://%s/api/v1/sources (bearer token %s); metrics at /metrics\n", addr, token)
 			fmt.Fprintf(std.out, "vigil demo: collecting %d records from %s (Graph and ARM emulators) — Ctrl-C ends the demo\n", world.records, world.emu.URL())

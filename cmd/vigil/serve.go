@@ -57,6 +57,13 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 			return buildSources(cfg, providerDeps{norm: n, logger: log, budgets: azure.NewBudgets()})
 		},
 		outputs: outputs, logger: log,
+		console: consoleSpec{
+			adminUser: cfg.API.AdminUser, adminPassword: os.Getenv(adminPasswordEnv),
+			tlsCert: cfg.API.TLSCertFile, tlsKey: cfg.API.TLSKeyFile,
+			sessionTTL: cfg.API.SessionTTL.D(), idleTTL: cfg.API.SessionIdle.D(),
+		},
+		// The login goes to the terminal, never to the log.
+		onConsole: func(line string) { fmt.Fprintln(std.out, line) },
 	}
 	d, err := buildDaemon(ctx, spec)
 	if err != nil {

@@ -35,10 +35,20 @@ type Config struct {
 	loadErrs *Errors
 }
 
-// API secures the HTTP API.
+// API secures the HTTP API and the web console.
 type API struct {
-	// Token is the bearer token of /api/v1 and /metrics (api.token_file reads it).
+	// Token is the bearer token of /api/v1 and /metrics (api.token_file reads it); it
+	// acts as an admin.
 	Token Secret `yaml:"token"`
+	// TLSCertFile and TLSKeyFile, both set, make the console serve HTTPS (PEM files).
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+	// AdminUser is the local admin made on first start (its password from
+	// VIGIL_ADMIN_PASSWORD, else generated and printed once).
+	AdminUser string `yaml:"admin_user"`
+	// SessionTTL bounds a console session's life; SessionIdle ends one unused this long.
+	SessionTTL  Duration `yaml:"session_ttl"`
+	SessionIdle Duration `yaml:"session_idle"`
 }
 
 // Pipeline tunes the pipeline (see internal/pipeline.Config).
@@ -77,6 +87,7 @@ func OutputTypes() []string { return append([]string(nil), outputTypes...) }
 func Default() Config {
 	return Config{
 		DataDir: "data", Listen: "127.0.0.1:8080", LogLevel: "info",
+		API: API{AdminUser: "admin", SessionTTL: Duration(12 * time.Hour), SessionIdle: Duration(30 * time.Minute)},
 		Pipeline: Pipeline{
 			// 30m covers CloudTrail's documented 5–15 min delivery delay and Entra's
 			// non-interactive sign-ins arriving up to the Graph collector's 30 min overlap.

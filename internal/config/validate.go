@@ -31,6 +31,15 @@ func (c *Config) Validate() error {
 		// The length only: a reason never quotes a secret.
 		add("api.token", "must be at least 16 characters, has %d (make one with: openssl rand -hex 24)", len(t))
 	}
+	if (c.API.TLSCertFile == "") != (c.API.TLSKeyFile == "") {
+		add("api.tls_cert_file", "give tls_cert_file and tls_key_file together (PEM files), or neither for plain HTTP")
+	}
+	if n := c.API.AdminUser; n == "" || len(n) > 64 || strings.ContainsAny(n, " /\t") {
+		add("api.admin_user", "1 to 64 characters without spaces or slashes")
+	}
+	if c.API.SessionTTL <= 0 || c.API.SessionIdle <= 0 {
+		add("api.session_ttl", "session_ttl and session_idle must be more than 0")
+	}
 	p := c.Pipeline
 	for _, d := range []struct {
 		key string

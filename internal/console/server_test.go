@@ -1,28 +1,46 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/auth"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/normalize"
 	"github.com/vigil-sec/vigil/internal/pipeline"
 	"github.com/vigil-sec/vigil/internal/store/sqlite"
 )
 
-const token = "test-token-0123456789abcdef"
+const (
+	legacyToken = "test-token-0123456789abcdef"
+	password    = "correct horse battery staple"
+)
 
-func newServer(t *testing.T) (*Server, *sqlite.Store) {
+// fixture is a console over a fresh store with a user and an API token of each role.
+type fixture struct {
+	t      *testing.T
+	srv    *Server
+	st     *sqlite.Store
+	auth   *auth.Service
+	tokens map[auth.Role]string
+	now    time.Time
+	logs   *bytes.Buffer
+}
+
+func newFixture(t *testing.T, mod ...func(*Options)) *fixture {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), t.TempDir())
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,74 +50,120 @@ func newServer(t *testing.T) (*Server, *sqlite.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Options{Token: token, Health: p.Health(), Alerts: st, Gatherer: reg})
+	f := &fixture{t: t, st: st, tokens: map[auth.Role]string{}, now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC), logs: &bytes.Buffer{}}
+	log := slogTo(f.logs)
+	f.auth = auth.New(auth.Options{Store: st, Logger: log})
+	for _, role := range []auth.Role{auth.Viewer, auth.Analyst, auth.Admin} {
+		if err := f.auth.CreateUser(ctx, string(role)+"-user", password, role); err != nil {
+			t.Fatal(err)
+		}
+		_, tok, err := f.auth.CreateToken(ctx, string(role)+"-token", role, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.tokens[role] = tok
+	}
+	rules, err := NewRules(ctx, nil, st, t.TempDir(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, st
-}
-
-func TestEveryRouteButHealthNeedsTheToken(t *testing.T) {
-	s, _ := newServer(t)
-	for route, needsAuth := range s.Routes() {
-		method, path, _ := strings.Cut(route, " ")
-		for _, auth := range []string{"", "Bearer wrong-token-0123456789abc", "Bearer " + token} {
-			req := httptest.NewRequest(method, path, nil)
-			if auth != "" {
-				req.Header.Set("Authorization", auth)
-			}
-			rec := httptest.NewRecorder()
-			s.ServeHTTP(rec, req)
-			ok := auth == "Bearer "+token || !needsAuth
-			if ok && rec.Code != http.StatusOK || !ok && rec.Code != http.StatusUnauthorized {
-				t.Errorf("%s with %q: %d", route, auth, rec.Code)
-			}
-			if rec.Header().Get("Content-Security-Policy") == "" {
-				t.Errorf("%s: no Content-Security-Policy", route)
-			}
-			if strings.Contains(rec.Body.String(), token) {
-				t.Errorf("%s: the response carries the token", route)
-			}
-		}
+	opts := Options{Token: legacyToken, Auth: f.auth, Data: st, Health: p.Health(), Incidents: st, History: st, Rules: rules,
+		Gatherer: reg, Clock: func() time.Time { return f.now }, Logger: log,
+		Assets: fstest.MapFS{"index.html": {Data: []byte("<html>app</html>")}, "login.html": {Data: []byte("<html>login</html>")},
+			"assets/app.js": {Data: []byte("console.log(1)")}}}
+	for _, m := range mod {
+		m(&opts)
 	}
-	if _, err := New(Options{Token: "short"}); err == nil {
-		t.Error("a short token was accepted")
-	}
-}
-
-func TestAlertsAPI(t *testing.T) {
-	s, st := newServer(t)
-	base := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	var as []alert.Alert
-	for i := range 5 {
-		as = append(as, alert.Alert{ID: string(rune('a' + i)), Time: base.Add(time.Duration(i) * time.Minute), Severity: []alert.Severity{"low", "high"}[i%2],
-			Rule: alert.Rule{ID: "r", Kind: alert.KindSigma}, Entity: event.UserEntity("ada@contoso.com")})
-	}
-	if _, err := st.PutAlerts(context.Background(), as); err != nil {
+	if f.srv, err = New(opts); err != nil {
 		t.Fatal(err)
 	}
-	get := func(q string) (int, AlertsResponse) {
-		req := httptest.NewRequest("GET", "/api/v1/alerts?"+q, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		rec := httptest.NewRecorder()
-		s.ServeHTTP(rec, req)
-		var r AlertsResponse
-		json.Unmarshal(rec.Body.Bytes(), &r)
-		return rec.Code, r
+	return f
+}
+
+// do sends a request; auth is "" (none), "Bearer …", or a session given by cookie and
+// csrf.
+type call struct {
+	method, path, body, ctype string
+	bearer                    string
+	cookie, csrf              string
+	addr                      string
+}
+
+func (f *fixture) do(c call) *httptest.ResponseRecorder {
+	f.t.Helper()
+	req := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))
+	if c.body != "" {
+		ct := c.ctype
+		if ct == "" {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
 	}
-	if code, r := get("severity=high"); code != 200 || len(r.Alerts) != 2 {
-		t.Errorf("severity=high: %d, %d alerts", code, len(r.Alerts))
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
 	}
-	code, r := get("limit=2")
-	if code != 200 || len(r.Alerts) != 2 || r.Next == "" {
-		t.Fatalf("limit=2: %d %+v", code, r)
+	if c.cookie != "" {
+		req.AddCookie(&http.Cookie{Name: cookieName, Value: c.cookie})
 	}
-	if _, r2 := get("limit=2&cursor=" + r.Next); len(r2.Alerts) != 2 || r2.Alerts[0].ID == r.Alerts[0].ID {
-		t.Errorf("the next page repeats the first: %+v", r2)
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
 	}
-	for _, bad := range []string{"limit=0", "severity=urgent", "entity=nobody", "since=yesterday"} {
-		if code, _ := get(bad); code != http.StatusBadRequest {
-			t.Errorf("%s: %d, want 400", bad, code)
+	if c.addr != "" {
+		req.RemoteAddr = c.addr
+	}
+	rec := httptest.NewRecorder()
+	f.srv.ServeHTTP(rec, req)
+	return rec
+}
+
+// login signs user in and returns the session cookie and CSRF token.
+func (f *fixture) login(user string) (string, string) {
+	f.t.Helper()
+	rec := f.do(call{method: "POST", path: "/api/v1/login", body: `{"username":"` + user + `","password":"` + password + `"}`})
+	if rec.Code != http.StatusOK {
+		f.t.Fatalf("login %s: %d %s", user, rec.Code, rec.Body)
+	}
+	var me Me
+	json.Unmarshal(rec.Body.Bytes(), &me)
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == cookieName {
+			if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+				f.t.Errorf("session cookie not HttpOnly and SameSite=Strict: %+v", c)
+			}
+			return c.Value, me.CSRFToken
 		}
 	}
+	f.t.Fatal("login set no session cookie")
+	return "", ""
+}
+
+// seed stores n alerts on one user, one event each, and returns them.
+func (f *fixture) seed(n int) []alert.Alert {
+	f.t.Helper()
+	ctx := context.Background()
+	var evs []*event.Event
+	var as []alert.Alert
+	lat, lon := 52.52, 13.4
+	for i := range n {
+		ev := &event.Event{ClassUID: 3002, Message: "sign-in " + string(rune('a'+i%26))}
+		ev.SetTime(f.now.Add(-time.Duration(i+1) * time.Minute))
+		ev.Metadata.UID = "uid-" + string(rune('a'+i%26)) + string(rune('0'+i/26))
+		ev.Vigil.Category = event.CategoryLogin
+		ev.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: "ada@contoso.com"}
+		ev.Actor.User.Name = "ada@contoso.com"
+		ev.SrcEndpoint = event.Endpoint{IP: "203.0.113.7", Location: &event.Location{Country: "DE", City: "Berlin", Lat: &lat, Long: &lon}}
+		ev.API.Operation = "ConsoleLogin"
+		ev.Raw = []byte(`{"native":"record","n":` + string(rune('0'+i%10)) + `}`)
+		evs = append(evs, ev)
+		as = append(as, alert.Alert{ID: "alert-" + ev.Metadata.UID, Time: ev.Timestamp(), Title: "Sign-in from a new country",
+			Rule: alert.Rule{ID: "rule-1", Kind: alert.KindSigma}, Severity: alert.SeverityHigh, Score: 70,
+			Entity: ev.Vigil.Entity, EventUIDs: []string{ev.Metadata.UID}, Reason: "new country"})
+	}
+	if _, err := f.st.Append(ctx, "entra", evs, nil); err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.st.PutAlerts(ctx, as); err != nil {
+		f.t.Fatal(err)
+	}
+	return as
 }

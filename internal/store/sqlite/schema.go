@@ -61,9 +61,31 @@ func migrations() []string {
 		);
 		CREATE INDEX alerts_time ON alerts (time, seq);
 		CREATE INDEX alerts_entity ON alerts (entity_type, entity_name, time);`,
-		// 4: PLACEHOLDER on the incidents branch only, so incidents stay migration 5: the
-		// alert lifecycle's migration (consoleapi branch) replaces this entry at the merge.
-		`SELECT 1`,
+		// 4: the analysts' side of alerts and incidents (status, comments) keyed by kind and
+		// id; the alert's rule kind as a generated column for the console's kind filter; the
+		// indexes the console's overview and lists use (alert counts by severity over a time
+		// range, events per hour and by address from the index rows alone).
+		`CREATE TABLE lifecycle (
+			kind TEXT NOT NULL,
+			id TEXT NOT NULL,
+			state TEXT NOT NULL,
+			by TEXT NOT NULL,
+			at INTEGER NOT NULL,
+			reason TEXT NOT NULL,
+			PRIMARY KEY (kind, id)
+		) WITHOUT ROWID;
+		CREATE INDEX lifecycle_state ON lifecycle (kind, state);
+		CREATE TABLE comments (
+			seq INTEGER PRIMARY KEY,
+			kind TEXT NOT NULL,
+			id TEXT NOT NULL,
+			by TEXT NOT NULL,
+			at INTEGER NOT NULL,
+			text TEXT NOT NULL
+		);
+		CREATE INDEX comments_item ON comments (kind, id, seq);
+		ALTER TABLE alerts ADD COLUMN kind TEXT GENERATED ALWAYS AS (json_extract(CAST(data AS TEXT), '$.rule.kind')) VIRTUAL;
+		CREATE INDEX alerts_time_severity ON alerts (time, severity);`,
 		// 5: incidents, and the index columns the triage summary needs beside migration 2's:
 		// the resource group, the authentication method, the first resource acted on, and
 		// the directory target (the user a group or role was given to; partial index, since
