@@ -64,7 +64,9 @@ func progressLines(screen, label string) []string {
 }
 
 // TestProgressOnATerminalAndNotElsewhere: on a terminal simulate, ingest, hunt and eval
-// draw progress lines with records, a rate and the time left; --quiet draws none; and
+// draw progress lines with records, a rate and how far they are (the time left appears
+// only after a second, which an idle machine may not need: the renderer's tests, on a
+// fake clock, check it); --quiet draws none; and
 // hunt's stdout is the same bytes whether stderr is a terminal with progress, a
 // terminal with --quiet, or a buffer.
 func TestProgressOnATerminalAndNotElsewhere(t *testing.T) {
@@ -98,19 +100,19 @@ func TestProgressOnATerminalAndNotElsewhere(t *testing.T) {
 			t.Errorf("%s's summary does not start a line:\n%q", label, screen)
 		}
 	}
-	check("vigil simulate", screen, " of 14, ", " left")
+	check("vigil simulate", screen, " of 14")
 
 	_, screen, code = terminalRun(t, "ingest", "--data", t.TempDir(), dir)
 	if code != 0 {
 		t.Fatalf("ingest: exit %d\n%s", code, screen)
 	}
-	check("vigil ingest", screen, " files, ", " MB, ", " left")
+	check("vigil ingest", screen, " files, ", " MB")
 
 	withProgress, screen, code := terminalRun(t, "hunt", dir)
 	if code != 0 {
 		t.Fatalf("hunt: exit %d\n%s", code, screen)
 	}
-	check("vigil hunt", screen, " files, ", " MB, ", " left")
+	check("vigil hunt", screen, " files, ", " MB")
 
 	quiet, screen, code := terminalRun(t, "hunt", "--quiet", dir)
 	if code != 0 || len(progressLines(screen, "vigil hunt")) > 0 || strings.Contains(screen, "\x1b[K") {
