@@ -92,6 +92,13 @@ func writeStatus(w io.Writer, sr console.SourcesResponse) {
 			dash(s.Lag), dash(s.ProviderLatencyP50), dash(s.ProviderLatencyP95), dash(s.StoreLatencyP50), dash(s.StoreLatencyP95), s.Errors, dash(s.LastError))
 	}
 	tw.Flush()
+	// A source's check of its provider's setup (a CloudTrail trail not logging, a hub
+	// without the Listen right) is said under the table, one finding a line.
+	for _, s := range sr.Sources {
+		for _, f := range s.Findings {
+			fmt.Fprintf(w, "%s: finding: %s\n", s.Name, f)
+		}
+	}
 	if !sr.Watermark.IsZero() {
 		fmt.Fprintf(w, "ordered detections up to %s\n", sr.Watermark.UTC().Format(time.RFC3339))
 	}
