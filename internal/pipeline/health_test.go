@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -42,5 +43,45 @@ func TestSilentSourceRaisesOneAlert(t *testing.T) {
 	sh.recordBatch(source.Batch{Records: [][]byte{[]byte("{}")}}, []*event.Event{ev}, 1, last.Add(4*time.Hour), 0)
 	if h.Sources(last)[0].Silent {
 		t.Error("still silent after records came")
+	}
+}
+
+// setupSource is a source with a setup check: its findings are what SetupAlerts says now.
+type setupSource struct{ findings []alert.Alert }
+
+func (s *setupSource) Name() string                                   { return "trail" }
+func (s *setupSource) Run(context.Context, []byte, source.Emit) error { return nil }
+func (s *setupSource) SetupAlerts() []alert.Alert                     { return s.findings }
+
+// TestSetupFindingsShownAndRaisedOnce: a source's setup findings are in its health while
+// they last, each raised once however often health looks; a new finding is raised too, and
+// a mended setup shows none.
+func TestSetupFindingsShownAndRaisedOnce(t *testing.T) {
+	src := &setupSource{}
+	h := newHealth([]source.Source{src}, nil)
+	notLogging := alert.Alert{ID: "f1", Rule: alert.Rule{ID: "vigil-trail", Title: "CloudTrail trail not logging"}, Reason: "start it"}
+	single := alert.Alert{ID: "f2", Rule: alert.Rule{ID: "vigil-trail", Title: "Trail covers one region"}, Reason: "make it multi-region"}
+	var raised []string
+	raise := func(a alert.Alert) { raised = append(raised, a.ID) }
+	now := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	h.checkSilence(now, raise)
+	if len(raised) != 0 || len(h.Sources(now)[0].Findings) != 0 {
+		t.Fatalf("a healthy setup raised %v / showed %v", raised, h.Sources(now)[0].Findings)
+	}
+	src.findings = []alert.Alert{notLogging}
+	for range 3 {
+		h.checkSilence(now, raise)
+	}
+	src.findings = []alert.Alert{notLogging, single}
+	h.checkSilence(now, raise)
+	if strings.Join(raised, ",") != "f1,f2" {
+		t.Fatalf("raised %v, want f1 then f2 once each", raised)
+	}
+	if got := h.Sources(now)[0].Findings; len(got) != 2 || got[0] != "CloudTrail trail not logging: start it" {
+		t.Fatalf("findings %q", got)
+	}
+	src.findings = nil
+	if got := h.Sources(now)[0].Findings; len(got) != 0 {
+		t.Fatalf("a mended setup still shows %q", got)
 	}
 }
