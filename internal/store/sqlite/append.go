@@ -44,8 +44,7 @@ func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Ev
 	defer tx.Rollback() // a no-op after Commit
 
 	var fresh []*event.Event
-	var buf []byte
-	offsets := make([]int, 0, blockSize+1)
+	buf, offsets := s.wbuf.block, s.wbuf.offsets
 	for start := 0; start < len(events); start += blockSize {
 		chunk := events[start:min(start+blockSize, len(events))]
 		buf, offsets = buf[:0], offsets[:0]
@@ -67,7 +66,8 @@ func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Ev
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
 		}
-		res, err := insBlock.ExecContext(ctx, s.enc.EncodeAll(buf, nil))
+		s.wbuf.compressed = s.enc.EncodeAll(buf, s.wbuf.compressed[:0])
+		res, err := insBlock.ExecContext(ctx, s.wbuf.compressed) // the driver copies it
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: append %s: store block: %w", source, err)
 		}
@@ -96,6 +96,7 @@ func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Ev
 		}
 		fresh = append(fresh, chunk...)
 	}
+	s.wbuf.block, s.wbuf.offsets = buf[:0], offsets[:0]
 	if cp != nil {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (source, data, updated) VALUES (?, ?, ?)
 			ON CONFLICT (source) DO UPDATE SET data = excluded.data, updated = excluded.updated`,

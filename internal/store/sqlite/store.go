@@ -33,6 +33,14 @@ type Store struct {
 	writeMu sync.Mutex // one writer at a time; SQLite would serialise them anyway
 	cache   *blockCache
 	stmts   map[string]*sql.Stmt // prepared statements of the write path, by text; under writeMu
+	wbuf    writeBuffers         // under writeMu
+}
+
+// writeBuffers are the write path's scratch buffers, kept between appends: a block's
+// events as JSON lines, where each starts, and the block compressed.
+type writeBuffers struct {
+	block, compressed []byte
+	offsets           []int
 }
 
 // Open opens (creating if needed) the store in dir and migrates it to the newest schema.
