@@ -45,11 +45,10 @@ func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Ev
 	defer tx.Rollback() // a no-op after Commit
 
 	var fresh []*event.Event
-	var buf []byte
-	offsets := make([]int, 0, blockSize+1)
+	w, offsets := &s.wbuf.block, s.wbuf.offsets
 	for start := 0; start < len(events); start += blockSize {
 		chunk := events[start:min(start+blockSize, len(events))]
-		buf, offsets = buf[:0], offsets[:0]
+		w.b, offsets = w.b[:0], offsets[:0]
 		chunk, err = s.onlyNew(ctx, tx, source, chunk)
 		if err != nil {
 			return nil, err
@@ -58,17 +57,18 @@ func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Ev
 			continue
 		}
 		for _, ev := range chunk {
-			offsets = append(offsets, len(buf))
-			if buf, err = appendEvent(buf, ev); err != nil {
+			offsets = append(offsets, len(w.b))
+			if err = appendEvent(w, s.wbuf.enc, ev); err != nil {
 				return nil, fmt.Errorf("sqlite: append %s: encode event %s: %w", source, ev.Metadata.UID, err)
 			}
 		}
-		offsets = append(offsets, len(buf))
+		offsets = append(offsets, len(w.b))
 		insBlock, err := s.txStmt(ctx, tx, `INSERT INTO blocks (data) VALUES (?)`)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
 		}
-		res, err := insBlock.ExecContext(ctx, s.enc.EncodeAll(buf, nil))
+		s.wbuf.compressed = s.enc.EncodeAll(w.b, s.wbuf.compressed[:0])
+		res, err := insBlock.ExecContext(ctx, s.wbuf.compressed) // the driver copies it
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: append %s: store block: %w", source, err)
 		}
@@ -97,6 +97,7 @@ func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Ev
 		}
 		fresh = append(fresh, chunk...)
 	}
+	w.b, s.wbuf.offsets = w.b[:0], offsets[:0]
 	if cp != nil {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (source, data, updated) VALUES (?, ?, ?)
 			ON CONFLICT (source) DO UPDATE SET data = excluded.data, updated = excluded.updated`,
@@ -125,26 +126,40 @@ func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, text string) (*sql.Stmt,
 	return tx.StmtContext(ctx, st), nil
 }
 
-// appendEvent encodes ev onto buf. The raw record, most of the bytes, was validated when it
-// was normalized; it is checked again cheaply and copied rather than re-encoded.
-func appendEvent(buf []byte, ev *event.Event) ([]byte, error) {
+// lineWriter collects a block's JSON lines; the encoder writes into it without the copy
+// json.Marshal makes of each event.
+type lineWriter struct{ b []byte }
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+// appendEvent encodes ev onto w's buffer with enc (which writes into w), as json.Marshal
+// would (HTML-escaped, UTF-8 normalized). The raw record, most of the bytes, was
+// validated when it was normalized; it is checked again cheaply and copied rather than
+// re-encoded.
+func appendEvent(w *lineWriter, enc *json.Encoder, ev *event.Event) error {
 	raw := ev.Raw
 	if len(raw) > 0 && !json.Valid(raw) {
-		return buf, errors.New("raw record is not valid JSON")
+		return errors.New("raw record is not valid JSON")
 	}
+	start := len(w.b)
 	ev.Raw = nil
-	b, err := json.Marshal(ev)
+	err := enc.Encode(ev) // {...}\n
 	ev.Raw = raw
 	if err != nil {
-		return buf, err
+		w.b = w.b[:start]
+		return err
 	}
 	if len(raw) == 0 {
-		return append(buf, b...), nil
+		w.b = w.b[:len(w.b)-1]
+		return nil
 	}
-	buf = append(buf, b[:len(b)-1]...)
-	buf = append(buf, `,"raw":`...)
-	buf = append(buf, raw...)
-	return append(buf, '}'), nil
+	w.b = append(w.b[:len(w.b)-2], `,"raw":`...)
+	w.b = append(w.b, raw...)
+	w.b = append(w.b, '}')
+	return nil
 }
 
 // onlyNew drops the events of a chunk already stored, so a re-delivered window costs one

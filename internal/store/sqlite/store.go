@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/goccy/go-json"
 	"github.com/klauspost/compress/zstd"
 	_ "github.com/mattn/go-sqlite3" // the database/sql driver
 
@@ -33,6 +34,17 @@ type Store struct {
 	writeMu sync.Mutex // one writer at a time; SQLite would serialise them anyway
 	cache   *blockCache
 	stmts   map[string]*sql.Stmt // prepared statements of the write path, by text; under writeMu
+	wbuf    writeBuffers         // under writeMu
+}
+
+// writeBuffers are the write path's scratch buffers, kept between appends: a block's
+// events as JSON lines (and the encoder writing into them), where each starts, and the
+// block compressed.
+type writeBuffers struct {
+	block      lineWriter
+	enc        *json.Encoder
+	compressed []byte
+	offsets    []int
 }
 
 // Open opens (creating if needed) the store in dir and migrates it to the newest schema.
@@ -73,7 +85,9 @@ func open(ctx context.Context, dir string, schemaVersion int) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: zstd decoder: %w", err)
 	}
-	return &Store{db: db, enc: enc, dec: dec, cache: newBlockCache(32), stmts: map[string]*sql.Stmt{}}, nil
+	s := &Store{db: db, enc: enc, dec: dec, cache: newBlockCache(32), stmts: map[string]*sql.Stmt{}}
+	s.wbuf.enc = json.NewEncoder(&s.wbuf.block)
+	return s, nil
 }
 
 // Close closes the database.
