@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -100,12 +101,18 @@ type demoWorld struct {
 	clock   *emulate.Accelerated
 	records int
 	subs    []string
-	secret  string // the demo app's client secret, as a user would keep it in client_secret_file
+	feeds   *demoFeeds // Event Hubs, S3 and SQS
+	secret  string     // the demo app's client secret, as a user would keep it in client_secret_file
 }
 
 // newDemoWorld simulates the tenant from historyDays ago to two days ahead of now (the
 // future arrives live at the chosen speed) and serves it.
 func newDemoWorld(o demoOptions, log *slog.Logger) (*demoWorld, error) {
+	return newDemoWorldIn(o, filepath.Join(o.data, "emulators"), log)
+}
+
+// newDemoWorldIn is newDemoWorld keeping the emulators' files (a certificate) in dir.
+func newDemoWorldIn(o demoOptions, dir string, log *slog.Logger) (*demoWorld, error) {
 	now := time.Now().UTC().Truncate(time.Minute)
 	ahead := 2 * 24 * time.Hour
 	end := now.Add(ahead).Truncate(time.Hour).Add(time.Hour)
@@ -114,19 +121,24 @@ func newDemoWorld(o demoOptions, log *slog.Logger) (*demoWorld, error) {
 	if err != nil {
 		return nil, err
 	}
-	var recs []sim.Record
+	var recs, hubRecs, trail []sim.Record
 	subs := map[string]bool{}
 	if _, err := s.Run(context.Background(), func(r sim.Record) error {
 		switch r.Kind {
 		case sim.KindGraphSignIn, sim.KindGraphAudit, sim.KindGraphRisk:
 		case sim.KindEventHub:
-			// Graph serves the non-interactive, service principal and managed identity
-			// sign-ins of these diagnostic records (beta signInEventTypes); the emulator
-			// ignores the other categories, which need the Event Hubs collector.
+			// The non-interactive, service principal and managed identity sign-ins come
+			// as Azure Monitor diagnostic records through Event Hubs, as a tenant
+			// streaming its high-volume sign-in logs sends them (not also through Graph).
+			hubRecs = append(hubRecs, r)
+			return nil
+		case sim.KindCloudTrail:
+			trail = append(trail, r)
+			return nil
 		case sim.KindActivityLog:
 			subs[r.Scope] = true
 		default:
-			return nil // CloudTrail: its collector is not built yet
+			return nil
 		}
 		recs = append(recs, r)
 		return nil
@@ -134,6 +146,10 @@ func newDemoWorld(o demoOptions, log *slog.Logger) (*demoWorld, error) {
 		return nil, err
 	}
 	w := &demoWorld{clock: emulate.NewAccelerated(now, o.speed), records: len(recs)}
+	if w.feeds, err = newDemoFeeds(dir, hubRecs, trail, w.clock, o.seed, log); err != nil {
+		return nil, err
+	}
+	w.records += w.feeds.records()
 	for id := range subs {
 		w.subs = append(w.subs, id)
 	}
@@ -144,10 +160,12 @@ func newDemoWorld(o demoOptions, log *slog.Logger) (*demoWorld, error) {
 		Subscriptions: w.subs, DuplicateRate: 0.02, Logger: log,
 	})
 	if err != nil {
+		w.feeds.close()
 		return nil, err
 	}
 	w.emu.Add(recs...)
 	if err := w.emu.Start(); err != nil {
+		w.feeds.close()
 		return nil, err
 	}
 	w.secret = secret
@@ -163,15 +181,26 @@ func demo(ctx context.Context, o demoOptions, outputs []builtOutput, std stdio) 
 		return err
 	}
 	defer world.emu.Close()
+	defer world.feeds.close()
 	cred := azure.DefaultCredentials()
 	cred.TenantID, cred.ClientID, cred.ClientSecret, cred.LoginEndpoint = demoTenant, demoClient, config.Secret(world.secret), world.emu.URL()
 	poll := config.Duration(2 * time.Second)
 	backfill := config.Duration(time.Duration(o.historyDays) * 24 * time.Hour)
-	opts := []azure.Option{azure.WithHTTPClient(world.emu.Client()), azure.WithClock(world.clock.Now), azure.WithLogger(log)}
+	// The Microsoft sources share one request budget per app and tenant, as in vigil serve.
+	opts := []azure.Option{azure.WithHTTPClient(world.emu.Client()), azure.WithClock(world.clock.Now), azure.WithLogger(log),
+		azure.WithBudgets(azure.NewBudgets())}
 	mkSources := func(*normalize.Normalizer) ([]source.Source, error) {
+		// Two Graph sources, as a tenant with a separate app for the directory's audit
+		// trail runs them: interactive sign-ins, and audits, risk and security alerts.
 		gc := graph.DefaultConfig()
-		gc.Name, gc.Credentials, gc.GraphEndpoint, gc.PollInterval, gc.Backfill = "entra", cred, world.emu.URL(), poll, backfill
+		gc.Name, gc.Credentials, gc.GraphEndpoint, gc.PollInterval, gc.Backfill = "entra-signins", cred, world.emu.URL(), poll, backfill
+		gc.Streams = []string{"signins"}
 		gs, err := graph.New(gc, opts...)
+		if err != nil {
+			return nil, err
+		}
+		gc.Name, gc.Streams = "entra-audit", []string{"directory_audits", "risk_detections", "alerts"}
+		gas, err := graph.New(gc, opts...)
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +210,11 @@ func demo(ctx context.Context, o demoOptions, outputs []builtOutput, std stdio) 
 		if err != nil {
 			return nil, err
 		}
-		return []source.Source{gs, as}, nil
+		feeds, err := world.feeds.sources(backfill)
+		if err != nil {
+			return nil, err
+		}
+		return append([]source.Source{gs, gas, as}, feeds...), nil
 	}
 	token := randomToken()
 	table := newAlertTable(std.out, o.quiet)
@@ -200,13 +233,21 @@ func demo(ctx context.Context, o demoOptions, outputs []builtOutput, std stdio) 
 		onConsole: func(line string) { fmt.Fprintln(std.out, line) },
 		onListen: func(addr string) {
 			fmt.Fprintf(std.out, "vigil demo: API http://%s/api/v1/sources (bearer token %s); metrics at /metrics\n", addr, token)
-			fmt.Fprintf(std.out, "vigil demo: collecting %d records from %s (Graph and ARM emulators) — Ctrl-C ends the demo\n", world.records, world.emu.URL())
+			fmt.Fprintf(std.out, "vigil demo: collecting %d records from %s (Graph and ARM emulators), Event Hubs %s (Kafka, TLS, SASL PLAIN) and CloudTrail s3://%s via SQS %s — Ctrl-C ends the demo\n",
+				world.records, world.emu.URL(), world.feeds.hubs.Addr(), demoTrailBucket, world.feeds.sqs.URL())
 		},
 	})
 	if err != nil {
 		return err
 	}
+	feedCtx, stopFeeds := context.WithCancel(ctx)
+	fed := make(chan error, 1)
+	go func() { fed <- world.feeds.run(feedCtx) }()
 	runErr := d.run(ctx)
+	stopFeeds()
+	if err := <-fed; err != nil && runErr == nil {
+		runErr = err
+	}
 	events := 0
 	for _, s := range d.pipeline.Health().Sources(world.clock.Now()) {
 		events += s.New

@@ -14,9 +14,9 @@ import (
 	"time"
 )
 
-// selfSignedCert makes a P-256 certificate for 127.0.0.1 and localhost, its own CA, valid
-// from an hour before now for a week.
-func selfSignedCert(now time.Time) (tls.Certificate, []byte, error) {
+// selfSignedCert makes a P-256 certificate for 127.0.0.1, localhost and hosts, its own CA,
+// valid from an hour before now for a week.
+func selfSignedCert(now time.Time, hosts ...string) (tls.Certificate, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, nil, fmt.Errorf("generate key: %w", err)
@@ -35,7 +35,7 @@ func selfSignedCert(now time.Time) (tls.Certificate, []byte, error) {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:              []string{"localhost"},
+		DNSNames:              append([]string{"localhost"}, hosts...),
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
