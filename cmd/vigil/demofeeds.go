@@ -153,7 +153,7 @@ func (f *demoFeeds) produce(ctx context.Context, recs []sim.Record, at time.Time
 // would configure them for a real namespace and organisation trail.
 func (f *demoFeeds) sources(backfill config.Duration) ([]source.Source, error) {
 	hc := eventhub.DefaultConfig()
-	hc.Name, hc.ConnectionString, hc.CAFile = "azure-eventhub", f.hubs.ConnectionString(), f.caFile
+	hc.Name, hc.ConnectionString, hc.CAFile = "azure-eventhub", config.Secret(f.hubs.ConnectionString()), f.caFile
 	hc.MaxWait = config.Duration(time.Second)
 	hs, err := eventhub.New(hc, eventhub.WithDialer(f.hubs.Dial), eventhub.WithClock(f.clock.Now), eventhub.WithLogger(f.log))
 	if err != nil {
