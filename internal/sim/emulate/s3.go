@@ -64,7 +64,7 @@ type notifyTarget struct {
 // clockTime adapts a Clock to gofakes3's time source.
 type clockTime struct{ c Clock }
 
-func (t clockTime) Now() time.Time                  { return t.c.Now() }
+func (t clockTime) Now() time.Time                   { return t.c.Now() }
 func (t clockTime) Since(at time.Time) time.Duration { return t.c.Now().Sub(at) }
 
 // NewS3 starts the store.
