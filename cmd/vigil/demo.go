@@ -65,7 +65,9 @@ func runDemo(ctx context.Context, args []string, std stdio) error {
 		fl.PrintDefaults()
 	}
 	if rest, err := parseFlags(fl, args); err != nil || len(rest) > 0 {
-		fl.Usage()
+		if err == nil { // the flag package printed the usage for a bad flag or -help
+			fl.Usage()
+		}
 		return errUsage
 	}
 	if o.speed <= 0 || o.users < 10 || o.historyDays < 1 || o.duration < 0 {

@@ -1,5 +1,6 @@
-// Command vigil is Vigil's single binary: the daemon (serve: Graph and Activity Log
-// collectors, detection, the HTTP API), the demo, and the offline tools (parse, ingest,
+// Command vigil is Vigil's single binary: the daemon (serve: the Graph, Activity Log,
+// Event Hubs and CloudTrail collectors, detection, alerts with incidents and triage, the
+// outputs, the console and its HTTP API), the demo, and the offline tools (parse, ingest,
 // hunt, simulate, eval, rules). main only wires: each subcommand lives in its own file.
 package main
 

@@ -129,3 +129,27 @@ func TestParseOfAMissingFileSaysSoOnce(t *testing.T) {
 		t.Errorf("parse of a missing file: exit %d, want its error once and no summary of zeros:\n%s", code, errOut)
 	}
 }
+
+// TestEveryCommandPrintsOneUsage: asked for with --help, a command's usage goes to stdout
+// once and it exits 0; given a flag it does not have, it names the flag and prints its usage
+// once to stderr, exit 2 — never Go's default usage, never ours twice.
+func TestEveryCommandPrintsOneUsage(t *testing.T) {
+	cases := [][]string{{"rules", "lint"}, {"config", "check"}}
+	for name := range commands() {
+		if name != "rules" && name != "config" {
+			cases = append(cases, []string{name})
+		}
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c, " "), func(t *testing.T) {
+			out, errOut, code := runCmd(t, append(c, "--help")...)
+			if code != 0 || strings.Count(out, "usage:") != 1 || errOut != "" || strings.Contains(out, "Usage of") {
+				t.Errorf("%v --help: exit %d, want one usage on stdout\nstdout:\n%s\nstderr:\n%s", c, code, out, errOut)
+			}
+			out, errOut, code = runCmd(t, append(c, "--no-such-flag")...)
+			if code != 2 || strings.Count(errOut, "usage:") != 1 || !strings.Contains(errOut, "no-such-flag") || strings.Contains(errOut, "Usage of") || out != "" {
+				t.Errorf("%v --no-such-flag: exit %d, want the flag named and one usage on stderr\nstdout:\n%s\nstderr:\n%s", c, code, out, errOut)
+			}
+		})
+	}
+}

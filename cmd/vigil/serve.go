@@ -33,7 +33,9 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 		fl.PrintDefaults()
 	}
 	if rest, err := parseFlags(fl, args); err != nil || len(rest) > 0 {
-		fl.Usage()
+		if err == nil { // the flag package printed the usage for a bad flag or -help
+			fl.Usage()
+		}
 		return errUsage
 	}
 	cfg, err := config.Load(*file)
@@ -52,7 +54,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	spec := daemonSpec{
 		dataDir: cfg.DataDir, listen: cfg.Listen, token: token, pipeline: pipelineConfig(cfg.Pipeline),
 		ruleDirs: cfg.Detect.Rules, noBuiltin: cfg.Detect.NoBuiltin, noBehav: cfg.Detect.NoBehavior,
-		geo: geoip.Config{CityPath: cfg.Detect.GeoIPCity, ASNPath: cfg.Detect.GeoIPASN},
+		geo: geoip.Config{CityPath: cfg.Detect.GeoIPCity, ASNPath: cfg.Detect.GeoIPASN, CityKey: "detect.geoip_city", ASNKey: "detect.geoip_asn"},
 		sources: func(n *normalize.Normalizer) ([]source.Source, error) {
 			return buildSources(cfg, providerDeps{norm: n, logger: log, budgets: azure.NewBudgets()})
 		},

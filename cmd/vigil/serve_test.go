@@ -187,3 +187,19 @@ func TestExampleConfigChecks(t *testing.T) {
 		t.Fatalf("vigil.example.yaml: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestServeGeoIPErrorNamesTheConfigKey: a GeoIP database that cannot be opened is named by
+// the key the user wrote in vigil.yaml, not by an internal name or a hunt flag.
+func TestServeGeoIPErrorNamesTheConfigKey(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "vigil.yaml")
+	missing := filepath.Join(dir, "GeoLite2-City.mmdb")
+	body := "data_dir: " + filepath.Join(dir, "data") + "\nlisten: 127.0.0.1:0\ndetect:\n  geoip_city: " + missing + "\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runCmd(t, "serve", "--config", cfg)
+	if code == 0 || !strings.Contains(errOut, "detect.geoip_city "+missing) || strings.Contains(errOut, "city_db") {
+		t.Errorf("serve with a missing GeoIP database: exit %d\n%s", code, errOut)
+	}
+}

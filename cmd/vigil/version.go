@@ -13,6 +13,9 @@ var version = ""
 // runVersion is `vigil version`.
 func runVersion(_ context.Context, args []string, std stdio) error {
 	if len(args) > 0 {
+		if !asksHelp(args) {
+			fmt.Fprintf(std.err, "vigil version takes no arguments (got %q)\n", args[0])
+		}
 		fmt.Fprintln(std.err, "usage: vigil version")
 		return errUsage
 	}
