@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,6 +18,8 @@ import (
 	"github.com/vigil-sec/vigil/internal/detect/behavior"
 	"github.com/vigil-sec/vigil/internal/enrich/geoip"
 	"github.com/vigil-sec/vigil/internal/hunt"
+	"github.com/vigil-sec/vigil/internal/incident"
+	"github.com/vigil-sec/vigil/internal/incident/grouper"
 	"github.com/vigil-sec/vigil/internal/progress"
 )
 
@@ -45,8 +48,9 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 	placeholders := placeholderFlag{}
 	fl.Var(placeholders, "placeholder", "value(s) for a %name% placeholder of |expand rules: name=v1,v2 (repeatable)")
 	quiet := fl.Bool("quiet", false, quietUsage+"; none either while JSON alerts go to the same terminal")
+	incidentsFile := fl.String("incidents", "", "write the incidents (alerts grouped by identity and linked identities, as the daemon groups them) to this file as JSON lines")
 	fl.Usage = func() {
-		fmt.Fprintln(std.err, "usage: vigil hunt [--rules DIR]... [--no-builtin] [--baseline FILE] [--geoip-city F] [--geoip-asn F] [--placeholder name=v1,v2]... [--format json|table] [--fold-window D] [--show-suppressed] [--quiet] PATH...")
+		fmt.Fprintln(std.err, "usage: vigil hunt [--rules DIR]... [--no-builtin] [--baseline FILE] [--geoip-city F] [--geoip-asn F] [--placeholder name=v1,v2]... [--format json|table] [--fold-window D] [--incidents FILE] [--show-suppressed] [--quiet] PATH...")
 		fl.PrintDefaults()
 	}
 	positional, err := parseFlags(fl, args)
@@ -75,8 +79,14 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 	defer out.Flush()
 	var table []alert.Alert
 	emitted := new(int)
+	// The daemon's grouper without a store: it links alerts by what they say (identity,
+	// the Entra user behind a role session, an address that is an alert's entity).
+	incidents := grouper.New(nil, grouper.Config{}, logger)
 	emit := func(a alert.Alert) error {
 		*emitted++
+		if err := incidents.Observe(ctx, []alert.Alert{a}); err != nil {
+			return fmt.Errorf("group into incidents: %w", err)
+		}
 		if *format == "table" {
 			table = append(table, a)
 			return nil
@@ -115,15 +125,26 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 		}
 		return &exitError{code: 1, err: fmt.Errorf("none of the paths could be read")}
 	}
+	found := incidents.Incidents()
 	if *format == "table" {
 		writeTable(out, table)
+		if len(found) > 0 {
+			out.WriteString("\n")
+			writeIncidentTable(out, found)
+		}
+	}
+	if *incidentsFile != "" {
+		if err := writeIncidents(*incidentsFile, found); err != nil {
+			return err
+		}
 	}
 	for _, e := range sum.LoadErrors {
 		fmt.Fprintln(std.err, "vigil hunt: rule not loaded:", e)
 	}
-	fmt.Fprintf(std.err, "vigil hunt: %d %s, %d %s (%d unparsed), %d %s, %d %s (%d after folding)\n",
+	fmt.Fprintf(std.err, "vigil hunt: %d %s, %d %s (%d unparsed), %d %s, %d %s (%d after folding), %d %s\n",
 		sum.Files, plural(sum.Files, "file", "files"), sum.Events, plural(sum.Events, "event", "events"), sum.Unparsed,
-		sum.Rules, plural(sum.Rules, "rule", "rules"), sum.Alerts, plural(sum.Alerts, "alert", "alerts"), *emitted)
+		sum.Rules, plural(sum.Rules, "rule", "rules"), sum.Alerts, plural(sum.Alerts, "alert", "alerts"), *emitted,
+		len(found), plural(len(found), "incident", "incidents"))
 	supp.print(std.err)
 	for _, e := range sum.ReadErrors {
 		fmt.Fprintln(std.err, "vigil hunt:", e)
@@ -142,6 +163,45 @@ func writeTable(out *bufio.Writer, alerts []alert.Alert) {
 			a.Title, a.Entity.Key(), strings.Join(a.Attack, ","), a.Reason)
 	}
 	tw.Flush()
+}
+
+// writeIncidentTable prints each incident: its score, span, chain length and title, then
+// its story.
+func writeIncidentTable(out *bufio.Writer, found []incident.Incident) {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INCIDENT\tSEVERITY\tSCORE\tFIRST SEEN\tLAST SEEN\tALERTS\tTITLE")
+	for _, in := range found {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\n", in.ID, in.Severity, in.Score, in.FirstSeen.UTC().Format(time.RFC3339),
+			in.LastSeen.UTC().Format(time.RFC3339), len(in.Chain), in.Title)
+	}
+	tw.Flush()
+	for _, in := range found {
+		fmt.Fprintf(out, "\n%s: %s\n", in.ID, in.Story)
+	}
+}
+
+// writeIncidents writes the incidents to path as JSON lines.
+func writeIncidents(path string, found []incident.Incident) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--incidents: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for _, in := range found {
+		if err := enc.Encode(in); err != nil {
+			f.Close()
+			return fmt.Errorf("--incidents %s: %w", path, err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("--incidents %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--incidents %s: %w", path, err)
+	}
+	return nil
 }
 
 // addressInfo lets the behavioural detections ask the geo databases about an address.

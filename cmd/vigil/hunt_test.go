@@ -75,3 +75,71 @@ func TestRulesLint(t *testing.T) {
 		t.Errorf("the built-in pack does not lint clean (exit %d):\n%s", code, stdout)
 	}
 }
+
+// TestHuntGroupsIncidents: alerts on one identity within the window become one incident
+// with both in its chain (written by --incidents, shown by --format table); an alert on
+// another identity with nothing linking it stays out of it; stdout stays alert lines.
+func TestHuntGroupsIncidents(t *testing.T) {
+	dir := t.TempDir()
+	ct := func(id, at, name, user string) string {
+		service := map[string]string{"StopLogging": "cloudtrail", "CreateUser": "iam"}[name]
+		return `{"eventVersion":"1.08","eventID":"` + id + `","eventTime":"` + at + `","eventSource":"` + service + `.amazonaws.com","eventName":"` + name +
+			`","awsRegion":"us-east-1","recipientAccountId":"1","sourceIPAddress":"198.51.100.7","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/` + user + `","userName":"` + user + `","accountId":"1"}}`
+	}
+	records := strings.Join([]string{
+		ct("stop-1", "2026-06-01T10:00:00Z", "StopLogging", "mallory"),
+		ct("create-1", "2026-06-01T10:05:00Z", "CreateUser", "mallory"),
+		ct("stop-2", "2026-06-01T12:00:00Z", "StopLogging", "erin"),
+	}, "\n")
+	os.WriteFile(filepath.Join(dir, "trail.json"), []byte(records), 0o644)
+	incFile := filepath.Join(t.TempDir(), "incidents.jsonl")
+	stdout, stderr, code := runCmd(t, "hunt", "--incidents", incFile, dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	alertOf := map[string]string{} // alert id → the user it is about
+	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var a struct {
+			ID     string `json:"id"`
+			Entity struct{ Name string }
+		}
+		if err := json.Unmarshal([]byte(l), &a); err != nil {
+			t.Fatalf("stdout is not alert lines: %v\n%s", err, stdout)
+		}
+		alertOf[a.ID] = a.Entity.Name
+	}
+	b, err := os.ReadFile(incFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("want one incident, got %d:\n%s", len(lines), b)
+	}
+	var in struct {
+		AlertIDs []string `json:"alert_ids"`
+		Chain    []struct {
+			AlertID string `json:"alert_id"`
+		}
+		Story string
+		Score int
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &in); err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Chain) != 2 || len(in.AlertIDs) != 2 || in.Story == "" {
+		t.Fatalf("incident %s", lines[0])
+	}
+	for _, id := range in.AlertIDs {
+		if !strings.HasSuffix(alertOf[id], "user/mallory") {
+			t.Errorf("incident holds alert %s on %q, want only mallory's", id, alertOf[id])
+		}
+	}
+	if !strings.Contains(stderr, ", 1 incident\n") {
+		t.Errorf("summary does not count the incident: %s", stderr)
+	}
+	table, _, code := runCmd(t, "hunt", "--format", "table", dir)
+	if code != 0 || !strings.Contains(table, "INCIDENT") || !strings.Contains(table, in.Story) {
+		t.Errorf("table lacks the incident and its story:\n%s", table)
+	}
+}
