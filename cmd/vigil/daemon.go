@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,6 +66,9 @@ type daemon struct {
 	listener net.Listener
 	queues   []*output.Queue
 	triage   *triage.Triager
+	// pipelineDone is done when the pipeline has stopped (drained), so the outputs can
+	// send what it raised last.
+	pipelineDone sync.WaitGroup
 	// adminPassword is the first admin's password when this start made it (or the demo
 	// reset it), so it can be printed once; "" otherwise.
 	adminPassword string
@@ -171,7 +175,9 @@ func (d *daemon) run(ctx context.Context) error {
 	d.spec.logger.Info("vigil is running", "listen", d.listener.Addr().String(), "data_dir", d.spec.dataDir)
 	g, gctx := errgroup.WithContext(ctx)
 	srvCtx, stopServer := context.WithCancel(gctx)
+	d.pipelineDone.Add(1)
 	g.Go(func() error {
+		defer d.pipelineDone.Done()
 		err := d.pipeline.Run(gctx)
 		if err != nil || d.spec.exitWhenDone {
 			stopServer()
@@ -179,9 +185,20 @@ func (d *daemon) run(ctx context.Context) error {
 		return err
 	})
 	g.Go(func() error { return d.console.Serve(srvCtx, d.listener) })
+	// The outputs outlive the pipeline's drain: what it raised while stopping is sent
+	// before the daemon exits, for outputFlushGrace at most (what is left waits in the
+	// durable queue for the next start).
+	outCtx, stopOutputs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopOutputs()
 	for _, q := range d.queues {
-		g.Go(func() error { return q.Run(srvCtx) })
+		g.Go(func() error { return q.Run(outCtx) })
 	}
+	g.Go(func() error {
+		<-srvCtx.Done()
+		d.flushOutputs(outCtx, outputFlushGrace)
+		stopOutputs()
+		return nil
+	})
 	g.Go(func() error {
 		err := d.geo.Run(srvCtx)
 		if srvCtx.Err() != nil {
@@ -190,6 +207,43 @@ func (d *daemon) run(ctx context.Context) error {
 		return err
 	})
 	return g.Wait()
+}
+
+// outputFlushGrace bounds how long a stopping daemon waits for its outputs' queues to
+// empty: a receiver that is down must not hold up a restart.
+const outputFlushGrace = 10 * time.Second
+
+// flushOutputs waits, after the pipeline has stopped, until every output's queue is empty
+// or grace has passed, and says what is left.
+func (d *daemon) flushOutputs(ctx context.Context, grace time.Duration) {
+	if len(d.queues) == 0 {
+		return
+	}
+	d.pipelineDone.Wait()
+	deadline := time.Now().Add(grace)
+	for {
+		left := 0
+		for _, q := range d.queues {
+			left += q.Stats().Depth
+		}
+		if left == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, q := range d.queues {
+				if st := q.Stats(); st.Depth > 0 {
+					d.spec.logger.Warn("output not emptied before stopping; its alerts wait in the store for the next start",
+						"output", st.Name, "queued", st.Depth, "last_error", st.LastError)
+				}
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond): // polling the queues' depth while they deliver
+		}
+	}
 }
 
 func (d *daemon) close() {

@@ -1,6 +1,7 @@
 package cef
 
 import (
+	"github.com/vigil-sec/vigil/internal/output/cef/ceftest"
 	"strings"
 	"testing"
 	"time"
@@ -27,13 +28,13 @@ func hostile() alert.Alert {
 
 func TestLineRoundTrip(t *testing.T) {
 	a := hostile()
-	p, err := parseCEF(Line(a, "Vigil", "1.2|3"))
+	p, err := ceftest.Parse(Line(a, "Vigil", "1.2|3"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantHeader := [7]string{"0", "Vigil", "Vigil", "1.2|3", a.Rule.ID, a.Title, "9"}
-	if p.header != wantHeader {
-		t.Errorf("header %q\nwant   %q", p.header, wantHeader)
+	if p.Header != wantHeader {
+		t.Errorf("header %q\nwant   %q", p.Header, wantHeader)
 	}
 	for key, want := range map[string]string{
 		"rt": "1772600767890", "start": "1772597167890", "end": "1772600767890",
@@ -45,11 +46,11 @@ func TestLineRoundTrip(t *testing.T) {
 		"cs5Label": "Explanation", "cs6": "correlation", "cs6Label": "RuleKind", "cn1": "87", "cn1Label": "Score",
 		"flexString1": "high", "flexString1Label": "Severity",
 	} {
-		if got := p.ext[key]; got != want {
+		if got := p.Ext[key]; got != want {
 			t.Errorf("%s = %q, want %q", key, got, want)
 		}
 	}
-	if _, ok := p.ext["dhost"]; ok {
+	if _, ok := p.Ext["dhost"]; ok {
 		t.Error("dhost set without a host in the alert")
 	}
 	if line := Line(a, "Vigil", "1"); strings.ContainsAny(line, "\r\n") {

@@ -3,6 +3,7 @@ package cef
 import (
 	"context"
 	"fmt"
+	"github.com/vigil-sec/vigil/internal/output/cef/ceftest"
 	"net"
 	"strings"
 	"testing"
@@ -82,19 +83,19 @@ func TestOutageToRsyslog(t *testing.T) {
 	rctx, cancel = context.WithCancel(ctx)
 	defer cancel()
 	go func() { done <- q.Run(rctx) }()
-	_, rawFile, _ := startRsyslogOn(t, port) // the receiver comes back
+	_, rawFile, _ := ceftest.RsyslogOn(t, port) // the receiver comes back
 	waitQueue(t, "delivery", func() bool { return q.Stats().Depth == 0 })
-	lines := readLines(t, rawFile, len(as))
+	lines := ceftest.ReadLines(t, rawFile, len(as))
 	if len(lines) != len(as) {
 		t.Fatalf("rsyslog wrote %d lines, want %d", len(lines), len(as))
 	}
 	for i, line := range lines {
-		p, err := parseCEF(line[strings.Index(line, "CEF:"):])
+		p, err := ceftest.Parse(line[strings.Index(line, "CEF:"):])
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.ext["externalId"] != as[i].ID {
-			t.Fatalf("line %d is %s, want %s (order or duplicates)", i, p.ext["externalId"], as[i].ID)
+		if p.Ext["externalId"] != as[i].ID {
+			t.Fatalf("line %d is %s, want %s (order or duplicates)", i, p.Ext["externalId"], as[i].ID)
 		}
 	}
 	cancel()

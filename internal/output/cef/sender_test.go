@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"github.com/vigil-sec/vigil/internal/output/cef/ceftest"
 	"io"
 	"math/big"
 	"net"
@@ -131,12 +132,12 @@ func checkMessage(t *testing.T, msg, wantPrefix, wantID string) {
 	if !strings.HasPrefix(msg, wantPrefix) || i < 0 {
 		t.Fatalf("message %q does not start with %q", msg, wantPrefix)
 	}
-	p, err := parseCEF(msg[i:])
+	p, err := ceftest.Parse(msg[i:])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.ext["externalId"] != wantID {
-		t.Fatalf("externalId %q, want %q", p.ext["externalId"], wantID)
+	if p.Ext["externalId"] != wantID {
+		t.Fatalf("externalId %q, want %q", p.Ext["externalId"], wantID)
 	}
 }
 

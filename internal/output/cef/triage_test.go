@@ -2,6 +2,7 @@ package cef
 
 import (
 	"encoding/json"
+	"github.com/vigil-sec/vigil/internal/output/cef/ceftest"
 	"strings"
 	"testing"
 	"time"
@@ -30,14 +31,14 @@ func TestTriageLine(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		p, err := parseCEF(Line(a, "Vigil", "1"))
+		p, err := ceftest.Parse(Line(a, "Vigil", "1"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := p.ext["flexString2"]; got != s.Compact() || p.ext["flexString2Label"] != "Triage" || !strings.Contains(got, "new: countries=BR") {
+		if got := p.Ext["flexString2"]; got != s.Compact() || p.Ext["flexString2Label"] != "Triage" || !strings.Contains(got, "new: countries=BR") {
 			t.Errorf("%s: flexString2 %q, want %q", form, got, s.Compact())
 		}
-		if got := p.ext["cs5"]; got != `{"baseline":"x"}` {
+		if got := p.Ext["cs5"]; got != `{"baseline":"x"}` {
 			t.Errorf("%s: cs5 %q, want the explanation without the triage summary", form, got)
 		}
 	}

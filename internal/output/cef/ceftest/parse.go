@@ -1,21 +1,21 @@
-package cef
+package ceftest
 
 import (
 	"fmt"
 	"strings"
 )
 
-// parsed is a CEF line read back as a receiver reads it.
-type parsed struct {
-	header [7]string // version, vendor, product, device version, signature id, name, severity
-	ext    map[string]string
+// Parsed is a CEF line read back as a receiver reads it.
+type Parsed struct {
+	Header [7]string // version, vendor, product, device version, signature id, name, severity
+	Ext    map[string]string
 }
 
-// parseCEF reads a CEF line ("CEF:0|…"), undoing the escapes: the first seven
+// Parse reads a CEF line ("CEF:0|…"), undoing the escapes: the first seven
 // unescaped pipes end the header fields; the extension is key=value pairs whose key is
 // the word before an unescaped equals sign.
-func parseCEF(line string) (parsed, error) {
-	var p parsed
+func Parse(line string) (Parsed, error) {
+	var p Parsed
 	rest, ok := strings.CutPrefix(line, "CEF:")
 	if !ok {
 		return p, fmt.Errorf("no CEF: prefix in %q", line)
@@ -38,10 +38,10 @@ func parseCEF(line string) (parsed, error) {
 		if j == len(rest) {
 			return p, fmt.Errorf("header field %d not terminated in %q", i, line)
 		}
-		p.header[i] = b.String()
+		p.Header[i] = b.String()
 		rest = rest[j+1:]
 	}
-	p.ext = map[string]string{}
+	p.Ext = map[string]string{}
 	// Find each unescaped '=', its key the word before it.
 	type kv struct {
 		key        string
@@ -69,7 +69,7 @@ func parseCEF(line string) (parsed, error) {
 		if end < m.end {
 			return p, fmt.Errorf("empty value for %s in %q", m.key, line)
 		}
-		p.ext[m.key] = unescapeExtension(rest[m.end:end])
+		p.Ext[m.key] = unescapeExtension(rest[m.end:end])
 	}
 	return p, nil
 }
