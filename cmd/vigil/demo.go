@@ -242,6 +242,9 @@ func demo(ctx context.Context, o demoOptions, outputs []builtOutput, std stdio) 
 	if err != nil {
 		return err
 	}
+	if err := world.feeds.deliverDue(ctx); err != nil { // the history, before the collectors start
+		return err
+	}
 	feedCtx, stopFeeds := context.WithCancel(ctx)
 	fed := make(chan error, 1)
 	go func() { fed <- world.feeds.run(feedCtx) }()
