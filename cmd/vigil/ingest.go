@@ -76,8 +76,9 @@ func runIngest(ctx context.Context, args []string, std stdio) error {
 	meter.Finish()
 	fs := src.Stats()
 	files, total, readErrs := fs.Files, fs.Normalize, fs.ReadErrors
-	fmt.Fprintf(std.err, "vigil ingest: %d files, %d records, %d events, %d new, %d already stored, %d unparsed, %d repaired\n",
-		files, total.Records, stored, inserted, stored-inserted, total.Unparsed, total.Repaired)
+	fmt.Fprintf(std.err, "vigil ingest: %d %s, %d %s, %d %s, %d new, %d already stored, %d unparsed, %d repaired\n",
+		files, plural(files, "file", "files"), total.Records, plural(total.Records, "record", "records"),
+		stored, plural(stored, "event", "events"), inserted, stored-inserted, total.Unparsed, total.Repaired)
 	for _, err := range readErrs {
 		fmt.Fprintln(std.err, "vigil ingest:", err)
 	}

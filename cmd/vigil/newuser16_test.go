@@ -153,3 +153,22 @@ func TestEveryCommandPrintsOneUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestParseOfABinaryFileIsOneError: a file that is neither text nor gzip (a program) is one
+// error line naming it, no events and no summary of zeros; summaries say "1 file", not
+// "1 files".
+func TestParseOfABinaryFileIsOneError(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "program")
+	body := append([]byte("\x7fELF\x02\x01\x01"), make([]byte, 8192)...)
+	if err := os.WriteFile(bin, body, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCmd(t, "parse", bin)
+	if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, bin+": not a log file") {
+		t.Errorf("parse of a program: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+	_, errOut, _ = runCmd(t, "parse", filepath.Join(exampleLogs, "cloudtrail-console-login-failure-no-arn.json"))
+	if !strings.HasPrefix(errOut, "vigil parse: 1 file, ") {
+		t.Errorf("summary of one file: %q", errOut)
+	}
+}

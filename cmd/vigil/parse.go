@@ -60,13 +60,15 @@ func runParse(ctx context.Context, args []string, std stdio) error {
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("parse: write: %w", err)
 	}
-	if len(files) == 0 && len(readErrs) == 1 {
-		// Nothing was read: the one error is all there is to say (main prints it once).
+	if len(readErrs) == 1 && total.Records == 0 && len(files) <= 1 {
+		// Nothing was read (a missing path, or one file that is not a log): the one error
+		// is all there is to say (main prints it once).
 		return &exitError{code: 1, err: readErrs[0]}
 	}
 	if len(files) > 0 {
-		fmt.Fprintf(std.err, "vigil parse: %d files, %d records, %d events, %d unparsed, %d repaired, %d skipped (not events)\n",
-			len(files), total.Records, total.Events, total.Unparsed, total.Repaired, total.Skipped)
+		fmt.Fprintf(std.err, "vigil parse: %d %s, %d %s, %d %s, %d unparsed, %d repaired, %d skipped (not events)\n",
+			len(files), plural(len(files), "file", "files"), total.Records, plural(total.Records, "record", "records"),
+			total.Events, plural(total.Events, "event", "events"), total.Unparsed, total.Repaired, total.Skipped)
 	}
 	for _, err := range readErrs {
 		fmt.Fprintln(std.err, "vigil parse:", err)
