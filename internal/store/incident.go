@@ -12,7 +12,8 @@ import (
 // comments are not part of an incident row: they are kept beside it, keyed by kind and id.
 type IncidentStore interface {
 	// PutIncidents stores incidents by id: a new id is added, a known id replaced (an
-	// incident that grew).
+	// incident that grew). The incidents an incident Replaces are deleted; a store that
+	// keeps lifecycles (LifecycleStore) moves their comments and latest status to it.
 	PutIncidents(ctx context.Context, incidents []incident.Incident) error
 	// Incidents returns a page of incidents by last seen, newest first unless q.Ascending.
 	Incidents(ctx context.Context, q IncidentQuery) (IncidentPage, error)

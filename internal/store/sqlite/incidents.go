@@ -18,7 +18,8 @@ import (
 
 // PutIncidents inserts or replaces incidents by id in one transaction, with the alerts and
 // entities they hold (for the queries by alert and entity). The ids an incident Replaces
-// (incidents merged into it, or its own earlier id) are deleted.
+// (incidents merged into it, or its own earlier id) are deleted; their comments and latest
+// status move to it.
 func (s *Store) PutIncidents(ctx context.Context, incs []incident.Incident) error {
 	if len(incs) == 0 {
 		return nil
@@ -41,6 +42,9 @@ func (s *Store) PutIncidents(ctx context.Context, incs []incident.Incident) erro
 				continue
 			}
 			if err := deleteIncident(ctx, tx, old); err != nil {
+				return err
+			}
+			if err := carryLifecycle(ctx, tx, old, in.ID); err != nil {
 				return err
 			}
 		}
@@ -79,6 +83,25 @@ func (s *Store) PutIncidents(ctx context.Context, incs []incident.Incident) erro
 func addMember(ctx context.Context, tx *sql.Tx, kind, key, id string) error {
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO incident_members (kind, key, incident) VALUES (?, ?, ?)`, kind, key, id); err != nil {
 		return fmt.Errorf("sqlite: put incident %s: %s member: %w", id, kind, err)
+	}
+	return nil
+}
+
+// carryLifecycle moves what analysts did on a replaced incident to the one that took it
+// over: its comments, and its status when it was set later than the new id's (the latest
+// decision about the story stands), so a merge or re-anchor loses no acknowledgement.
+func carryLifecycle(ctx context.Context, tx *sql.Tx, old, id string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE comments SET id = ? WHERE kind = ? AND id = ?`, id, store.KindIncident, old); err != nil {
+		return fmt.Errorf("sqlite: carry comments of incident %s to %s: %w", old, id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lifecycle (kind, id, state, by, at, reason)
+		SELECT kind, ?, state, by, at, reason FROM lifecycle WHERE kind = ? AND id = ?
+		ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state, by = excluded.by, at = excluded.at, reason = excluded.reason
+			WHERE excluded.at > lifecycle.at`, id, store.KindIncident, old); err != nil {
+		return fmt.Errorf("sqlite: carry status of incident %s to %s: %w", old, id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM lifecycle WHERE kind = ? AND id = ?`, store.KindIncident, old); err != nil {
+		return fmt.Errorf("sqlite: carry status of incident %s to %s: %w", old, id, err)
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ func RunIncidents(t *testing.T, open OpenIncidents) {
 	}{
 		{"IncidentsPutAndPage", testIncidents},
 		{"IncidentReplaces", testIncidentReplaces},
+		{"IncidentReplacesCarryLifecycle", testIncidentReplacesCarryLifecycle},
 		{"History", testHistory},
 		{"TargetEvents", testTargetEvents},
 	} {
@@ -145,6 +146,67 @@ func testIncidentReplaces(t *testing.T, s IncidentEngine) {
 	p, err := s.Incidents(ctx, store.IncidentQuery{AlertID: "alert-02-1"})
 	if err != nil || len(p.Incidents) != 0 {
 		t.Errorf("a replaced incident's alert still finds %d incidents (%v)", len(p.Incidents), err)
+	}
+}
+
+// testIncidentReplacesCarryLifecycle: what analysts did on incidents that a merge or a
+// re-anchor replaced moves to the incident that took them over — every comment, and the
+// status set last.
+func testIncidentReplacesCarryLifecycle(t *testing.T, s IncidentEngine) {
+	lc, ok := s.(store.LifecycleStore)
+	if !ok {
+		t.Skip("the store keeps no lifecycle")
+	}
+	ctx := context.Background()
+	a, b := mkIncident(1, 2, "a@example.com"), mkIncident(2, 2, "b@example.com")
+	if err := s.PutIncidents(ctx, []incident.Incident{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	set := func(id, state string, at time.Time) {
+		t.Helper()
+		if err := lc.SetStatus(ctx, store.KindIncident, id, store.Status{State: state, By: "analyst", At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(a.ID, "acknowledged", Base.Add(time.Hour))
+	set(b.ID, "closed", Base.Add(2*time.Hour))
+	for _, c := range []struct{ id, text string }{{a.ID, "on a"}, {b.ID, "on b"}} {
+		if err := lc.AddComment(ctx, store.KindIncident, c.id, store.Comment{By: "analyst", At: Base, Text: c.text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	merged := mkIncident(3, 4, "a@example.com")
+	merged.Replaces = []string{a.ID, b.ID}
+	if err := s.PutIncidents(ctx, []incident.Incident{merged}); err != nil {
+		t.Fatal(err)
+	}
+	sts, err := lc.Statuses(ctx, store.KindIncident, []string{merged.ID, a.ID, b.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := sts[merged.ID]; st.State != "closed" || len(sts) != 1 {
+		t.Errorf("statuses after the merge %+v, want only the merged incident's, closed (the latest)", sts)
+	}
+	cs, err := lc.Comments(ctx, store.KindIncident, merged.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 {
+		t.Errorf("the merged incident has %d comments, want both of the replaced ones': %+v", len(cs), cs)
+	}
+	// A status set on the new id after the merge stands against an older replaced one.
+	set(merged.ID, "acknowledged", Base.Add(3*time.Hour))
+	c := mkIncident(4, 2, "c@example.com")
+	if err := s.PutIncidents(ctx, []incident.Incident{c}); err != nil {
+		t.Fatal(err)
+	}
+	set(c.ID, "closed", Base.Add(90*time.Minute))
+	merged.Replaces = []string{c.ID}
+	if err := s.PutIncidents(ctx, []incident.Incident{merged}); err != nil {
+		t.Fatal(err)
+	}
+	if sts, _ := lc.Statuses(ctx, store.KindIncident, []string{merged.ID}); sts[merged.ID].State != "acknowledged" {
+		t.Errorf("an older status of a replaced incident overwrote the newer one: %+v", sts[merged.ID])
 	}
 }
 
