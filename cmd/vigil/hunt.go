@@ -150,7 +150,7 @@ func runHunt(ctx context.Context, args []string, std stdio) error {
 		fmt.Fprintln(std.err, "vigil hunt:", e)
 	}
 	if len(sum.ReadErrors) > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d of the paths could not be read (listed above)", len(sum.ReadErrors))}
+		return &exitError{code: 1, err: fmt.Errorf("%d of the paths could not be read, or not whole (listed above)", len(sum.ReadErrors))}
 	}
 	return nil
 }

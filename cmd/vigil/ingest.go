@@ -83,7 +83,7 @@ func runIngest(ctx context.Context, args []string, std stdio) error {
 		fmt.Fprintln(std.err, "vigil ingest:", err)
 	}
 	if len(readErrs) > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d of the paths could not be read (listed above)", len(readErrs))}
+		return &exitError{code: 1, err: fmt.Errorf("%d of the paths could not be read, or not whole (listed above)", len(readErrs))}
 	}
 	return nil
 }

@@ -40,6 +40,9 @@ func TestTruncatedGzipKeepsReadableRecords(t *testing.T) {
 		t.Errorf("Stream error %v, want one error reporting the truncation", err)
 	}
 	parsed, unparsed := countParsed(evs)
+	if want := fmt.Sprintf("is cut short (unexpected EOF) after %d complete records, which are kept", parsed); err != nil && !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
 	if parsed < 500 {
 		t.Errorf("%d records kept from half a gzip file of 2000 (unparsed %d)", parsed, unparsed)
 	}

@@ -61,6 +61,12 @@ func (n *Normalizer) stream(ctx context.Context, r io.Reader, name string, emit 
 	}
 	// Every mode keeps what it read before the input failed; the failure is reported once.
 	if in.err != nil {
+		if errors.Is(in.err, io.ErrUnexpectedEOF) {
+			// A cut file (a partial download, a truncated object): say so, and that what
+			// was read before the cut is kept.
+			return rs.stats, fmt.Errorf("normalize: %s is cut short (%w) after %d complete records, which are kept; the rest is missing",
+				name, in.err, rs.stats.Records-rs.stats.Unparsed)
+		}
 		return rs.stats, fmt.Errorf("normalize: read %s: %w", name, in.err)
 	}
 	if errors.Is(err, io.EOF) {
