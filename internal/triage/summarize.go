@@ -66,6 +66,11 @@ type Config struct {
 	SignInLookback time.Duration
 	// TopValues is how many values per facet a summary keeps; default 10.
 	TopValues int
+	// CacheRows bounds the history rows kept between summaries of the same identity
+	// (see historyCache); default 120,000 (tens of MB at most), negative: none kept.
+	CacheRows int
+	// CacheTTL is how long kept rows serve; default 2 minutes.
+	CacheTTL time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -78,14 +83,21 @@ func (c Config) withDefaults() Config {
 	if c.TopValues <= 0 {
 		c.TopValues = 10
 	}
+	if c.CacheRows == 0 {
+		c.CacheRows = 120000
+	}
+	if c.CacheTTL <= 0 {
+		c.CacheTTL = 2 * time.Minute
+	}
 	return c
 }
 
 // A Triager computes summaries from the store. It is safe for concurrent use.
 type Triager struct {
-	st  Store
-	cfg Config
-	log *slog.Logger
+	st   Store
+	cfg  Config
+	log  *slog.Logger
+	hist *historyCache // nil when Config.CacheRows < 0
 }
 
 // New returns a Triager over st.
@@ -93,7 +105,11 @@ func New(st Store, cfg Config, log *slog.Logger) *Triager {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Triager{st: st, cfg: cfg.withDefaults(), log: log}
+	t := &Triager{st: st, cfg: cfg.withDefaults(), log: log}
+	if t.cfg.CacheRows > 0 {
+		t.hist = newHistoryCache(t.cfg.CacheTTL, t.cfg.CacheRows, time.Now)
+	}
+	return t
 }
 
 // maxEvidence bounds the evidence events a summary reads.
@@ -139,7 +155,12 @@ func (t *Triager) Summarize(ctx context.Context, a alert.Alert) (Summary, error)
 		}
 	}
 	s := Summary{Entity: a.Entity, From: start.Add(-t.cfg.Window), To: start, History: map[string][]store.ValueCount{}}
-	rows, err := t.st.History(ctx, a.Entity, s.From, start, 0)
+	var rows []store.HistoryRow
+	if t.hist != nil {
+		rows, err = t.hist.history(ctx, t.st, a.Entity, s.From, start)
+	} else {
+		rows, err = t.st.History(ctx, a.Entity, s.From, start, 0)
+	}
 	if err != nil {
 		return Summary{}, fmt.Errorf("triage: alert %s: %w", a.ID, err)
 	}
