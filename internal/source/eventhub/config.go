@@ -23,7 +23,10 @@ type Config struct {
 	// $ConnectionString and TLS; the policy needs the Listen right.
 	ConnectionString config.Secret `yaml:"connection_string"`
 	// Brokers, Topic and the keys below are for plain Kafka (MSK, Redpanda, self-hosted),
-	// used instead of connection_string.
+	// used instead of connection_string. With connection_string, Brokers replaces the
+	// bootstrap server NS.servicebus.windows.net:9093 (a TCP proxy, a tunnel, a local
+	// emulator): TLS still verifies the namespace's host there, and the brokers the
+	// metadata then names are dialled as named.
 	Brokers []string `yaml:"brokers"`
 	Topic   string   `yaml:"topic"`
 	// SASLMechanism is plain, scram-sha-256, scram-sha-512 or none (the default).
@@ -75,7 +78,7 @@ func (c Config) Validate() error {
 		if _, err := parseConnectionString(c.ConnectionString.Reveal()); err != nil {
 			errs = append(errs, fmt.Errorf("connection_string: %w", err))
 		}
-		for key, set := range map[string]bool{"brokers": len(c.Brokers) > 0, "topic": c.Topic != "",
+		for key, set := range map[string]bool{"topic": c.Topic != "",
 			"username": c.Username != "", "password": c.Password != ""} {
 			if set {
 				errs = append(errs, fmt.Errorf("%s: not with connection_string, which sets it", key))
@@ -88,11 +91,6 @@ func (c Config) Validate() error {
 		if len(c.Brokers) == 0 {
 			errs = append(errs, errors.New("connection_string: required (or brokers and topic for plain Kafka)"))
 		}
-		for i, b := range c.Brokers {
-			if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
-				errs = append(errs, fmt.Errorf("brokers[%d]: %q is not host:port", i, b))
-			}
-		}
 		if c.Topic == "" {
 			errs = append(errs, errors.New("topic: required with brokers"))
 		}
@@ -102,6 +100,11 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("sasl_mechanism: unknown %q (want %s)", c.SASLMechanism, strings.Join(mechanisms, ", ")))
 		case m != "none" && (c.Username == "" || c.Password == ""):
 			errs = append(errs, fmt.Errorf("username: username and password required with sasl_mechanism %s", m))
+		}
+	}
+	for i, b := range c.Brokers {
+		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("brokers[%d]: %q is not host:port", i, b))
 		}
 	}
 	if s := strings.ToLower(c.Start); s != "earliest" && s != "latest" {
@@ -132,6 +135,9 @@ type endpoint struct {
 	tls            bool
 	group          string
 	eventHubs      bool
+	// tlsName is the name TLS verifies on a bootstrap broker given instead of the
+	// namespace's host (brokers with connection_string); empty: the dialled host.
+	tlsName string
 }
 
 // resolve turns a validated config into its endpoint.
@@ -145,8 +151,12 @@ func (c Config) resolve() (endpoint, error) {
 		if group == "" {
 			group = "$Default"
 		}
-		return endpoint{brokers: []string{cs.host + ":9093"}, topic: cs.entityPath, mechanism: "plain",
-			user: "$ConnectionString", password: c.ConnectionString.Reveal(), tls: true, group: group, eventHubs: true}, nil
+		ep := endpoint{brokers: []string{cs.host + ":9093"}, topic: cs.entityPath, mechanism: "plain",
+			user: "$ConnectionString", password: c.ConnectionString.Reveal(), tls: true, group: group, eventHubs: true}
+		if len(c.Brokers) > 0 {
+			ep.brokers, ep.tlsName = c.Brokers, cs.host
+		}
+		return ep, nil
 	}
 	group := c.ConsumerGroup
 	if group == "" {

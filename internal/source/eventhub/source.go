@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -169,6 +170,9 @@ func (s *Source) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		c := s.tls.Clone()
 		if host, _, e := net.SplitHostPort(addr); e == nil {
 			c.ServerName = host
+		}
+		if s.ep.tlsName != "" && slices.Contains(s.ep.brokers, addr) {
+			c.ServerName = s.ep.tlsName // a bootstrap override still serves the namespace's certificate
 		}
 		tc := tls.Client(conn, c)
 		if err = tc.HandshakeContext(ctx); err != nil {
