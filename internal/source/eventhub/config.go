@@ -47,6 +47,10 @@ type Config struct {
 	// ConnectTimeout bounds one connection attempt; the first metadata request waits for
 	// at most twice it before Run reports the endpoint unreachable.
 	ConnectTimeout config.Duration `yaml:"connect_timeout"`
+	// SessionTimeout is how long the group waits for a member that stopped heartbeating
+	// (Kafka's session.timeout.ms): a daemon that died without leaving holds its
+	// partitions that long before they are handed on, to itself restarted or to another.
+	SessionTimeout config.Duration `yaml:"session_timeout"`
 	// MaxWait is the longest a broker holds a fetch that finds nothing new (Kafka's
 	// fetch.max.wait.ms). A poll that brings nothing for twice it means every partition
 	// is caught up, and the source's watermark moves.
@@ -54,12 +58,13 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults: start at the earliest retained record, 10 s to
-// connect, 5 s of fetch wait.
+// connect, a 45 s session (Kafka's and franz-go's default), 5 s of fetch wait.
 func DefaultConfig() Config {
 	return Config{
 		Type:           "eventhub",
 		Start:          "earliest",
 		ConnectTimeout: config.Duration(10 * time.Second),
+		SessionTimeout: config.Duration(45 * time.Second),
 		MaxWait:        config.Duration(5 * time.Second),
 	}
 }
@@ -112,6 +117,9 @@ func (c Config) Validate() error {
 	}
 	if c.ConnectTimeout.D() <= 0 {
 		errs = append(errs, errors.New("connect_timeout: must be positive"))
+	}
+	if c.SessionTimeout.D() < 6*time.Second || c.SessionTimeout.D() > 5*time.Minute {
+		errs = append(errs, errors.New("session_timeout: must be between 6s and 5m (what Event Hubs and Kafka brokers accept by default)"))
 	}
 	if c.MaxWait.D() <= 0 || c.MaxWait.D() > time.Minute {
 		errs = append(errs, errors.New("max_wait: must be between 0 and 1m"))

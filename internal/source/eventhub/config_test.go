@@ -69,6 +69,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		"start:":                             func(c *Config) { hub(c); c.Start = "beginning" },
 		"max_wait:":                          func(c *Config) { hub(c); c.MaxWait = 0 },
 		"connect_timeout:":                   func(c *Config) { hub(c); c.ConnectTimeout = 0 },
+		"session_timeout:":                   func(c *Config) { hub(c); c.SessionTimeout = config.Duration(time.Second) },
 		"type:":                              func(c *Config) { hub(c); c.Type = "graph" },
 	}
 	for want, mod := range cases {

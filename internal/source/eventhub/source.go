@@ -134,6 +134,10 @@ func (s *Source) clientOpts(consumer bool) []kgo.Opt {
 			kgo.DisableAutoCommit(),
 			kgo.BlockRebalanceOnPoll(),
 			kgo.FetchMaxWait(s.cfg.MaxWait.D()),
+			kgo.SessionTimeout(s.cfg.SessionTimeout.D()),
+			// A heartbeat a third of the session at most, as Kafka advises (franz-go's 3 s
+			// otherwise).
+			kgo.HeartbeatInterval(min(3*time.Second, s.cfg.SessionTimeout.D()/3)),
 			kgo.OnPartitionsAssigned(s.assigned),
 			kgo.OnPartitionsRevoked(s.revoked),
 			kgo.OnPartitionsLost(s.lost),
