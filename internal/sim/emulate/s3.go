@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,7 +38,8 @@ type S3Options struct {
 // S3 is an S3-compatible object store on loopback (gofakes3 over an in-memory backend,
 // path-style addressing) that sends ObjectCreated event notifications to an SQS emulator,
 // as a bucket's notification configuration does, with fault switches: 503 SlowDown
-// answers, and objects stored with their gzip stream cut short.
+// answers, objects stored with their gzip stream cut short, and whole objects served cut
+// short once.
 type S3 struct {
 	o       S3Options
 	backend *s3mem.Backend
@@ -46,13 +48,16 @@ type S3 struct {
 	slowDown  atomic.Int64 // the next n requests are answered 503 SlowDown
 	slowEvery atomic.Int64 // every n-th request is answered 503 SlowDown
 	truncate  atomic.Int64 // the next n objects put are stored cut in half
+	cutReads  atomic.Int64 // the next n gzip objects read are served cut in half once
 	requests  atomic.Int64
+	cut       atomic.Int64
 	slowed    atomic.Int64
 	gets      atomic.Int64
 
 	mu        sync.Mutex
 	notify    map[string][]notifyTarget // by bucket
 	truncated []string                  // the keys stored cut short
+	cutKeys   map[string]bool           // the objects (by path) a read was cut of
 	sequencer int64
 }
 
@@ -104,6 +109,10 @@ func (s *S3) serve(h http.Handler, w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && key != "" && r.URL.Query().Get("list-type") == "" {
 		s.gets.Add(1)
 		s.read(bucket, key)
+		if s.cutReads.Load() > 0 {
+			s.serveCut(h, w, r)
+			return
+		}
 	}
 	if r.Method != http.MethodPut || key == "" || r.URL.Query().Has("partNumber") {
 		h.ServeHTTP(w, r)
@@ -116,6 +125,39 @@ func (s *S3) serve(h http.Handler, w http.ResponseWriter, r *http.Request) {
 			s.created(bucket, key, obj.Size, obj.Hash)
 		}
 	}
+}
+
+// serveCut answers a GET through a buffer: a gzip object's body is cut in half, with a
+// Content-Length to match, while the cut-read fault lasts.
+func (s *S3) serveCut(h http.Handler, w http.ResponseWriter, r *http.Request) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	body := rec.Body.Bytes()
+	if rec.Code == http.StatusOK && len(body) > 2 && body[0] == 0x1f && body[1] == 0x8b && s.cutOnce(r.URL.Path) {
+		body = body[:len(body)/2]
+		s.cut.Add(1)
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rec.Code)
+	w.Write(body)
+}
+
+// cutOnce takes one cut read for the object at path, unless it was cut before.
+func (s *S3) cutOnce(path string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cutKeys[path] || s.cutReads.Load() <= 0 {
+		return false
+	}
+	s.cutReads.Add(-1)
+	if s.cutKeys == nil {
+		s.cutKeys = map[string]bool{}
+	}
+	s.cutKeys[path] = true
+	return true
 }
 
 type statusWriter struct {
@@ -180,6 +222,12 @@ func (s *S3) SetSlowDownEvery(n int) { s.slowEvery.Store(int64(n)) }
 // leave them): their readable records must be kept and the cut reported.
 func (s *S3) SetTruncate(n int) { s.truncate.Store(int64(n)) }
 
+// SetTruncateReads answers one GET of each of the next n gzip objects read (objects not
+// cut before) with the first half of the body and a Content-Length to match (a gateway or
+// cache that lost the end: the client sees a well-framed, shorter body). The object stays
+// whole: the next read gets it all.
+func (s *S3) SetTruncateReads(n int) { s.cutReads.Store(int64(n)) }
+
 // Truncated are the keys stored cut short.
 func (s *S3) Truncated() []string {
 	s.mu.Lock()
@@ -188,11 +236,11 @@ func (s *S3) Truncated() []string {
 }
 
 // S3Stats are what the store did.
-type S3Stats struct{ Requests, SlowDowns, Gets int64 }
+type S3Stats struct{ Requests, SlowDowns, Gets, TruncatedReads int64 }
 
 // Stats are the counts so far.
 func (s *S3) Stats() S3Stats {
-	return S3Stats{Requests: s.requests.Load(), SlowDowns: s.slowed.Load(), Gets: s.gets.Load()}
+	return S3Stats{Requests: s.requests.Load(), SlowDowns: s.slowed.Load(), Gets: s.gets.Load(), TruncatedReads: s.cut.Load()}
 }
 
 func (s *S3) read(bucket, key string) {

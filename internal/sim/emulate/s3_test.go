@@ -141,3 +141,43 @@ func TestS3NotifiesSQSAndFaults(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 }
+
+// TestS3TruncateReadsServesOnceCut: the cut-read fault answers one GET of an object with
+// half of it, framed as a whole answer; the next GET of that object is whole, though the
+// fault has a cut left (for another object).
+func TestS3TruncateReadsServesOnceCut(t *testing.T) {
+	st, err := NewS3(S3Options{Buckets: []string{"trail-logs"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	objs, _ := TrailObjects(trailRecords(t), 1)
+	if err := st.Put("trail-logs", objs[0].Key, objs[0].Body); err != nil {
+		t.Fatal(err)
+	}
+	c := s3Client(st, 1)
+	read := func() ([]byte, int64) {
+		t.Helper()
+		out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("trail-logs"), Key: aws.String(objs[0].Key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Body.Close()
+		b, err := io.ReadAll(out.Body)
+		if err != nil {
+			t.Fatalf("the cut body is not well framed: %v", err)
+		}
+		return b, aws.ToInt64(out.ContentLength)
+	}
+	st.SetTruncateReads(2)
+	cut, n := read()
+	if len(cut) != len(objs[0].Body)/2 || n != int64(len(cut)) || !bytes.HasPrefix(objs[0].Body, cut) {
+		t.Fatalf("cut read: %d bytes, Content-Length %d, of %d", len(cut), n, len(objs[0].Body))
+	}
+	if whole, _ := read(); !bytes.Equal(whole, objs[0].Body) {
+		t.Fatalf("the read after the fault: %d bytes of %d", len(whole), len(objs[0].Body))
+	}
+	if s := st.Stats(); s.TruncatedReads != 1 || s.Gets != 2 {
+		t.Fatalf("stats %+v", s)
+	}
+}

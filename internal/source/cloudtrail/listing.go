@@ -68,9 +68,12 @@ func (s *Source) pass(ctx context.Context, cp *checkpoint, emit source.Emit) err
 // report logs what a reader of the store would otherwise not see: a truncated object
 // (its readable records are kept) and the read-only records write_only dropped.
 func (s *Source) report(o *object) {
-	if o.truncated != nil {
+	switch {
+	case o.truncated != nil:
 		s.log.Warn("cloudtrail: truncated log file: its readable records are kept, the rest is lost",
-			"bucket", o.bucket, "key", o.key, "kept_bytes", recordBytes(o.records), "error", o.truncated)
+			"bucket", o.bucket, "key", o.key, "kept_bytes", recordBytes(o.records), "reads", o.rereads+1, "error", o.truncated)
+	case o.rereads > 0:
+		s.log.Info("cloudtrail: log file read cut short, whole when read again", "bucket", o.bucket, "key", o.key, "reads", o.rereads+1)
 	}
 	if o.dropped > 0 {
 		s.log.Debug("cloudtrail: write_only dropped read-only records", "key", o.key, "dropped", o.dropped, "kept", o.events)

@@ -155,8 +155,8 @@ func TestOrganisationAndControlTowerLayouts(t *testing.T) {
 	}
 }
 
-// TestTruncatedObjectReported cuts a log file in half: its batch carries what decompressed
-// and the log names the key.
+// TestTruncatedObjectReported stores a log file cut in half: it is read again, the same,
+// then its batch carries what decompressed and the log names the key.
 func TestTruncatedObjectReported(t *testing.T) {
 	keys, files := simTrail(t)
 	k := keys[0]
@@ -198,6 +198,9 @@ func TestTruncatedObjectReported(t *testing.T) {
 		t.Errorf("the normalizer kept %d of the %d records (and %d unparsed) of a file cut in half", parsed, len(idsOf(t, whole)), unparsed)
 	}
 	t.Logf("truncated file: %d of %d bytes, %d of %d records kept, %d unparsed", len(got), len(whole), parsed, len(idsOf(t, whole)), unparsed)
+	if n := f.getsOf(k); n != 1+truncatedRereads {
+		t.Errorf("the truncated file was read %d times, want %d (a cut read is read again)", n, 1+truncatedRereads)
+	}
 	if !strings.Contains(logs.String(), "truncated log file") || !strings.Contains(logs.String(), k) {
 		t.Errorf("the truncated file was not reported: %s", logs.String())
 	}

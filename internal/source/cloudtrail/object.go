@@ -23,12 +23,36 @@ type object struct {
 	events       int // records kept (write_only counts what is left)
 	dropped      int // read-only records write_only dropped
 	truncated    error
+	rereads      int // reads after a first one whose gzip stream ended early
 }
 
+// truncatedRereads is how many more times a log file whose gzip stream ends early is
+// read before what decompressed is taken for all there is. A body cut short on the way
+// but framed as whole (a gateway, a cache) reads whole again; a stored truncated file
+// reads the same.
+const truncatedRereads = 2
+
 // fetch gets and gunzips one log file. A body cut short in transit is an error (the
-// supervisor retries); a stored object whose gzip stream is truncated or corrupt keeps
-// what decompressed, and the reason is in truncated.
+// supervisor retries). A truncated or corrupt gzip stream is read again up to
+// truncatedRereads times; if it stays so, the stored object is cut: it keeps what
+// decompressed from the longest read, and the reason is in truncated.
 func (s *Source) fetch(ctx context.Context, bucket, key string) (*object, error) {
+	o, err := s.fetchOnce(ctx, bucket, key)
+	for i := 0; err == nil && o.truncated != nil && i < truncatedRereads; i++ {
+		again, err := s.fetchOnce(ctx, bucket, key)
+		if err != nil {
+			return nil, err
+		}
+		if again.truncated == nil || recordBytes(again.records) > recordBytes(o.records) {
+			o = again
+		}
+		o.rereads = i + 1
+	}
+	return o, err
+}
+
+// fetchOnce is one GET of a log file and its gunzipping.
+func (s *Source) fetchOnce(ctx context.Context, bucket, key string) (*object, error) {
 	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		return nil, fmt.Errorf("cloudtrail: get s3://%s/%s: %w", bucket, key, classify(err))

@@ -23,7 +23,10 @@ type Config struct {
 	// $ConnectionString and TLS; the policy needs the Listen right.
 	ConnectionString config.Secret `yaml:"connection_string"`
 	// Brokers, Topic and the keys below are for plain Kafka (MSK, Redpanda, self-hosted),
-	// used instead of connection_string.
+	// used instead of connection_string. With connection_string, Brokers replaces the
+	// bootstrap server NS.servicebus.windows.net:9093 (a TCP proxy, a tunnel, a local
+	// emulator): TLS still verifies the namespace's host there, and the brokers the
+	// metadata then names are dialled as named.
 	Brokers []string `yaml:"brokers"`
 	Topic   string   `yaml:"topic"`
 	// SASLMechanism is plain, scram-sha-256, scram-sha-512 or none (the default).
@@ -44,6 +47,10 @@ type Config struct {
 	// ConnectTimeout bounds one connection attempt; the first metadata request waits for
 	// at most twice it before Run reports the endpoint unreachable.
 	ConnectTimeout config.Duration `yaml:"connect_timeout"`
+	// SessionTimeout is how long the group waits for a member that stopped heartbeating
+	// (Kafka's session.timeout.ms): a daemon that died without leaving holds its
+	// partitions that long before they are handed on, to itself restarted or to another.
+	SessionTimeout config.Duration `yaml:"session_timeout"`
 	// MaxWait is the longest a broker holds a fetch that finds nothing new (Kafka's
 	// fetch.max.wait.ms). A poll that brings nothing for twice it means every partition
 	// is caught up, and the source's watermark moves.
@@ -51,12 +58,13 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults: start at the earliest retained record, 10 s to
-// connect, 5 s of fetch wait.
+// connect, a 45 s session (Kafka's and franz-go's default), 5 s of fetch wait.
 func DefaultConfig() Config {
 	return Config{
 		Type:           "eventhub",
 		Start:          "earliest",
 		ConnectTimeout: config.Duration(10 * time.Second),
+		SessionTimeout: config.Duration(45 * time.Second),
 		MaxWait:        config.Duration(5 * time.Second),
 	}
 }
@@ -75,7 +83,7 @@ func (c Config) Validate() error {
 		if _, err := parseConnectionString(c.ConnectionString.Reveal()); err != nil {
 			errs = append(errs, fmt.Errorf("connection_string: %w", err))
 		}
-		for key, set := range map[string]bool{"brokers": len(c.Brokers) > 0, "topic": c.Topic != "",
+		for key, set := range map[string]bool{"topic": c.Topic != "",
 			"username": c.Username != "", "password": c.Password != ""} {
 			if set {
 				errs = append(errs, fmt.Errorf("%s: not with connection_string, which sets it", key))
@@ -88,11 +96,6 @@ func (c Config) Validate() error {
 		if len(c.Brokers) == 0 {
 			errs = append(errs, errors.New("connection_string: required (or brokers and topic for plain Kafka)"))
 		}
-		for i, b := range c.Brokers {
-			if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
-				errs = append(errs, fmt.Errorf("brokers[%d]: %q is not host:port", i, b))
-			}
-		}
 		if c.Topic == "" {
 			errs = append(errs, errors.New("topic: required with brokers"))
 		}
@@ -104,11 +107,19 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("username: username and password required with sasl_mechanism %s", m))
 		}
 	}
+	for i, b := range c.Brokers {
+		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("brokers[%d]: %q is not host:port", i, b))
+		}
+	}
 	if s := strings.ToLower(c.Start); s != "earliest" && s != "latest" {
 		errs = append(errs, fmt.Errorf("start: %q is neither earliest nor latest", c.Start))
 	}
 	if c.ConnectTimeout.D() <= 0 {
 		errs = append(errs, errors.New("connect_timeout: must be positive"))
+	}
+	if c.SessionTimeout.D() < 6*time.Second || c.SessionTimeout.D() > 5*time.Minute {
+		errs = append(errs, errors.New("session_timeout: must be between 6s and 5m (what Event Hubs and Kafka brokers accept by default)"))
 	}
 	if c.MaxWait.D() <= 0 || c.MaxWait.D() > time.Minute {
 		errs = append(errs, errors.New("max_wait: must be between 0 and 1m"))
@@ -132,6 +143,9 @@ type endpoint struct {
 	tls            bool
 	group          string
 	eventHubs      bool
+	// tlsName is the name TLS verifies on a bootstrap broker given instead of the
+	// namespace's host (brokers with connection_string); empty: the dialled host.
+	tlsName string
 }
 
 // resolve turns a validated config into its endpoint.
@@ -145,8 +159,12 @@ func (c Config) resolve() (endpoint, error) {
 		if group == "" {
 			group = "$Default"
 		}
-		return endpoint{brokers: []string{cs.host + ":9093"}, topic: cs.entityPath, mechanism: "plain",
-			user: "$ConnectionString", password: c.ConnectionString.Reveal(), tls: true, group: group, eventHubs: true}, nil
+		ep := endpoint{brokers: []string{cs.host + ":9093"}, topic: cs.entityPath, mechanism: "plain",
+			user: "$ConnectionString", password: c.ConnectionString.Reveal(), tls: true, group: group, eventHubs: true}
+		if len(c.Brokers) > 0 {
+			ep.brokers, ep.tlsName = c.Brokers, cs.host
+		}
+		return ep, nil
 	}
 	group := c.ConsumerGroup
 	if group == "" {

@@ -3,6 +3,7 @@ package eventhub
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,13 +31,18 @@ func TestConnectionStringResolves(t *testing.T) {
 	if ep, err = c.resolve(); err != nil || ep.brokers[0] != "ns2.servicebus.windows.net:9093" || ep.topic != "hub2" || ep.group != "vigil-prod" {
 		t.Fatalf("resolved %+v, %v", ep, err)
 	}
+	// brokers beside a connection string replace its bootstrap server, TLS still naming the namespace.
+	c.Brokers = []string{"127.0.0.1:19093"}
+	if ep, err = c.resolve(); err != nil || !slices.Equal(ep.brokers, c.Brokers) || ep.tlsName != "ns2.servicebus.windows.net" || !ep.eventHubs {
+		t.Fatalf("with brokers resolved %+v, %v", ep, err)
+	}
 	k := DefaultConfig()
 	k.Brokers, k.Topic = []string{"b-1.msk.example:9096"}, "audit"
 	k.SASLMechanism, k.Username, k.Password = "SCRAM-SHA-512", "u", "p"
 	if err := k.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if ep, _ = k.resolve(); ep.mechanism != "scram-sha-512" || ep.tls || ep.group != "vigil" {
+	if ep, _ = k.resolve(); ep.mechanism != "scram-sha-512" || ep.tls || ep.group != "vigil" || ep.tlsName != "" {
 		t.Fatalf("plain Kafka resolved %+v", ep)
 	}
 }
@@ -54,7 +60,8 @@ func TestValidateNamesTheKey(t *testing.T) {
 		"connection_string: SharedAccessKey": func(c *Config) { c.ConnectionString = "Endpoint=sb://ns.servicebus.windows.net/;EntityPath=h" },
 		"connection_string: not a":           func(c *Config) { c.ConnectionString = "ns.servicebus.windows.net" },
 		"sasl_mechanism: Event Hubs":         func(c *Config) { hub(c); c.SASLMechanism = "scram-sha-256" },
-		"brokers: not with":                  func(c *Config) { hub(c); c.Brokers = []string{"k:9092"} },
+		"brokers[0]: \"k\"":                  func(c *Config) { hub(c); c.Brokers = []string{"k"} },
+		"topic: not with":                    func(c *Config) { hub(c); c.Topic = "t" },
 		"brokers[0]:":                        func(c *Config) { c.Brokers, c.Topic = []string{"kafka"}, "t" },
 		"topic: required":                    func(c *Config) { c.Brokers = []string{"k:9092"} },
 		"sasl_mechanism: unknown":            func(c *Config) { c.Brokers, c.Topic, c.SASLMechanism = []string{"k:9092"}, "t", "gssapi" },
@@ -62,6 +69,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		"start:":                             func(c *Config) { hub(c); c.Start = "beginning" },
 		"max_wait:":                          func(c *Config) { hub(c); c.MaxWait = 0 },
 		"connect_timeout:":                   func(c *Config) { hub(c); c.ConnectTimeout = 0 },
+		"session_timeout:":                   func(c *Config) { hub(c); c.SessionTimeout = config.Duration(time.Second) },
 		"type:":                              func(c *Config) { hub(c); c.Type = "graph" },
 	}
 	for want, mod := range cases {

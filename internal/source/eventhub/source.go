@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,6 +134,10 @@ func (s *Source) clientOpts(consumer bool) []kgo.Opt {
 			kgo.DisableAutoCommit(),
 			kgo.BlockRebalanceOnPoll(),
 			kgo.FetchMaxWait(s.cfg.MaxWait.D()),
+			kgo.SessionTimeout(s.cfg.SessionTimeout.D()),
+			// A heartbeat a third of the session at most, as Kafka advises (franz-go's 3 s
+			// otherwise).
+			kgo.HeartbeatInterval(min(3*time.Second, s.cfg.SessionTimeout.D()/3)),
 			kgo.OnPartitionsAssigned(s.assigned),
 			kgo.OnPartitionsRevoked(s.revoked),
 			kgo.OnPartitionsLost(s.lost),
@@ -169,6 +174,9 @@ func (s *Source) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		c := s.tls.Clone()
 		if host, _, e := net.SplitHostPort(addr); e == nil {
 			c.ServerName = host
+		}
+		if s.ep.tlsName != "" && slices.Contains(s.ep.brokers, addr) {
+			c.ServerName = s.ep.tlsName // a bootstrap override still serves the namespace's certificate
 		}
 		tc := tls.Client(conn, c)
 		if err = tc.HandshakeContext(ctx); err != nil {
