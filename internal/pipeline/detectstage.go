@@ -58,15 +58,24 @@ func (d *detectStage) restore(ctx context.Context) error {
 		}
 		if !ok {
 			// Without its baselines the position means nothing: replay all.
-			return p.opts.Store.DeleteState(ctx, positionKey)
+			if err := p.opts.Store.DeleteState(ctx, positionKey); err != nil {
+				return err
+			}
 		}
 	}
 	b, ok, err := p.opts.Store.GetState(ctx, positionKey)
 	if err != nil {
 		return fmt.Errorf("pipeline: restore: %w", err)
 	}
+	// The arrival detections see again what was stored after the last snapshot (a stop
+	// between storing a batch and detecting it must not lose its alerts; repeats have
+	// known ids and are not raised again).
+	arrivalDone, err := d.replayArrival(ctx, ok)
+	if err != nil {
+		return err
+	}
 	if !ok {
-		return nil
+		return d.flush(ctx)
 	}
 	ms, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil {
@@ -75,7 +84,7 @@ func (d *detectStage) restore(ctx context.Context) error {
 	pos := time.UnixMilli(ms).UTC()
 	from := pos.Add(-p.cfg.ReplayWindow)
 	d.done = from
-	if err := d.readOrdered(ctx, pos, true); err != nil {
+	if err := d.readOrdered(ctx, pos, !arrivalDone); err != nil {
 		return err
 	}
 	p.log.Info("restored detection state", "position", pos, "replayed_from", from)
@@ -103,13 +112,14 @@ func (d *detectStage) run(stop context.Context, queue <-chan storedBatch) error 
 			if err := d.batch(ctx, sb); err != nil {
 				return err
 			}
+			d.p.marks.end(sb.mark) // detected on arrival, its alerts stored
 		case <-tick.C:
 			if err := d.advance(ctx); err != nil {
 				return err
 			}
-			if d.p.opts.Baseline != nil && time.Since(d.saved) >= d.p.cfg.SnapshotInterval {
+			if time.Since(d.saved) >= d.p.cfg.SnapshotInterval {
 				if err := d.save(ctx); err != nil {
-					d.p.log.Error("baselines not saved", "error", err.Error())
+					d.p.log.Error("detection state not saved", "error", err.Error())
 				}
 			}
 			d.p.health.checkSilence(d.p.clock(), d.addAlert)
@@ -213,6 +223,8 @@ func (d *detectStage) finish(ctx context.Context) error {
 	err := d.flush(ctx)
 	if d.p.opts.Baseline != nil {
 		err = errors.Join(err, d.save(ctx))
+	} else {
+		err = errors.Join(err, d.p.marks.save(ctx, d.p.opts.Store))
 	}
 	if err == nil {
 		d.p.health.setFinished()
@@ -222,13 +234,7 @@ func (d *detectStage) finish(ctx context.Context) error {
 
 // stop stores the alerts raised and saves the baselines with their position.
 func (d *detectStage) stop(ctx context.Context) error {
-	err := d.flush(ctx)
-	if d.p.opts.Baseline != nil {
-		err = errors.Join(err, d.save(ctx))
-	} else if !d.done.IsZero() {
-		err = errors.Join(err, d.p.opts.Store.PutState(ctx, positionKey, []byte(strconv.FormatInt(d.done.UnixMilli(), 10))))
-	}
-	return err
+	return errors.Join(d.flush(ctx), d.save(ctx))
 }
 
 func (d *detectStage) observeOrdered(ctx context.Context, ev *event.Event) error {
@@ -358,16 +364,24 @@ func (d *detectStage) annotate(ctx context.Context, batch []alert.Alert, isNew m
 	}
 }
 
-// save writes the baselines and the position they cover, baselines first: a crash
-// between the two leaves an older position, which only replays more.
+// save stores the alerts raised so far, then writes the baselines, the position they
+// cover and the arrival mark, in that order: a crash between two steps leaves an older
+// position or mark, which only replays more, and never a snapshot ahead of its alerts.
 func (d *detectStage) save(ctx context.Context) error {
 	p := d.p
 	d.saved = time.Now()
-	if err := p.opts.Baseline.Save(ctx, p.opts.Store, baselineKey); err != nil {
-		return fmt.Errorf("pipeline: save baselines: %w", err)
+	if err := d.flush(ctx); err != nil {
+		return err
 	}
-	if d.done.IsZero() {
-		return nil
+	if p.opts.Baseline != nil {
+		if err := p.opts.Baseline.Save(ctx, p.opts.Store, baselineKey); err != nil {
+			return fmt.Errorf("pipeline: save baselines: %w", err)
+		}
 	}
-	return p.opts.Store.PutState(ctx, positionKey, []byte(strconv.FormatInt(d.done.UnixMilli(), 10)))
+	if !d.done.IsZero() {
+		if err := p.opts.Store.PutState(ctx, positionKey, []byte(strconv.FormatInt(d.done.UnixMilli(), 10))); err != nil {
+			return fmt.Errorf("pipeline: save position: %w", err)
+		}
+	}
+	return p.marks.save(ctx, p.opts.Store)
 }

@@ -126,6 +126,8 @@ type Pipeline struct {
 	health *Health
 	// ordered is Ordered then Baseline.
 	ordered detect.Detector
+	// marks follow the batches between their store and their arrival detection.
+	marks *arrivalMarks
 }
 
 // New checks opts and returns a pipeline.
@@ -143,7 +145,7 @@ func New(opts Options) (*Pipeline, error) {
 		}
 		seen[s.Name()] = true
 	}
-	p := &Pipeline{opts: opts, cfg: opts.Config, log: opts.Logger, clock: opts.Clock}
+	p := &Pipeline{opts: opts, cfg: opts.Config, log: opts.Logger, clock: opts.Clock, marks: newArrivalMarks(opts.Store)}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -216,7 +218,8 @@ type storedBatch struct {
 	events    []*event.Event // the new ones
 	endOfPoll bool
 	watermark time.Time
-	finished  bool // the source's Run returned: it sends nothing more
+	finished  bool   // the source's Run returned: it sends nothing more
+	mark      uint64 // its arrivalMarks registration, ended once detected
 }
 
 // putNew stores alerts and returns those whose ids were new.

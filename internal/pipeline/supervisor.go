@@ -128,21 +128,28 @@ func (s *supervisor) emit(ctx context.Context, b source.Batch) error {
 	for _, ev := range events {
 		ev.Vigil.StoredTime = stored.UnixMilli()
 	}
+	mark, err := p.marks.begin(context.WithoutCancel(ctx))
+	if err != nil {
+		return fmt.Errorf("pipeline: %s: store: %w", name, err)
+	}
 	start := time.Now()
 	fresh, err := p.opts.Store.AppendNew(context.WithoutCancel(ctx), name, events, b.Checkpoint)
 	if err != nil {
+		p.marks.end(mark)
 		return fmt.Errorf("pipeline: %s: store: %w", name, err)
 	}
 	s.progressed = true
 	p.health.source(name).recordBatch(b, events, len(fresh), stored, time.Since(start))
 	if len(fresh) == 0 && !b.EndOfPoll {
+		p.marks.end(mark)
 		return nil
 	}
 	wm := b.Watermark
 	if wm.IsZero() {
 		wm = avail
 	}
-	return s.send(storedBatch{source: name, events: fresh, endOfPoll: b.EndOfPoll, watermark: wm})
+	// A batch detection never takes stays marked: it is replayed at the next start.
+	return s.send(storedBatch{source: name, events: fresh, endOfPoll: b.EndOfPoll, watermark: wm, mark: mark})
 }
 
 // send queues a stored batch for detection. It waits while the queue is full (the

@@ -57,6 +57,7 @@ func Run(t *testing.T, open Open) {
 		{"Retention", testRetention},
 		{"AppendNew", testAppendNew},
 		{"Alerts", testAlerts},
+		{"Sequenced", testSequenced},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,59 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+// testSequenced: a Sequenced store hands out events in the order it stored them, whatever
+// their times, from any number on, a page at a time; a duplicate gets no new number.
+func testSequenced(t *testing.T, s store.Store) {
+	sq, ok := s.(store.Sequenced)
+	if !ok {
+		t.Skip("the store does not number events")
+	}
+	ctx := context.Background()
+	if n, err := sq.LastSeq(ctx); err != nil || n != 0 {
+		t.Fatalf("empty store: LastSeq %d, %v", n, err)
+	}
+	// Recent events first, then a backfill of older ones: storing order is not time order.
+	mustAppend(t, s, "src", []*event.Event{Event("new1", 100, "a@example.com", event.CategoryResourceCreate), Event("new2", 101, "a@example.com", event.CategoryResourceCreate)}, "")
+	mark, err := sq.LastSeq(ctx)
+	if err != nil || mark == 0 {
+		t.Fatalf("LastSeq %d, %v", mark, err)
+	}
+	var old []*event.Event
+	for i := range 5 {
+		old = append(old, Event(fmt.Sprintf("old%d", i), i, "b@example.com", event.CategoryResourceCreate))
+	}
+	mustAppend(t, s, "src", old, "")
+	mustAppend(t, s, "src", old[:2], "") // already stored: no new numbers
+	var got []string
+	after := mark
+	for {
+		evs, last, err := sq.StoredAfter(ctx, after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			if last != after {
+				t.Errorf("an empty page moved the number from %d to %d", after, last)
+			}
+			break
+		}
+		for _, ev := range evs {
+			got = append(got, ev.Metadata.UID)
+		}
+		after = last
+	}
+	if fmt.Sprint(got) != "[old0 old1 old2 old3 old4]" {
+		t.Errorf("stored after the mark: %v, want the backfill once, in storing order", got)
+	}
+	if n, _ := sq.LastSeq(ctx); n != after {
+		t.Errorf("LastSeq %d, the last number read %d", n, after)
+	}
+}
