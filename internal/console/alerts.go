@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-sec/vigil/internal/alert"
+	"github.com/vigil-sec/vigil/internal/incident"
 	"github.com/vigil-sec/vigil/internal/store"
 )
 
@@ -147,25 +148,29 @@ func (s *Server) alertComment(w http.ResponseWriter, r *http.Request) {
 	s.comment(w, r, store.KindAlert)
 }
 
-// exists reports whether (kind, id) exists, answering 404 (or 500) when it does not.
-func (s *Server) exists(w http.ResponseWriter, r *http.Request, kind, id string) bool {
+// resolve finds (kind, id), answering 404 (or 500) when there is none. It returns the id
+// to act on: an incident's id that a merge replaced gives the incident that took it over.
+func (s *Server) resolve(w http.ResponseWriter, r *http.Request, kind, id string) (string, bool) {
 	var err error
 	if kind == store.KindAlert {
 		_, err = s.opts.Data.Alert(r.Context(), id)
 	} else if s.opts.Incidents == nil {
 		err = store.ErrNotFound
 	} else {
-		_, err = s.opts.Incidents.Incident(r.Context(), id)
+		var in incident.Incident
+		if in, err = s.opts.Incidents.Incident(r.Context(), id); err == nil {
+			id = in.ID
+		}
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no "+kind+" "+id+"; list them at /api/v1/"+kind+"s")
-		return false
+		return "", false
 	}
 	if err != nil {
 		s.internalError(w, r, "reading the "+kind, err)
-		return false
+		return "", false
 	}
-	return true
+	return id, true
 }
 
 // transition sets (kind, id)'s state, with the body's optional reason.
@@ -184,7 +189,8 @@ func (s *Server) transition(w http.ResponseWriter, r *http.Request, kind, state 
 		writeError(w, http.StatusBadRequest, "reason: at most 2,000 characters of text")
 		return
 	}
-	if !s.exists(w, r, kind, id) {
+	id, ok := s.resolve(w, r, kind, id)
+	if !ok {
 		return
 	}
 	st := store.Status{State: state, By: principal(r).User, At: s.opts.Clock().UTC(), Reason: body.Reason}
@@ -210,7 +216,8 @@ func (s *Server) comment(w http.ResponseWriter, r *http.Request, kind string) {
 		writeError(w, http.StatusBadRequest, "text: 1 to 10,000 characters")
 		return
 	}
-	if !s.exists(w, r, kind, id) {
+	id, ok := s.resolve(w, r, kind, id)
+	if !ok {
 		return
 	}
 	c := store.Comment{By: principal(r).User, At: s.opts.Clock().UTC(), Text: body.Text}

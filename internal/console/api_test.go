@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/incident"
+	"github.com/vigil-sec/vigil/internal/store"
 )
 
 // getJSON decodes GET path's answer into v, which it first zeroes.
@@ -244,5 +245,42 @@ func TestRulesUploadLintAndSwitch(t *testing.T) {
 	observe()
 	if len(got) != 1 {
 		t.Errorf("re-enabled rule raised %d alerts", len(got))
+	}
+}
+
+// TestReplacedIncidentLinkLeadsToItsSuccessor: a link to an incident a merge replaced
+// opens the incident that took it over, with the status set before the merge, and an
+// action on the old id acts on the new one.
+func TestReplacedIncidentLinkLeadsToItsSuccessor(t *testing.T) {
+	f := newFixture(t)
+	as := f.seed(2)
+	ctx := context.Background()
+	first := incident.Incident{ID: "inc-old", Title: "first", Score: 60, Severity: alert.SeverityMedium, Entities: []event.Entity{as[0].Entity},
+		FirstSeen: as[1].Time, LastSeen: as[1].Time, AlertIDs: []string{as[1].ID}, Chain: []incident.Step{{Time: as[1].Time, AlertID: as[1].ID}}}
+	if err := f.st.PutIncidents(ctx, []incident.Incident{first}); err != nil {
+		t.Fatal(err)
+	}
+	if rec := f.do(call{method: "POST", path: "/api/v1/incidents/inc-old/acknowledge", bearer: f.tokens[auth.Analyst]}); rec.Code != http.StatusOK {
+		t.Fatalf("acknowledge: %d %s", rec.Code, rec.Body)
+	}
+	grown := first
+	grown.ID, grown.Title, grown.Replaces = "inc-new", "grown", []string{"inc-old"}
+	grown.AlertIDs = []string{as[1].ID, as[0].ID}
+	grown.Chain = append(grown.Chain, incident.Step{Time: as[0].Time, AlertID: as[0].ID})
+	if err := f.st.PutIncidents(ctx, []incident.Incident{grown}); err != nil {
+		t.Fatal(err)
+	}
+	var d IncidentDetail
+	f.getJSON("/api/v1/incidents/inc-old", auth.Viewer, &d)
+	if d.ID != "inc-new" || d.Status.State != "acknowledged" || len(d.Alerts) != 2 {
+		t.Errorf("the old link gives %q, status %q, %d alerts; want inc-new, acknowledged, 2", d.ID, d.Status.State, len(d.Alerts))
+	}
+	rec := f.do(call{method: "POST", path: "/api/v1/incidents/inc-old/close", body: `{"reason":"benign"}`, bearer: f.tokens[auth.Analyst]})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("close through the old id: %d %s", rec.Code, rec.Body)
+	}
+	sts, err := f.st.Statuses(ctx, store.KindIncident, []string{"inc-new", "inc-old"})
+	if err != nil || sts["inc-new"].State != "closed" || len(sts) != 1 {
+		t.Errorf("statuses %+v (%v); want inc-new closed, nothing on the old id", sts, err)
 	}
 }

@@ -103,8 +103,10 @@ func (s *Server) writeIncidentDetail(w http.ResponseWriter, r *http.Request, id 
 		s.internalError(w, r, "reading the incident", err)
 		return
 	}
+	// A replaced id gives the incident that took it over: its status and comments are
+	// under its own id.
 	d := IncidentDetail{Incident: in}
-	if d.Status, d.Comments, err = s.lifecycle(r, store.KindIncident, id); err != nil {
+	if d.Status, d.Comments, err = s.lifecycle(r, store.KindIncident, in.ID); err != nil {
 		s.internalError(w, r, "reading the incident's status", err)
 		return
 	}

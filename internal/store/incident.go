@@ -17,7 +17,8 @@ type IncidentStore interface {
 	PutIncidents(ctx context.Context, incidents []incident.Incident) error
 	// Incidents returns a page of incidents by last seen, newest first unless q.Ascending.
 	Incidents(ctx context.Context, q IncidentQuery) (IncidentPage, error)
-	// Incident returns one incident by id, ErrNotFound when there is none.
+	// Incident returns one incident by id, ErrNotFound when there is none. An id that was
+	// replaced gives the incident that took it over (with its own ID).
 	Incident(ctx context.Context, id string) (incident.Incident, error)
 }
 

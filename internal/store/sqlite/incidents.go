@@ -41,7 +41,14 @@ func (s *Store) PutIncidents(ctx context.Context, incs []incident.Incident) erro
 			if old == in.ID {
 				continue
 			}
+			// Links to the old id (and to the ids it had replaced) lead to this one.
+			if _, err := tx.ExecContext(ctx, `UPDATE incident_members SET incident = ? WHERE kind = 'replaced' AND incident = ?`, in.ID, old); err != nil {
+				return fmt.Errorf("sqlite: put incident %s: %w", in.ID, err)
+			}
 			if err := deleteIncident(ctx, tx, old); err != nil {
+				return err
+			}
+			if err := addMember(ctx, tx, "replaced", old, in.ID); err != nil {
 				return err
 			}
 			if err := carryLifecycle(ctx, tx, old, in.ID); err != nil {
@@ -60,7 +67,9 @@ func (s *Store) PutIncidents(ctx context.Context, incs []incident.Incident) erro
 			in.ID, in.LastSeen.UnixMilli(), seq, in.FirstSeen.UnixMilli(), in.Score, len(in.AlertIDs), data, now); err != nil {
 			return fmt.Errorf("sqlite: put incident %s: %w", in.ID, err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM incident_members WHERE incident = ?`, in.ID); err != nil {
+		// Its alerts and entities are written again; the ids it replaced stay linked, and
+		// its own id, if it was once replaced, is its own again.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM incident_members WHERE (incident = ? AND kind != 'replaced') OR (kind = 'replaced' AND key = ?)`, in.ID, in.ID); err != nil {
 			return fmt.Errorf("sqlite: put incident %s: members: %w", in.ID, err)
 		}
 		for _, id := range in.AlertIDs {
@@ -168,9 +177,15 @@ func (s *Store) Incidents(ctx context.Context, q store.IncidentQuery) (store.Inc
 }
 
 // Incident returns one incident by id.
+// An id that a merge or re-anchor replaced gives the incident that took it over (its own
+// id in ID), so a link to an incident keeps working as the story grows.
 func (s *Store) Incident(ctx context.Context, id string) (incident.Incident, error) {
 	var data []byte
 	err := s.db.QueryRowContext(ctx, `SELECT data FROM incidents WHERE id = ?`, id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = s.db.QueryRowContext(ctx, `SELECT i.data FROM incident_members m JOIN incidents i ON i.id = m.incident
+			WHERE m.kind = 'replaced' AND m.key = ?`, id).Scan(&data)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return incident.Incident{}, store.ErrNotFound
 	}

@@ -139,9 +139,30 @@ func testIncidentReplaces(t *testing.T, s IncidentEngine) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{a.ID, b.ID} {
-		if _, err := s.Incident(ctx, id); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("replaced %s still there: %v", id, err)
+		if got, err := s.Incident(ctx, id); err != nil || got.ID != merged.ID {
+			t.Errorf("replaced %s gives %q (%v), want the incident that took it over, %s", id, got.ID, err, merged.ID)
 		}
+	}
+	if p, err := s.Incidents(ctx, store.IncidentQuery{Limit: 100}); err != nil || len(p.Incidents) != 1 {
+		t.Errorf("after the merge %d incidents are listed (%v), want the merged one only", len(p.Incidents), err)
+	}
+	// Replaced again, the first ids lead to the newest; an id that comes back is its own.
+	again := mkIncident(5, 5, "a@example.com")
+	again.Replaces = []string{merged.ID}
+	if err := s.PutIncidents(ctx, []incident.Incident{again}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{a.ID, b.ID, merged.ID} {
+		if got, err := s.Incident(ctx, id); err != nil || got.ID != again.ID {
+			t.Errorf("twice-replaced %s gives %q (%v), want %s", id, got.ID, err, again.ID)
+		}
+	}
+	back := mkIncident(1, 1, "a@example.com") // a's id, made anew
+	if err := s.PutIncidents(ctx, []incident.Incident{back}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Incident(ctx, a.ID); err != nil || got.ID != a.ID || len(got.AlertIDs) != 1 {
+		t.Errorf("an id made anew gives %q with %d alerts (%v), want itself", got.ID, len(got.AlertIDs), err)
 	}
 	p, err := s.Incidents(ctx, store.IncidentQuery{AlertID: "alert-02-1"})
 	if err != nil || len(p.Incidents) != 0 {
