@@ -51,6 +51,7 @@ func benchClock() *emulate.Accelerated {
 type collectResult struct {
 	events             int
 	elapsed, cpu       time.Duration
+	storedAt           time.Duration // when the last event was stored
 	baseHeap, peakHeap uint64
 	disk               int64 // bytes on disk (per event in collectTotals)
 }
@@ -59,6 +60,7 @@ type collectResult struct {
 type collectTotals struct {
 	events, objects    int
 	elapsed, cpu       time.Duration
+	stored             time.Duration
 	baseHeap, peakHeap uint64
 	disk               int64
 }
@@ -67,6 +69,7 @@ func (t *collectTotals) add(r collectResult, objects int) {
 	t.events += r.events
 	t.objects += objects
 	t.elapsed += r.elapsed
+	t.stored += r.storedAt
 	t.cpu += r.cpu
 	t.baseHeap = max(t.baseHeap, r.baseHeap)
 	t.peakHeap = max(t.peakHeap, r.peakHeap)
@@ -79,6 +82,7 @@ func (t *collectTotals) report(b *testing.B) {
 	if t.objects > 0 {
 		b.ReportMetric(float64(t.objects)/secs, "objects/s")
 	}
+	b.ReportMetric(float64(t.events)/t.stored.Seconds(), "stored-events/s")
 	b.ReportMetric(float64(t.cpu.Microseconds())/float64(max(t.events, 1)), "cpu-µs/event")
 	b.ReportMetric(float64(t.disk), "disk-B/event")
 	b.ReportMetric(float64(t.baseHeap)/(1<<20), "base-heap-MB")
@@ -123,6 +127,9 @@ func runCollect(b *testing.B, srcs []source.Source, clock func() time.Time, want
 	go func() { done <- p.Run(ctx) }()
 	deadline := time.After(10 * time.Minute)
 	for newEvents() < want || p.Health().Watermark().Before(last) {
+		if res.storedAt == 0 && newEvents() >= want {
+			res.storedAt = time.Since(start)
+		}
 		select {
 		case err := <-done:
 			b.Fatalf("pipeline ended early (%v) with %d of %d events", err, newEvents(), want)
