@@ -14,7 +14,7 @@ import (
 )
 
 // readPage is how many stored events one read of the ordered path takes: memory holds
-// one page, whatever the volume.
+// two pages (the one detected, the next one read), whatever the volume.
 const readPage = 2000
 
 // EventOrder is the order every order-dependent detection sees events in, live and
