@@ -37,10 +37,11 @@ import (
 // the behavioural context, as the daemon wires them) and in event-time order, and the
 // behavioural baselines. Each run ends when every record is stored and the ordered
 // detections have read them all (the watermark passed the newest event). Each reports
-// events/s, the store's disk per event, and the heap: base-heap-MB is HeapInuse after a
-// GC once the emulator holds its data (which grows with the volume, the pipeline's does
-// not), peak-heap-MB the highest HeapInuse sampled during the run. Two volumes each, to
-// show the pipeline's memory flat in the volume.
+// events/s to that end and stored-events/s to the last event stored, CPU time per event
+// (every thread, the emulator's too), the store's disk per event, and the heap:
+// base-heap-MB is HeapInuse after a GC once the emulator holds its data (which grows with
+// the volume, the pipeline's does not), peak-heap-MB the highest HeapInuse sampled during
+// the run. Two volumes each, to show the pipeline's memory flat in the volume.
 
 // The collectors' clock: an hour after the simulated period, so every record is history.
 func benchClock() *emulate.Accelerated {
@@ -178,8 +179,7 @@ func sampleHeap() (peak *uint64, stop func()) {
 	return peak, func() { close(quit); <-done }
 }
 
-// simRecords is a simulated tenant's records of the given kind, time-ordered, and the
-// newest record's time.
+// simRecords is a simulated tenant's records of the given kind, time-ordered.
 func simRecords(b *testing.B, users, days int, kind sim.Kind) []sim.Record {
 	b.Helper()
 	s, err := sim.New(sim.Config{Seed: 3, Users: users, Days: days})
