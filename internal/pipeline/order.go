@@ -14,7 +14,7 @@ import (
 )
 
 // readPage is how many stored events one read of the ordered path takes: memory holds
-// one page, whatever the volume.
+// two pages (the one detected, the next one read), whatever the volume.
 const readPage = 2000
 
 // EventOrder is the order every order-dependent detection sees events in, live and
@@ -31,15 +31,24 @@ func EventOrder(a, b *event.Event) int {
 }
 
 // Stored reads the stored events with from <= time < to in EventOrder, a page at a time,
-// and gives each parsed one to fn.
+// and gives each parsed one to fn. The next page is read (and decoded) while fn works
+// through the current one, so the store's read and the detections share the cores;
+// memory holds two pages, whatever the volume.
 func Stored(ctx context.Context, st store.Store, from, to time.Time, fn func(*event.Event) error) error {
-	q := store.Query{From: from, To: to, Ascending: true, Limit: readPage}
+	ctx, cancel := context.WithCancel(ctx)
+	pages := make(chan pageRead, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		readPages(ctx, st, store.Query{From: from, To: to, Ascending: true, Limit: readPage}, pages)
+	}()
+	defer func() { cancel(); <-done }()
 	var held []*event.Event // events of the newest millisecond seen, which the next page may continue
-	for {
-		page, err := st.Query(ctx, q)
-		if err != nil {
-			return fmt.Errorf("pipeline: read stored events: %w", err)
+	for r := range pages {
+		if r.err != nil {
+			return fmt.Errorf("pipeline: read stored events: %w", r.err)
 		}
+		page := r.page
 		evs := append(held, page.Events...)
 		held = nil
 		if page.Next != "" && len(evs) > 0 {
@@ -64,8 +73,32 @@ func Stored(ctx context.Context, st store.Store, from, to time.Time, fn func(*ev
 				return err
 			}
 		}
-		if page.Next == "" {
-			return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("pipeline: read stored events: %w", err)
+	}
+	return nil
+}
+
+// pageRead is one page of Stored's read, or the error that ended it.
+type pageRead struct {
+	page store.Page
+	err  error
+}
+
+// readPages sends the pages of q to out, one ahead of the reader, and closes out after
+// the last page, an error, or ctx's end.
+func readPages(ctx context.Context, st store.Store, q store.Query, out chan<- pageRead) {
+	defer close(out)
+	for {
+		page, err := st.Query(ctx, q)
+		select {
+		case out <- pageRead{page, err}:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil || page.Next == "" {
+			return
 		}
 		q.Cursor = page.Next
 	}

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/source"
@@ -102,26 +106,17 @@ func (s *supervisor) emit(ctx context.Context, b source.Batch) error {
 		avail = p.clock()
 	}
 	events := make([]*event.Event, 0, len(b.Records)+len(b.Events))
-	for _, ev := range b.Events {
+	events = append(events, b.Events...)
+	normalized, err := s.normalize(ctx, b.Records)
+	if err != nil {
+		return err
+	}
+	events = append(events, normalized...)
+	for _, ev := range events {
 		ev.Vigil.Collector = name
 		ev.Vigil.AvailableTime = avail.UnixMilli()
 		if p.opts.Enrich != nil && !ev.IsUnparsed() {
 			p.opts.Enrich(ev)
-		}
-		events = append(events, ev)
-	}
-	for _, rec := range b.Records {
-		_, err := p.opts.Normalizer.Record(ctx, rec, func(ev *event.Event) error {
-			ev.Vigil.Collector = name
-			ev.Vigil.AvailableTime = avail.UnixMilli()
-			if p.opts.Enrich != nil && !ev.IsUnparsed() {
-				p.opts.Enrich(ev)
-			}
-			events = append(events, ev)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("pipeline: %s: normalize: %w", name, err)
 		}
 	}
 	stored := p.clock()
@@ -150,6 +145,50 @@ func (s *supervisor) emit(ctx context.Context, b source.Batch) error {
 	}
 	// A batch detection never takes stays marked: it is replayed at the next start.
 	return s.send(storedBatch{source: name, events: fresh, endOfPoll: b.EndOfPoll, watermark: wm, mark: mark})
+}
+
+// normalizeShare is the least a goroutine normalizes of a batch (bytes of records): less
+// is not worth the hand-off.
+const normalizeShare = 64 << 10
+
+// normalize turns a batch's records into events, in record order. A large batch of many
+// records (an Event Hubs fetch) is split over the cores.
+func (s *supervisor) normalize(ctx context.Context, recs [][]byte) ([]*event.Event, error) {
+	size := 0
+	for _, r := range recs {
+		size += len(r)
+	}
+	parts := min(runtime.GOMAXPROCS(0), len(recs), size/normalizeShare)
+	if parts < 2 {
+		return s.normalizeRange(ctx, recs)
+	}
+	out := make([][]*event.Event, parts)
+	var g errgroup.Group
+	for i := range parts {
+		g.Go(func() error {
+			var err error
+			out[i], err = s.normalizeRange(ctx, recs[i*len(recs)/parts:(i+1)*len(recs)/parts])
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return slices.Concat(out...), nil
+}
+
+func (s *supervisor) normalizeRange(ctx context.Context, recs [][]byte) ([]*event.Event, error) {
+	var events []*event.Event
+	for _, rec := range recs {
+		_, err := s.p.opts.Normalizer.Record(ctx, rec, func(ev *event.Event) error {
+			events = append(events, ev)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: %s: normalize: %w", s.src.Name(), err)
+		}
+	}
+	return events, nil
 }
 
 // send queues a stored batch for detection. It waits while the queue is full (the

@@ -34,7 +34,9 @@ func (s *Store) Append(ctx context.Context, source string, events []*event.Event
 }
 
 // AppendNew stores the events and the checkpoint in one transaction and returns the events
-// that were not stored before.
+// that were not stored before. The events go in blocks of blockSize: while one block's
+// index rows are inserted, the next block is encoded and compressed on another goroutine,
+// so a large batch uses two cores.
 func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Event, cp store.Checkpoint) ([]*event.Event, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -45,59 +47,52 @@ func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Ev
 	defer tx.Rollback() // a no-op after Commit
 
 	var fresh []*event.Event
-	w, offsets := &s.wbuf.block, s.wbuf.offsets
+	// The blocks being encoded, oldest first: at most two, one per write buffer.
+	var pending []chan encodedBlock
+	defer func() {
+		for _, ch := range pending { // an error left encodes running: wait for them
+			<-ch
+		}
+	}()
+	insertOldest := func() error {
+		r := <-pending[0]
+		pending = pending[1:]
+		if r.err != nil {
+			return fmt.Errorf("sqlite: append %s: %w", source, r.err)
+		}
+		if err := s.insertBlock(ctx, tx, source, r); err != nil {
+			return err
+		}
+		fresh = append(fresh, r.chunk...)
+		return nil
+	}
+	seen := make(map[string]bool, len(events)) // the batch's keys: a uid twice is stored once
+	started := 0
 	for start := 0; start < len(events); start += blockSize {
-		chunk := events[start:min(start+blockSize, len(events))]
-		w.b, offsets = w.b[:0], offsets[:0]
-		chunk, err = s.onlyNew(ctx, tx, source, chunk)
+		chunk, err := s.onlyNew(ctx, tx, source, events[start:min(start+blockSize, len(events))], seen)
 		if err != nil {
 			return nil, err
 		}
 		if len(chunk) == 0 {
 			continue
 		}
-		for _, ev := range chunk {
-			offsets = append(offsets, len(w.b))
-			if err = appendEvent(w, s.wbuf.enc, ev); err != nil {
-				return nil, fmt.Errorf("sqlite: append %s: encode event %s: %w", source, ev.Metadata.UID, err)
+		if len(pending) == len(s.wbufs) {
+			if err := insertOldest(); err != nil {
+				return nil, err
 			}
 		}
-		offsets = append(offsets, len(w.b))
-		insBlock, err := s.txStmt(ctx, tx, `INSERT INTO blocks (data) VALUES (?)`)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
-		}
-		s.wbuf.compressed = s.enc.EncodeAll(w.b, s.wbuf.compressed[:0])
-		res, err := insBlock.ExecContext(ctx, s.wbuf.compressed) // the driver copies it
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: append %s: store block: %w", source, err)
-		}
-		blockID, err := res.LastInsertId()
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
-		}
-		args := make([]any, 0, len(chunk)*25)
-		for i, ev := range chunk {
-			args = rowArgs(args, source, ev, blockID, offsets[i], offsets[i+1]-offsets[i])
-		}
-		ins, err := s.txStmt(ctx, tx, insertEvents(len(chunk)))
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
-		}
-		res2, err := ins.ExecContext(ctx, args...)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: append %s: index events: %w", source, err)
-		}
-		affected, err := res2.RowsAffected()
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: append %s: %w", source, err)
-		}
-		if int(affected) != len(chunk) {
-			return nil, fmt.Errorf("sqlite: append %s: %d of %d new events indexed", source, affected, len(chunk))
-		}
-		fresh = append(fresh, chunk...)
+		// The buffer of the block before the previous one, inserted by now.
+		buf := &s.wbufs[started%len(s.wbufs)]
+		started++
+		ch := make(chan encodedBlock, 1)
+		pending = append(pending, ch)
+		go func() { ch <- s.encodeBlock(buf, chunk) }()
 	}
-	w.b, s.wbuf.offsets = w.b[:0], offsets[:0]
+	for len(pending) > 0 {
+		if err := insertOldest(); err != nil {
+			return nil, err
+		}
+	}
 	if cp != nil {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (source, data, updated) VALUES (?, ?, ?)
 			ON CONFLICT (source) DO UPDATE SET data = excluded.data, updated = excluded.updated`,
@@ -109,6 +104,67 @@ func (s *Store) AppendNew(ctx context.Context, source string, events []*event.Ev
 		return nil, fmt.Errorf("sqlite: append %s: commit: %w", source, err)
 	}
 	return fresh, nil
+}
+
+// encodedBlock is a block's events as JSON lines, compressed, with where each line starts
+// (and the end of the last), in a write buffer.
+type encodedBlock struct {
+	chunk []*event.Event
+	buf   *writeBuffers
+	err   error
+}
+
+// encodeBlock encodes and compresses chunk into buf. It reads the events and writes only
+// buf, so it may run beside the inserts of another block.
+func (s *Store) encodeBlock(buf *writeBuffers, chunk []*event.Event) encodedBlock {
+	w := &buf.block
+	w.b, buf.offsets = w.b[:0], buf.offsets[:0]
+	for _, ev := range chunk {
+		buf.offsets = append(buf.offsets, len(w.b))
+		if err := appendEvent(w, buf.enc, ev); err != nil {
+			return encodedBlock{err: fmt.Errorf("encode event %s: %w", ev.Metadata.UID, err)}
+		}
+	}
+	buf.offsets = append(buf.offsets, len(w.b))
+	buf.compressed = s.enc.EncodeAll(w.b, buf.compressed[:0])
+	return encodedBlock{chunk: chunk, buf: buf}
+}
+
+// insertBlock stores an encoded block and its events' index rows.
+func (s *Store) insertBlock(ctx context.Context, tx *sql.Tx, source string, r encodedBlock) error {
+	insBlock, err := s.txStmt(ctx, tx, `INSERT INTO blocks (data) VALUES (?)`)
+	if err != nil {
+		return fmt.Errorf("sqlite: append %s: %w", source, err)
+	}
+	res, err := insBlock.ExecContext(ctx, r.buf.compressed) // the driver copies it
+	if err != nil {
+		return fmt.Errorf("sqlite: append %s: store block: %w", source, err)
+	}
+	blockID, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("sqlite: append %s: %w", source, err)
+	}
+	offsets := r.buf.offsets
+	args := make([]any, 0, len(r.chunk)*25)
+	for i, ev := range r.chunk {
+		args = rowArgs(args, source, ev, blockID, offsets[i], offsets[i+1]-offsets[i])
+	}
+	ins, err := s.txStmt(ctx, tx, insertEvents(len(r.chunk)))
+	if err != nil {
+		return fmt.Errorf("sqlite: append %s: %w", source, err)
+	}
+	res2, err := ins.ExecContext(ctx, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: append %s: index events: %w", source, err)
+	}
+	affected, err := res2.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: append %s: %w", source, err)
+	}
+	if int(affected) != len(r.chunk) {
+		return fmt.Errorf("sqlite: append %s: %d of %d new events indexed", source, affected, len(r.chunk))
+	}
+	return nil
 }
 
 // txStmt is the statement of text, prepared once for the store and bound to tx: the
@@ -145,9 +201,9 @@ func appendEvent(w *lineWriter, enc *json.Encoder, ev *event.Event) error {
 		return errors.New("raw record is not valid JSON")
 	}
 	start := len(w.b)
-	ev.Raw = nil
-	err := enc.Encode(ev) // {...}\n
-	ev.Raw = raw
+	bare := *ev // a copy without the raw record: ev is not written, so others may read it
+	bare.Raw = nil
+	err := enc.Encode(&bare) // {...}\n
 	if err != nil {
 		w.b = w.b[:start]
 		return err
@@ -162,9 +218,10 @@ func appendEvent(w *lineWriter, enc *json.Encoder, ev *event.Event) error {
 	return nil
 }
 
-// onlyNew drops the events of a chunk already stored, so a re-delivered window costs one
-// index lookup per event instead of encoding and compressing it again.
-func (s *Store) onlyNew(ctx context.Context, tx *sql.Tx, source string, chunk []*event.Event) ([]*event.Event, error) {
+// onlyNew drops the events of a chunk already stored or in seen (the batch's keys so far,
+// to which it adds the chunk's), so a re-delivered window costs one index lookup per event
+// instead of encoding and compressing it again.
+func (s *Store) onlyNew(ctx context.Context, tx *sql.Tx, source string, chunk []*event.Event, seen map[string]bool) ([]*event.Event, error) {
 	args := make([]any, 0, len(chunk)+1)
 	args = append(args, source)
 	for _, ev := range chunk {
@@ -192,8 +249,8 @@ func (s *Store) onlyNew(ctx context.Context, tx *sql.Tx, source string, chunk []
 	}
 	fresh := make([]*event.Event, 0, len(chunk)-len(stored))
 	for _, ev := range chunk {
-		if k := eventKey(ev); !stored[k] {
-			stored[k] = true // a uid twice in one batch is stored once
+		if k := eventKey(ev); !stored[k] && !seen[k] {
+			seen[k] = true // a uid twice in one batch is stored once
 			fresh = append(fresh, ev)
 		}
 	}

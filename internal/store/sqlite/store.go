@@ -34,7 +34,7 @@ type Store struct {
 	writeMu sync.Mutex // one writer at a time; SQLite would serialise them anyway
 	cache   *blockCache
 	stmts   map[string]*sql.Stmt // prepared statements of the write path, by text; under writeMu
-	wbuf    writeBuffers         // under writeMu
+	wbufs   [2]writeBuffers      // under writeMu: one block is encoded while another is inserted
 }
 
 // writeBuffers are the write path's scratch buffers, kept between appends: a block's
@@ -86,7 +86,9 @@ func open(ctx context.Context, dir string, schemaVersion int) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: zstd decoder: %w", err)
 	}
 	s := &Store{db: db, enc: enc, dec: dec, cache: newBlockCache(32), stmts: map[string]*sql.Stmt{}}
-	s.wbuf.enc = json.NewEncoder(&s.wbuf.block)
+	for i := range s.wbufs {
+		s.wbufs[i].enc = json.NewEncoder(&s.wbufs[i].block)
+	}
 	return s, nil
 }
 
