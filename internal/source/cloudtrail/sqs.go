@@ -30,6 +30,57 @@ type queueRun struct {
 	// receipts counts receives that returned messages: a worker whose empty receive saw
 	// it move knows another one got messages meanwhile, and does not call the queue drained.
 	receipts atomic.Int64
+
+	markMu   sync.Mutex
+	lastMark time.Time // when the last EndOfPoll went out (the source's clock)
+	oldest   time.Time // the oldest delivery time (LastModified) of the files emitted since
+}
+
+// busyMarkEvery is how often a queue that never runs empty (an organisation trail's, busy
+// around the clock) still ends a poll: the ordered detections wait for a source's
+// watermark, and one given only by an empty receive would hold them back for as long as
+// the traffic lasts.
+const busyMarkEvery = 30 * time.Second
+
+// delivered notes a file emitted, for the next busy mark; a file without a delivery time
+// (an S3-compatible store that sends no Last-Modified) counts as delivered now.
+func (q *queueRun) delivered(at time.Time) {
+	if at.IsZero() {
+		at = q.s.now()
+	}
+	q.markMu.Lock()
+	if q.oldest.IsZero() || at.Before(q.oldest) {
+		q.oldest = at
+	}
+	q.markMu.Unlock()
+}
+
+// busyMark ends a poll when busyMarkEvery has passed since the last end, with the oldest
+// delivery time of the files emitted since as the watermark: the queue hands out files
+// about in the order they were delivered, so what was delivered before it has been read
+// (a file out of that order is still detected, as late, behind the allowed lateness).
+func (q *queueRun) busyMark(ctx context.Context) error {
+	now := q.s.now()
+	q.markMu.Lock()
+	if q.lastMark.IsZero() {
+		q.lastMark = now
+	}
+	if now.Sub(q.lastMark) < busyMarkEvery || q.oldest.IsZero() {
+		q.markMu.Unlock()
+		return nil
+	}
+	wm := q.oldest
+	q.lastMark, q.oldest = now, time.Time{}
+	q.markMu.Unlock()
+	return q.locked(ctx, source.Batch{Stream: "sqs", EndOfPoll: true, Watermark: wm})
+}
+
+// drained ends a poll: the queue was found empty, everything delivered has been read.
+func (q *queueRun) drained(ctx context.Context) error {
+	q.markMu.Lock()
+	q.lastMark, q.oldest = q.s.now(), time.Time{}
+	q.markMu.Unlock()
+	return q.locked(ctx, source.Batch{Stream: "sqs", EndOfPoll: true})
 }
 
 // runQueue reads the bucket's ObjectCreated notifications: each message's objects are
@@ -61,7 +112,7 @@ func (q *queueRun) worker(ctx context.Context) error {
 		}
 		if len(out.Messages) == 0 {
 			if q.inFlight.Load() == 0 && q.receipts.Load() == before {
-				if err := q.locked(ctx, source.Batch{Stream: "sqs", EndOfPoll: true}); err != nil {
+				if err := q.drained(ctx); err != nil {
 					return err
 				}
 			}
@@ -75,6 +126,9 @@ func (q *queueRun) worker(ctx context.Context) error {
 				return err
 			}
 			q.inFlight.Add(-1)
+		}
+		if err := q.busyMark(ctx); err != nil {
+			return err
 		}
 	}
 }
@@ -114,6 +168,7 @@ func (q *queueRun) message(ctx context.Context, m sqstypes.Message) error {
 		if err := q.locked(ctx, source.Batch{Stream: "s3://" + o.bucket, Records: obj.records, Available: obj.lastModified}); err != nil {
 			return err
 		}
+		q.delivered(obj.lastModified)
 	}
 	stop()
 	_, err = s.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(s.cfg.QueueURL), ReceiptHandle: m.ReceiptHandle})

@@ -2,14 +2,19 @@ package cloudtrail
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/sim"
+	"github.com/vigil-sec/vigil/internal/source"
 )
 
 func s3Event(bucket, key string) string {
@@ -201,5 +206,51 @@ func TestQueueVisibilityExpiresMidObject(t *testing.T) {
 	}
 	if f.getsOf(keys[0]) != 2 || !strings.Contains(logs.String(), "redelivered while it was read") {
 		t.Errorf("%d GETs; log: %s", f.getsOf(keys[0]), logs.String())
+	}
+}
+
+// TestBusyQueueStillEndsPolls: a queue that never runs empty (every file read announces
+// another) still ends a poll every busyMarkEvery of the source's clock, with a watermark
+// — else the ordered detections would wait for as long as the traffic lasts.
+func TestBusyQueueStillEndsPolls(t *testing.T) {
+	keys, files := simTrail(t)
+	f, q := newFakeS3(t), newFakeSQS(t)
+	for _, k := range keys[:5] {
+		f.put(t, k, files[k])
+		q.send(s3Event(testBucket, k))
+	}
+	cfg := queueSetup(t, f, q)
+	cfg.Workers = 1
+	var ticks atomic.Int64
+	clock := func() time.Time { // 5 s pass at every look
+		return sim.DefaultEnd().Add(time.Duration(ticks.Add(1)) * 5 * time.Second)
+	}
+	src, err := New(cfg, WithLogger(slog.New(slog.DiscardHandler)), WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var read, marks, drained int
+	var mark time.Time
+	err = src.Run(ctx, nil, func(_ context.Context, b source.Batch) error {
+		switch {
+		case len(b.Records) > 0:
+			read++
+			q.send(s3Event(testBucket, keys[read%5])) // never empty
+		case b.EndOfPoll && b.Watermark.IsZero():
+			drained++
+		case b.EndOfPoll:
+			marks++
+			mark = b.Watermark
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || marks == 0 {
+		t.Fatalf("after %d files of a queue never empty: %d polls ended with a watermark, %d as drained (Run: %v)", read, marks, drained, err)
+	}
+	if drained != 0 || mark.IsZero() {
+		t.Errorf("%d drained polls of a queue never empty; watermark %v", drained, mark)
 	}
 }
