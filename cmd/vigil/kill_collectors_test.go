@@ -242,8 +242,11 @@ func TestKillAndRestartEventHubs(t *testing.T) {
 		t.Skip("builds and runs the daemon")
 	}
 	bin := buildVigil(t)
-	// 40 users: the diagnostic records of 20 raise 0 or 1 alert, depending on the hour.
-	recs := simRecords(t, sim.KindEventHub, 40)
+	// 40 users' non-interactive and workload sign-ins, and their interactive sign-ins as
+	// the SignInLogs diagnostic records a tenant's diagnostic setting streams to a hub: the
+	// first alone raise 0 or 1 alert, the interactive ones the sign-in detections' dozens.
+	recs := append(simRecords(t, sim.KindEventHub, 40), signInLogs(t, simRecords(t, sim.KindGraphSignIn, 40))...)
+	slices.SortStableFunc(recs, func(a, b sim.Record) int { return a.Time.Compare(b.Time) })
 	ids := map[string]bool{}
 	for _, r := range recs {
 		ids[r.ID] = true
@@ -295,6 +298,33 @@ func TestKillAndRestartEventHubs(t *testing.T) {
 	at, killedStats := run(killed, 4)
 	compareRuns(t, ids, plain, killed, at, true)
 	t.Logf("%d bodies; broker restarts: %d in the uninterrupted run, %d in the killed one", len(bodies), plainStats.Restarts, killedStats.Restarts)
+}
+
+// signInLogs wraps Graph sign-ins as SignInLogs diagnostic records, the shape Azure
+// Monitor streams to Event Hubs: the Graph object is the record's properties.
+func signInLogs(t *testing.T, graph []sim.Record) []sim.Record {
+	t.Helper()
+	out := make([]sim.Record, 0, len(graph))
+	for _, r := range graph {
+		var body struct {
+			IPAddress string `json:"ipAddress"`
+			UPN       string `json:"userPrincipalName"`
+			Tenant    string `json:"resourceTenantId"`
+		}
+		if err := json.Unmarshal(r.JSON, &body); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := json.Marshal(map[string]any{
+			"time": r.Time.UTC().Format(time.RFC3339Nano), "resourceId": "/tenants/" + body.Tenant + "/providers/Microsoft.aadiam",
+			"operationName": "Sign-in activity", "operationVersion": "1.0", "category": "SignInLogs", "tenantId": body.Tenant,
+			"callerIpAddress": body.IPAddress, "identity": body.UPN, "Level": 4, "properties": json.RawMessage(r.JSON),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, sim.Record{Time: r.Time, Kind: sim.KindEventHub, Scope: "insights-logs-signinlogs", ID: r.ID, JSON: rec})
+	}
+	return out
 }
 
 // TestKillAndRestartCloudTrail: the tenant's CloudTrail log files in an S3 bucket that
