@@ -128,6 +128,10 @@ func TestParseOfAMissingFileSaysSoOnce(t *testing.T) {
 	if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 || strings.Count(errOut, missing) != 1 || strings.Contains(errOut, "0 files") {
 		t.Errorf("parse of a missing file: exit %d, want its error once and no summary of zeros:\n%s", code, errOut)
 	}
+	// In plain words: the path and the reason, no package or system call names.
+	if want := "vigil parse: " + missing + ": no such file or directory\n"; errOut != want {
+		t.Errorf("parse of a missing file says %q, want %q", errOut, want)
+	}
 }
 
 // TestEveryCommandPrintsOneUsage: asked for with --help, a command's usage goes to stdout

@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -49,7 +50,7 @@ func Files(paths []string) ([]string, []error) {
 		}
 		info, err := os.Stat(p)
 		if err != nil {
-			w.errs = append(w.errs, fmt.Errorf("normalize: %w", err))
+			w.errs = append(w.errs, pathError(p, err))
 			continue
 		}
 		if !info.IsDir() {
@@ -59,6 +60,17 @@ func Files(paths []string) ([]string, []error) {
 		w.dir(p, info)
 	}
 	return w.files, w.errs
+}
+
+// pathError says in plain words that a path given cannot be read: the path, then the
+// reason ("logs/x.json: no such file or directory"), the operation and package left out —
+// a person reads it, and errors.Is still finds fs.ErrNotExist or fs.ErrPermission.
+func pathError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // walker collects the files of a directory tree, following links.
@@ -113,7 +125,7 @@ func (n *Normalizer) StreamFile(ctx context.Context, path string, stdin interfac
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return Stats{}, fmt.Errorf("normalize: %w", err)
+		return Stats{}, pathError(path, err)
 	}
 	defer f.Close()
 	return n.Stream(ctx, f, path, emit)

@@ -30,7 +30,7 @@ func (n *Normalizer) stream(ctx context.Context, r io.Reader, name string, emit 
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return Stats{}, fmt.Errorf("normalize: %s: gunzip: %w", name, err)
+			return Stats{}, fmt.Errorf("%s: not a readable gzip file: %w", name, err)
 		}
 		defer zr.Close()
 		in = &failReader{r: zr} // a cut gzip file fails here, mid-stream
@@ -45,7 +45,7 @@ func (n *Normalizer) stream(ctx context.Context, r io.Reader, name string, emit 
 		// Logs are text: more than 1% NUL bytes in the first 64 KiB (UTF-16 aside) is an
 		// executable, an image or a database, not hundreds of unparsed records. A stray
 		// NUL in a text export is repaired like any control character.
-		return Stats{}, fmt.Errorf("normalize: %s: %w (binary data: %d NUL bytes in the first %d)", name, ErrNotLog, nul, len(head))
+		return Stats{}, fmt.Errorf("%s: %w (binary data: %d NUL bytes in the first %d)", name, ErrNotLog, nul, len(head))
 	}
 	start := rawjson.SkipSpace(head, 0)
 	var err error
@@ -64,10 +64,10 @@ func (n *Normalizer) stream(ctx context.Context, r io.Reader, name string, emit 
 		if errors.Is(in.err, io.ErrUnexpectedEOF) {
 			// A cut file (a partial download, a truncated object): say so, and that what
 			// was read before the cut is kept.
-			return rs.stats, fmt.Errorf("normalize: %s is cut short (%w) after %d complete records, which are kept; the rest is missing",
+			return rs.stats, fmt.Errorf("%s is cut short (%w) after %d complete records, which are kept; the rest is missing",
 				name, in.err, rs.stats.Records-rs.stats.Unparsed)
 		}
-		return rs.stats, fmt.Errorf("normalize: read %s: %w", name, in.err)
+		return rs.stats, fmt.Errorf("%s: reading stopped: %w", name, in.err)
 	}
 	if errors.Is(err, io.EOF) {
 		err = nil
