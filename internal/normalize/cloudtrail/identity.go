@@ -35,14 +35,18 @@ func setActor(ev *event.Event, id *userIdentity) {
 	}
 	switch strings.ToLower(id.Type) {
 	case "iamuser":
-		u.Name = normalize.FirstNonEmpty(id.UserName, lastSegment(id.ARN))
+		u.Name = normalize.FirstNonEmpty(id.UserName, lastSegment(id.ARN), id.PrincipalID)
 		u.TypeID = event.UserTypeUser
 		arn := id.ARN
 		if arn == "" && id.AccountID != "" && id.UserName != "" {
 			// Failed console sign-ins carry no ARN; rebuild it so the person stays one entity.
 			arn = "arn:aws:iam::" + id.AccountID + ":user/" + id.UserName
 		}
-		ev.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: normalize.FirstNonEmpty(arn, id.UserName)}
+		// Some records (VPC endpoint network activity, trimmed exports) carry only the
+		// principal id: it is the user's stable id, the entity rather than none.
+		if name := normalize.FirstNonEmpty(arn, id.UserName, id.PrincipalID); name != "" {
+			ev.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: name}
+		}
 		setEmail(u, u.Name)
 	case "root":
 		u.Name = normalize.FirstNonEmpty(id.UserName, "root")
@@ -51,7 +55,9 @@ func setActor(ev *event.Event, id *userIdentity) {
 		if arn == "" && id.AccountID != "" {
 			arn = "arn:aws:iam::" + id.AccountID + ":root"
 		}
-		ev.Vigil.Entity = event.Entity{Type: event.EntityRoot, Name: arn}
+		if arn != "" {
+			ev.Vigil.Entity = event.Entity{Type: event.EntityRoot, Name: arn}
+		}
 	case "assumedrole":
 		assumedRole(ev, id)
 	case "federateduser":
