@@ -124,6 +124,19 @@ func (p *Parser) setActor(r *record, props *properties, ev *event.Event) {
 	case caller != "":
 		u.Name, u.TypeID = caller, event.UserTypeOther
 		ev.Vigil.Entity = event.Entity{Type: event.EntityService, Name: caller}
+	case auth.Evidence != nil && isGUID(auth.Evidence.PrincipalID):
+		// No caller and no claims (a trimmed export): the principal whose role assignment
+		// allowed the call is the caller when it is a user or a service principal (a
+		// group's id is not: the caller is one of its members).
+		id := strings.ToLower(auth.Evidence.PrincipalID)
+		switch strings.ToLower(auth.Evidence.PrincipalType) {
+		case "user":
+			u.UID, u.Type, u.TypeID = id, "User", event.UserTypeUser
+			ev.Vigil.Entity = event.Entity{Type: event.EntityUser, Name: id}
+		case "serviceprincipal":
+			u.UID, u.Type, u.TypeID = id, "ServicePrincipal", event.UserTypeSystem
+			ev.Vigil.Entity = event.Entity{Type: event.EntityServicePrincipal, Name: id}
+		}
 	}
 	if auth.Role != "" {
 		ev.Privileges = []string{auth.Role}
