@@ -58,8 +58,8 @@ type StateStore interface {
 
 // Query selects events. Zero fields do not filter.
 type Query struct {
-	From, To  time.Time // From inclusive, To exclusive
-	Entity    event.Entity
+	From, To  time.Time    // From inclusive, To exclusive
+	Entity    event.Entity // an identity's events; for an address or a user agent, the events from it
 	Category  event.Category
 	ClassUID  int
 	Source    string

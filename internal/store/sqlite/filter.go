@@ -33,6 +33,22 @@ func (f *pageFilter) span(from, to time.Time, entity event.Entity) {
 	}
 }
 
+// eventSpan is span for the events table, where an address or a user agent is no event's
+// actor: its events are those from it (as History reads them), so a spray's alert on
+// 203.0.113.7 finds its evidence and an address's page its activity.
+func (f *pageFilter) eventSpan(from, to time.Time, entity event.Entity) {
+	switch entity.Type {
+	case event.EntityIP:
+		f.span(from, to, event.Entity{})
+		f.add("ip = ?", entity.Name)
+	case event.EntityUserAgent:
+		f.span(from, to, event.Entity{})
+		f.add("user_agent = ?", entity.Name)
+	default:
+		f.span(from, to, entity)
+	}
+}
+
 // sql completes a SELECT with the conditions, the cursor and the order; it reads one row
 // more than limit, to know whether a next page exists.
 func (f *pageFilter) sql(sel, cursor string, ascending bool, limit int) (string, []any, error) {

@@ -32,7 +32,7 @@ func (s *Store) Checkpoint(ctx context.Context, source string) (store.Checkpoint
 func (s *Store) Query(ctx context.Context, q store.Query) (store.Page, error) {
 	limit := pageLimit(q.Limit)
 	var f pageFilter
-	f.span(q.From, q.To, q.Entity)
+	f.eventSpan(q.From, q.To, q.Entity)
 	if q.Category != "" {
 		f.add("category = ?", string(q.Category))
 	}

@@ -57,3 +57,28 @@ func testSequenced(t *testing.T, s store.Store) {
 		t.Errorf("LastSeq %d, the last number read %d", n, after)
 	}
 }
+
+// testQueryByAddress: the events of an address entity are those from it, whoever acted —
+// an alert on a spraying address finds its evidence among its victims' sign-ins.
+func testQueryByAddress(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var evs []*event.Event
+	for i, who := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+		ev := Event(fmt.Sprintf("spray-%d", i), i, who, event.CategoryLoginFailed)
+		ev.SrcEndpoint.IP = "203.0.113.7"
+		evs = append(evs, ev)
+	}
+	evs = append(evs, Event("other", 3, "a@example.com", event.CategoryLoginFailed)) // from 198.51.100.3
+	mustAppend(t, s, "src", evs, "")
+	p, err := s.Query(ctx, store.Query{Entity: event.Entity{Type: event.EntityIP, Name: "203.0.113.7"}, Limit: 10, Ascending: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range p.Events {
+		got = append(got, ev.Metadata.UID)
+	}
+	if fmt.Sprint(got) != "[spray-0 spray-1 spray-2]" {
+		t.Errorf("events of the address: %v, want the three from it", got)
+	}
+}

@@ -58,6 +58,7 @@ func Run(t *testing.T, open Open) {
 		{"AppendNew", testAppendNew},
 		{"Alerts", testAlerts},
 		{"Sequenced", testSequenced},
+		{"QueryByAddress", testQueryByAddress},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
