@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	stdlog "log"
@@ -161,17 +160,9 @@ func (f *demoFeeds) deliverDue(ctx context.Context) error {
 }
 
 func (f *demoFeeds) produce(ctx context.Context, recs []sim.Record, at time.Time) error {
-	var bodies [][]byte
-	for i := 0; i < len(recs); i += 100 {
-		raw := make([]json.RawMessage, 0, 100)
-		for _, r := range recs[i:min(i+100, len(recs))] {
-			raw = append(raw, r.JSON)
-		}
-		b, err := json.Marshal(map[string]any{"records": raw})
-		if err != nil {
-			return fmt.Errorf("demo: event hubs body: %w", err)
-		}
-		bodies = append(bodies, b)
+	bodies, err := emulate.HubBodies(recs, 100)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
 	for i := 0; i < len(bodies); i += 500 {
 		if err := f.hubs.Produce(ctx, at, bodies[i:min(i+500, len(bodies))]...); err != nil {

@@ -8,8 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -45,16 +43,12 @@ func newKillWorld(t *testing.T) *killWorld {
 		t.Fatal(err)
 	}
 	w := &killWorld{records: map[string]bool{}}
-	var recs []sim.Record
-	if _, err := s.Run(context.Background(), func(r sim.Record) error {
-		switch r.Kind {
-		case sim.KindGraphSignIn, sim.KindGraphAudit, sim.KindGraphRisk, sim.KindActivityLog:
-			recs = append(recs, r)
-			w.records[r.ID] = true
-		}
-		return nil
-	}); err != nil {
+	recs, err := s.Records(context.Background(), sim.KindGraphSignIn, sim.KindGraphAudit, sim.KindGraphRisk, sim.KindActivityLog)
+	if err != nil {
 		t.Fatal(err)
+	}
+	for _, r := range recs {
+		w.records[r.ID] = true
 	}
 	w.emu, err = emulate.New(emulate.Options{
 		Seed: 9, TenantID: "kill-tenant", ClientID: "kill-app", ClientSecret: "kill-secret", DuplicateRate: 0.05,
@@ -135,43 +129,6 @@ func stored(t *testing.T, dataDir string) map[string]int {
 	}
 }
 
-// runUntilCollected runs the daemon on cfg until every record is stored, SIGKILLing it
-// after a random time up to kills times first, then stops it with SIGTERM.
-func runUntilCollected(t *testing.T, bin, cfg string, w *killWorld, kills int, rng *rand.Rand) int {
-	t.Helper()
-	dataDir := filepath.Join(filepath.Dir(cfg), "data")
-	deadline := time.Now().Add(6 * time.Minute)
-	killed := 0
-	for {
-		cmd := exec.Command(bin, "serve", "--config", cfg)
-		var logs strings.Builder
-		cmd.Stderr = &logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if killed < kills {
-			time.Sleep(time.Duration(200+rng.IntN(1500)) * time.Millisecond) // a random point of the ingest
-			cmd.Process.Signal(syscall.SIGKILL)
-			cmd.Wait()
-			killed++
-			continue
-		}
-		started := time.Now()
-		for len(stored(t, dataDir)) < len(w.records) || time.Since(started) < 3*time.Second {
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				t.Fatalf("after %d kills, %d of %d records stored; log:\n%s", killed, len(stored(t, dataDir)), len(w.records), logs.String())
-			}
-			time.Sleep(200 * time.Millisecond) // polling the store for the daemon's progress
-		}
-		cmd.Process.Signal(syscall.SIGTERM) // drain_on_stop: everything collected is detected
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("the daemon did not stop cleanly on SIGTERM: %v\n%s", err, logs.String())
-		}
-		return killed
-	}
-}
-
 func alertIDs(t *testing.T, dataDir string) []string {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), dataDir)
@@ -199,55 +156,33 @@ func alertIDs(t *testing.T, dataDir string) []string {
 }
 
 // TestKillAndRestart: the daemon collecting from the emulators with faults on (throttling,
-// 5xx, connection resets, truncated bodies) is SIGKILLed at random points and started
-// again; every record is stored exactly once, and the alerts equal an uninterrupted run's.
+// 5xx, connection resets, truncated bodies) is SIGKILLed at random points of its ingest
+// and started again (killRun); every record is stored exactly once, and the alerts equal an uninterrupted run's.
 func TestKillAndRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon")
 	}
 	bin := buildVigil(t)
 	w := newKillWorld(t)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() { // a fault every second or two while both daemons collect
-		rng := rand.New(rand.NewPCG(1, 2))
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Duration(700+rng.IntN(1300)) * time.Millisecond):
-			}
-			f := w.emu.Faults()
-			switch rng.IntN(4) {
-			case 0:
-				f.SetThrottle(2, time.Second)
-			case 1:
-				f.SetStatus(503, 1)
-			case 2:
-				f.SetReset(1)
-			case 3:
-				f.SetTruncate(1)
-			}
+	// A fault every second or two while both daemons collect.
+	faultLoop(t, 1, func(rng *rand.Rand) {
+		f := w.emu.Faults()
+		switch rng.IntN(4) {
+		case 0:
+			f.SetThrottle(2, time.Second)
+		case 1:
+			f.SetStatus(503, 1)
+		case 2:
+			f.SetReset(1)
+		case 3:
+			f.SetTruncate(1)
 		}
-	}()
+	})
 	rng := rand.New(rand.NewPCG(3, 4))
 	plain := t.TempDir()
-	runUntilCollected(t, bin, w.config(t, plain), w, 0, rng)
+	killRun(t, bin, w.config(t, plain), len(w.records), 0, rng, afterRandomTime)
 	killedDir := t.TempDir()
-	kills := runUntilCollected(t, bin, w.config(t, killedDir), w, 6, rng)
-
-	counts := stored(t, filepath.Join(killedDir, "data"))
-	for id := range w.records {
-		if counts[id] != 1 {
-			t.Errorf("record %s stored %d times", id, counts[id])
-		}
-	}
-	want, got := alertIDs(t, filepath.Join(plain, "data")), alertIDs(t, filepath.Join(killedDir, "data"))
-	if len(want) == 0 {
-		t.Fatal("the uninterrupted run raised no alert")
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("after %d kills: %d alerts, the uninterrupted run %d", kills, len(got), len(want))
-	}
-	t.Logf("%d records, %d kills, %d alerts, %d requests (%d throttled)", len(w.records), kills, len(want), w.emu.Stats().Requests, w.emu.Stats().Throttled)
+	at := killRun(t, bin, w.config(t, killedDir), len(w.records), 6, rng, afterRandomTime)
+	compareRuns(t, w.records, plain, killedDir, at)
+	t.Logf("%d requests (%d throttled)", w.emu.Stats().Requests, w.emu.Stats().Throttled)
 }

@@ -85,9 +85,7 @@ func (m *arrivalMarks) low(ctx context.Context) (int64, bool, error) {
 }
 
 // save records the low mark.
-func (m *arrivalMarks) save(ctx context.Context, kv interface {
-	PutState(ctx context.Context, key string, value []byte) error
-}) error {
+func (m *arrivalMarks) save(ctx context.Context, kv store.StateStore) error {
 	low, ok, err := m.low(ctx)
 	if err != nil || !ok {
 		return err

@@ -2,11 +2,8 @@ package pipeline_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -186,16 +183,10 @@ func simRecords(b *testing.B, users, days int, kind sim.Kind) []sim.Record {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var recs []sim.Record
-	if _, err := s.Run(context.Background(), func(r sim.Record) error {
-		if r.Kind == kind {
-			recs = append(recs, r)
-		}
-		return nil
-	}); err != nil {
+	recs, err := s.Records(context.Background(), kind)
+	if err != nil {
 		b.Fatal(err)
 	}
-	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Time.Before(recs[j].Time) })
 	return recs
 }
 
@@ -248,17 +239,9 @@ func eventHubsSource(b *testing.B, recs []sim.Record, clock func() time.Time) (s
 	if err != nil {
 		b.Fatal(err)
 	}
-	var bodies [][]byte
-	for i := 0; i < len(recs); i += 100 {
-		raw := make([]json.RawMessage, 0, 100)
-		for _, r := range recs[i:min(i+100, len(recs))] {
-			raw = append(raw, r.JSON)
-		}
-		body, err := json.Marshal(map[string]any{"records": raw})
-		if err != nil {
-			b.Fatal(err)
-		}
-		bodies = append(bodies, body)
+	bodies, err := emulate.HubBodies(recs, 100)
+	if err != nil {
+		b.Fatal(err)
 	}
 	for i := 0; i < len(bodies); i += 200 {
 		if err := hubs.Produce(context.Background(), clock(), bodies[i:min(i+200, len(bodies))]...); err != nil {
@@ -475,25 +458,14 @@ func smallObjects(b *testing.B, recs []sim.Record) []emulate.TrailObject {
 		}
 		group := sorted[i:j]
 		i = j
-		win := group[0].Time.UTC().Truncate(5 * time.Minute)
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		io.WriteString(zw, `{"Records":[`)
-		for k, r := range group {
-			if k > 0 {
-				io.WriteString(zw, ",")
-			}
-			zw.Write(r.JSON)
-		}
-		io.WriteString(zw, "]}")
-		if err := zw.Close(); err != nil {
+		body, err := emulate.TrailFile(group)
+		if err != nil {
 			b.Fatal(err)
 		}
 		r := group[0]
 		objs = append(objs, emulate.TrailObject{
-			Key: fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%sZ_%016d.json.gz", r.Scope, r.Region,
-				win.Format("2006/01/02"), r.Scope, r.Region, win.Format("20060102T1504"), n),
-			Body: buf.Bytes(),
+			Key:  emulate.TrailKey(r.Scope, r.Region, r.Time.Truncate(5*time.Minute), fmt.Sprintf("%016d", n)),
+			Body: body,
 		})
 	}
 	return objs

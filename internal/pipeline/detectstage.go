@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -220,12 +219,7 @@ func (d *detectStage) finish(ctx context.Context) error {
 			return fmt.Errorf("pipeline: close windows: %w", err)
 		}
 	}
-	err := d.flush(ctx)
-	if d.p.opts.Baseline != nil {
-		err = errors.Join(err, d.save(ctx))
-	} else {
-		err = errors.Join(err, d.p.marks.save(ctx, d.p.opts.Store))
-	}
+	err := d.save(ctx)
 	if err == nil {
 		d.p.health.setFinished()
 	}
@@ -233,9 +227,7 @@ func (d *detectStage) finish(ctx context.Context) error {
 }
 
 // stop stores the alerts raised and saves the baselines with their position.
-func (d *detectStage) stop(ctx context.Context) error {
-	return errors.Join(d.flush(ctx), d.save(ctx))
-}
+func (d *detectStage) stop(ctx context.Context) error { return d.save(ctx) }
 
 func (d *detectStage) observeOrdered(ctx context.Context, ev *event.Event) error {
 	if d.p.ordered == nil {

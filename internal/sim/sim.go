@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"time"
 )
@@ -126,6 +127,19 @@ func (s *Simulator) Run(ctx context.Context, emit func(Record) error) ([]Truth, 
 		}
 	}
 	return truth, nil
+}
+
+// Records runs the simulation and returns its records of the given kinds (every kind when
+// none is given), in time order: what tests and benchmarks feed one collector.
+func (s *Simulator) Records(ctx context.Context, kinds ...Kind) ([]Record, error) {
+	var out []Record
+	_, err := s.Run(ctx, func(r Record) error {
+		if len(kinds) == 0 || slices.Contains(kinds, r.Kind) {
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Users is the number of people, for rates per user-day.

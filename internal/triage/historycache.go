@@ -37,9 +37,9 @@ func newHistoryCache(ttl time.Duration, maxRows int, now func() time.Time) *hist
 	return &historyCache{ttl: ttl, maxRows: maxRows, now: now, entries: map[string]*historyEntry{}}
 }
 
-// historyLimit is the row count at which a read may have been cut by the store's own bound
-// (the SQLite store returns at most 100,000): such a window is not cached, since what it
-// lacks cannot be told.
+// historyLimit is the most rows one read asks for (the SQLite store's own bound); a read
+// that returns as many may have been cut, and is not kept, since what it lacks cannot be
+// told.
 const historyLimit = 100000
 
 // history returns the identity's rows in [from, to), in time order, from the cache where
@@ -69,7 +69,7 @@ func (c *historyCache) history(ctx context.Context, st store.HistoryStore, e eve
 	if ok {
 		readFrom = time.UnixMilli(cachedTo)
 	}
-	fresh, err := st.History(ctx, e, readFrom, to, 0)
+	fresh, err := st.History(ctx, e, readFrom, to, historyLimit)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
+
+	"github.com/vigil-sec/vigil/internal/sim"
 )
 
 // EventHubsOptions configure an Event Hubs namespace emulator.
@@ -223,4 +226,23 @@ func (e *EventHubs) cleanup() {
 	if e.tmp != "" {
 		os.RemoveAll(e.tmp)
 	}
+}
+
+// HubBodies wraps diagnostic records as Azure Monitor sends them to an event hub: bodies of
+// {"records":[…]}, per records each (the last one holds the rest).
+func HubBodies(recs []sim.Record, per int) ([][]byte, error) {
+	per = max(per, 1)
+	bodies := make([][]byte, 0, (len(recs)+per-1)/per)
+	for i := 0; i < len(recs); i += per {
+		raw := make([]json.RawMessage, 0, per)
+		for _, r := range recs[i:min(i+per, len(recs))] {
+			raw = append(raw, r.JSON)
+		}
+		b, err := json.Marshal(map[string]any{"records": raw})
+		if err != nil {
+			return nil, fmt.Errorf("emulate: event hubs body: %w", err)
+		}
+		bodies = append(bodies, b)
+	}
+	return bodies, nil
 }

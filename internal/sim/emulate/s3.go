@@ -292,6 +292,33 @@ type TrailObject struct {
 	IDs     []string
 }
 
+// TrailKey is the key CloudTrail gives the log file of account and region for the 5-minute
+// window starting at win: AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/
+// ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz.
+func TrailKey(account, region string, win time.Time, unique string) string {
+	win = win.UTC()
+	return fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%sZ_%s.json.gz", account, region,
+		win.Format("2006/01/02"), account, region, win.Format("20060102T1504"), unique)
+}
+
+// TrailFile is a CloudTrail log file's body: the records as {"Records":[…]}, gzipped.
+func TrailFile(recs []sim.Record) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	io.WriteString(zw, `{"Records":[`)
+	for i, r := range recs {
+		if i > 0 {
+			io.WriteString(zw, ",\n")
+		}
+		zw.Write(r.JSON)
+	}
+	io.WriteString(zw, "]}\n")
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
 // TrailObjects lays CloudTrail records out as a trail delivers them: one object per
 // account, region and 5-minute window (AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/
 // ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_RANDOM.json.gz), delivered 5 to 15 minutes
@@ -321,25 +348,16 @@ func TrailObjects(recs []sim.Record, seed uint64) ([]TrailObject, error) {
 			suffix[i] = letters[rng.IntN(len(letters))]
 		}
 		o := TrailObject{
-			Key: fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%sZ_%s.json.gz", rs[0].Scope, rs[0].Region,
-				win.Format("2006/01/02"), rs[0].Scope, rs[0].Region, win.Format("20060102T1504"), suffix),
+			Key:     TrailKey(rs[0].Scope, rs[0].Region, win, string(suffix)),
 			Deliver: win.Add(5*time.Minute + 5*time.Minute + time.Duration(rng.Int64N(int64(10*time.Minute)))),
 		}
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		io.WriteString(zw, `{"Records":[`)
-		for i, r := range rs {
-			if i > 0 {
-				io.WriteString(zw, ",\n")
-			}
-			zw.Write(r.JSON)
+		for _, r := range rs {
 			o.IDs = append(o.IDs, r.ID)
 		}
-		io.WriteString(zw, "]}\n")
-		if err := zw.Close(); err != nil {
+		var err error
+		if o.Body, err = TrailFile(rs); err != nil {
 			return nil, fmt.Errorf("emulate: trail object %s: %w", o.Key, err)
 		}
-		o.Body = buf.Bytes()
 		out = append(out, o)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Deliver.Before(out[j].Deliver) })
